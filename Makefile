@@ -1,0 +1,31 @@
+# inferchip: every target bootstraps .venv itself (Python 3.11+ on PATH as python3).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint fuzz validate-table clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## compare every accelerator on the bundled default workload
+	$(BIN)/inferchip compare --format table
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
+	$(BIN)/python bench/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check inferchip tests
+
+fuzz: $(STAMP)  ## longer property-based fuzzing run
+	INFERCHIP_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests -k fuzz -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

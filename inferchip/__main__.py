@@ -1,0 +1,3 @@
+from inferchip.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""Economic and modelling assumptions: defaults with units and sources, and
+the layered overrides (workload [economics] < --assumptions FILE < --set)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from inferchip.data_files import data_path
+from inferchip.errors import InputError, UsageError, did_you_mean
+from inferchip.tomlfile import read_toml
+
+# key -> (minimum, minimum allowed?, maximum or None, maximum allowed?)
+_RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
+    "pue": (1.0, True, None, False),
+    "utilisation_target": (0.0, False, 1.0, True),
+    "avg_power_fraction": (0.0, False, 1.0, True),
+    "memory_usable_fraction": (0.0, False, 1.0, True),
+    "server_life_years": (0.0, False, None, False),
+    "facility_life_years": (0.0, False, None, False),
+    "rack_power_budget_air_kw": (0.0, False, None, False),
+    "rack_power_budget_liquid_kw": (0.0, False, None, False),
+    "rack_units_usable": (0.0, False, None, False),
+    "max_batch_size": (1.0, True, None, False),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "facility_model": ("colocation", "owned"),
+    "capital_charge": ("annuity", "straight_line"),
+}
+
+
+@dataclass(frozen=True)
+class AssumptionSpec:
+    key: str
+    default: float | str
+    unit: str
+    source: str
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Resolved values, and where each came from ("default", a file, "--set")."""
+
+    values: dict[str, float | str]
+    origins: dict[str, str]
+    specs: dict[str, AssumptionSpec]
+
+    def __getitem__(self, key: str) -> float | str:
+        return self.values[key]
+
+
+def load_specs(path: Path | None = None) -> dict[str, AssumptionSpec]:
+    """The bundled defaults (data/assumptions.toml) as specs, in file order."""
+    path = path or data_path("assumptions.toml")
+    raw = read_toml(path)
+    specs: dict[str, AssumptionSpec] = {}
+    for key, entry in raw.items():
+        if key == "schema_version":
+            continue
+        specs[key] = AssumptionSpec(
+            key=key,
+            default=entry["value"],
+            unit=entry.get("unit", ""),
+            source=entry.get("source", ""),
+            low=entry.get("low"),
+            high=entry.get("high"),
+        )
+    return specs
+
+
+def check_value(key: str, value: object, where: str, specs: dict[str, AssumptionSpec]) -> float | str:
+    """Validate one assumption value; return it normalised (float, or a choice string)."""
+    if key not in specs:
+        raise InputError(f"{where}: unknown assumption '{key}'.{did_you_mean(key, list(specs))}"
+                         " See `inferchip assumptions` or data/assumptions.toml for the keys.")
+    if key in _CHOICES:
+        if not isinstance(value, str) or value not in _CHOICES[key]:
+            raise InputError(f"{where}: '{key}' must be one of {', '.join(_CHOICES[key])} (got {value!r})")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{where}: '{key}' must be a number in {specs[key].unit} (got {value!r})")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"{where}: '{key}' must be a finite number (got {value!r})")
+    lo, lo_ok, hi, hi_ok = _RANGES.get(key, (0.0, True, None, False))
+    if number < lo or (number == lo and not lo_ok):
+        bound = ">=" if lo_ok else ">"
+        raise InputError(f"{where}: '{key}' must be {bound} {lo:g} (got {value!r})")
+    if hi is not None and (number > hi or (number == hi and not hi_ok)):
+        bound = "<=" if hi_ok else "<"
+        raise InputError(f"{where}: '{key}' must be {bound} {hi:g} (got {value!r})")
+    return number
+
+
+def read_assumptions_file(path: Path) -> dict[str, object]:
+    """A user assumptions file: flat `key = value` pairs (a `[key] value = ...` table also works)."""
+    raw = read_toml(path)
+    raw.pop("schema_version", None)
+    flat: dict[str, object] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            if "value" not in value:
+                raise InputError(f"{path}: table [{key}] has no 'value'; write `{key} = <number>`")
+            value = value["value"]
+        flat[key] = value
+    return flat
+
+
+def parse_scalar(text: str) -> float | str:
+    """A --set value: a number when it parses as one, else the text."""
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        return text
+
+
+def parse_set_options(items: list[str]) -> dict[str, float | str]:
+    """`key=value` strings from --set, in order (later wins)."""
+    out: dict[str, float | str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise UsageError(f"--set {item!r}: expected key=value, e.g. --set pue=1.4")
+        out[key] = parse_scalar(value)
+    return out
+
+
+def resolve(layers: list[tuple[str, dict[str, object]]],
+            specs: dict[str, AssumptionSpec] | None = None) -> Assumptions:
+    """Defaults overridden by each (origin, values) layer in turn; every value checked."""
+    specs = specs or load_specs()
+    values: dict[str, float | str] = {k: s.default for k, s in specs.items()}
+    origins = {k: "default" for k in specs}
+    for origin, overrides in layers:
+        for key, value in overrides.items():
+            values[key] = check_value(key, value, origin, specs)
+            origins[key] = origin
+    return Assumptions(values=values, origins=origins, specs=specs)

@@ -1,0 +1,29 @@
+"""The command-line interface. The only package importing typer.
+
+Commands are thin: parse options, call the library, render. Heavy imports
+(pandas, rich) happen inside commands so `inferchip --help` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from inferchip.errors import EXIT_CODES
+
+EXIT_CODE_HELP = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
+
+app = typer.Typer(
+    name="inferchip",
+    help="TCO calculator for AI inference hardware: cost per query, power and rack density "
+         "for GPUs, ASICs and specialised silicon under a latency SLO.\n\n" + EXIT_CODE_HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Register commands (each module adds itself to `app`).
+from inferchip.cli import catalog_cmd, compare_cmd, workloads_cmd  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

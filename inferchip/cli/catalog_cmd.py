@@ -1,0 +1,91 @@
+"""`inferchip catalog list / show / validate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from inferchip.cli import app
+from inferchip.cli.common import (
+    CatalogOpt, ExtendOpt, Format, FormatOpt, OutputOpt, emit_text, err, handles_errors,
+    resolve_format, stdout_console,
+)
+
+catalog_app = typer.Typer(help="Browse and check a hardware catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+LIST_FIELDS = ("name", "vendor", "kind", "memory_gb", "memory_bw_tbps", "bf16_tflops", "fp8_tflops",
+               "int8_tops", "tdp_w", "devices_per_server", "server_price_usd", "accelerator_price_usd",
+               "cloud_usd_per_hour", "rent_only", "as_of")
+
+
+@catalog_app.command("list")
+@handles_errors
+def list_(
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    vendor: Annotated[str | None, typer.Option(help="Only this vendor (case-insensitive substring).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: gpu, asic, lpu, wafer, npu.")] = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """List accelerators with their headline specs and prices.
+
+    Example: inferchip catalog list --vendor nvidia --format csv
+    """
+    from inferchip.catalog import load_catalog
+    from inferchip.document import records
+
+    df = load_catalog(catalog, extend_catalog)
+    if vendor:
+        df = df[df["vendor"].str.lower().str.contains(vendor.lower(), regex=False)]
+    if kind:
+        df = df[df["kind"] == kind.lower()]
+    df = df.sort_values("name", key=lambda s: s.str.lower(), kind="mergesort")
+    rows = records(df, list(LIST_FIELDS))
+    fmt = resolve_format(fmt, output)
+    from inferchip.report.catalog_view import render_catalog
+
+    render_catalog(rows, fmt.value, output, emit_text, stdout_console)
+
+
+@catalog_app.command("show")
+@handles_errors
+def show(
+    name: Annotated[str, typer.Argument(help="Accelerator name (case-insensitive).")],
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Every field of one accelerator, with units and sources.
+
+    Example: inferchip catalog show "nvidia h100 sxm"
+    """
+    from inferchip.catalog import find_chip, load_catalog
+    from inferchip.document import clean_number
+
+    row = find_chip(load_catalog(catalog, extend_catalog), name)
+    data = {k: clean_number(v) for k, v in row.items()}
+    from inferchip.report.catalog_view import render_chip
+
+    render_chip(data, resolve_format(fmt, output).value, output, emit_text, stdout_console)
+
+
+@catalog_app.command("validate")
+@handles_errors
+def validate(file: Annotated[Path, typer.Argument(help="Catalog CSV to check.", metavar="FILE")]) -> None:
+    """Check a catalog file; lists every problem with its line number (exit 2 if any).
+
+    Example: inferchip catalog validate my-catalog.csv
+    """
+    from inferchip.catalog import read_catalog
+
+    df = read_catalog(file)
+    missing_price = df["server_price_usd"].isna() & df["accelerator_price_usd"].isna() & df["cloud_usd_per_hour"].isna()
+    for name in df.loc[missing_price, "name"]:
+        err(f"warning: {file}: {name}: no price (server_price_usd, accelerator_price_usd or cloud_usd_per_hour); "
+            "compare will list it as not feasible")
+    err(f"{file}: OK, {len(df)} accelerators")

@@ -1,0 +1,318 @@
+"""The pipeline: catalog x workload scenarios -> one tidy result frame.
+
+It knows the order of the steps: precision, memory fit and parallel sizes,
+operating point under the SLO, choice of parallel size, fleet, power, cost.
+Every step is vectorized over (scenario x accelerator x candidate size);
+scenarios let `sweep` and `uncertainty` evaluate many assumption sets at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from inferchip import cost, fleet, perf
+from inferchip.assumptions import Assumptions
+from inferchip.calibration import attach_factors
+from inferchip.units import (
+    BYTES_PER_MB, BYTES_PER_PRECISION, COMPUTE_COLUMN, DAYS_PER_YEAR, FLOPS_PER_GFLOP,
+    PARAMS_PER_BILLION, PRECISION_FALLBACK, RESULT_FIELDS, SECONDS_PER_DAY, TOKENS_PER_MILLION,
+    W_PER_KW,
+)
+from inferchip.workload import Workload
+
+CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
+
+# Numeric workload quantities a scenario may vary.
+WORKLOAD_NUMBERS = (
+    "params_b", "active_params_b", "layers", "kv_elems_per_token_per_layer", "hidden",
+    "input_tokens", "output_tokens", "ttft_ms", "tpot_ms", "gflops_per_query", "weights_mb",
+    "activation_mb_per_query", "latency_ms", "queries_per_day", "peak_to_average",
+)
+
+
+def scenario_frame(workload: Workload, assumptions: Assumptions, n: int = 1) -> pd.DataFrame:
+    """`n` identical scenario rows: every numeric workload quantity and assumption as a column."""
+    values: dict[str, object] = {k: getattr(workload, k) for k in WORKLOAD_NUMBERS}
+    values.update(assumptions.values)
+    return pd.DataFrame({k: [v] * n for k, v in values.items()})
+
+
+def resolve_precision(chips: pd.DataFrame, requested: str) -> pd.DataFrame:
+    """Per chip: the precision used (the requested one, else the first fallback the
+    chip has a dense peak for), its peak [TFLOPS or TOPS] and a note when it differs."""
+    used = pd.Series("", index=chips.index, dtype=object)
+    peak = pd.Series(np.nan, index=chips.index)
+    for precision in PRECISION_FALLBACK[requested]:
+        column = chips[COMPUTE_COLUMN[precision]]
+        take = (used == "") & column.notna() & (column > 0)
+        used = used.mask(take, precision)
+        peak = peak.mask(take, column)
+    note = np.where(used == "", f"no dense {requested} peak or fallback in the catalog",
+                    np.where(used != requested, "requested " + requested + ", chip lacks it: uses " + used, ""))
+    return chips.assign(precision_used=used, peak_tflops=peak, precision_note=note)
+
+
+def _grid(chips: pd.DataFrame, scenarios: pd.DataFrame):
+    """Index arrays of the (scenario, chip, candidate) cross product, in that order."""
+    s, c, k = len(scenarios), len(chips), CANDIDATE_SLOTS
+    s_idx = np.repeat(np.arange(s), c * k)
+    c_idx = np.tile(np.repeat(np.arange(c), k), s)
+    k_idx = np.tile(np.arange(k), s * c)
+    return s_idx, c_idx, k_idx
+
+
+def _col(frame: pd.DataFrame, name: str, idx: np.ndarray) -> np.ndarray:
+    return frame[name].to_numpy()[idx]
+
+
+def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
+                      kv_precision: str) -> dict[str, np.ndarray]:
+    """Performance of every (scenario, chip, candidate size): the batch the SLO and
+    memory allow, latencies and per-replica throughput. Arrays of length S x C x K."""
+    s_idx, c_idx, k_idx = _grid(chips, scenarios)
+    S = lambda name: _col(scenarios, name, s_idx)  # noqa: E731
+    C = lambda name: _col(chips, name, c_idx)  # noqa: E731
+    bytes_w = chips["precision_used"].map(BYTES_PER_PRECISION).astype(float).to_numpy()[c_idx]
+    capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) / 1000.0)
+    capacity_gb = np.where(capacity_gb > 0, capacity_gb, np.nan)
+    usable = S("memory_usable_fraction")
+    dps = C("devices_per_server")
+    mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
+    if kind == "llm":
+        weight_bytes = perf.weights_bytes(S("params_b"), bytes_w)
+    else:
+        # weights_mb is stated at the workload's precision; rescale when the chip falls back
+        requested_bytes = BYTES_PER_PRECISION[scenarios.attrs.get("precision", "int8")]
+        weight_bytes = S("weights_mb") * BYTES_PER_MB * bytes_w / requested_bytes
+    n_min = perf.min_chips_for_weights(weight_bytes, capacity_gb, usable)
+    base = perf.candidate_base(n_min, dps)
+    n = base * 2.0 ** k_idx
+    bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), mem_eff)
+    flops = perf.effective_flops(n, C("peak_tflops"), comp_eff)
+    layers = S("layers") if kind == "llm" else np.ones_like(n)
+    overhead = perf.step_overhead_ms(n, layers, C("step_overhead_ms"), C("comm_overhead_ms_per_layer"))
+    max_batch = S("max_batch_size")
+    out: dict[str, np.ndarray] = {"n": n, "weight_bytes": weight_bytes, "capacity_gb": capacity_gb}
+    if kind == "llm":
+        inp, outp = S("input_tokens"), S("output_tokens")
+        kv_token = perf.kv_bytes_per_token(S("layers"), S("kv_elems_per_token_per_layer"),
+                                           BYTES_PER_PRECISION[kv_precision])
+        flops_token = 2.0 * S("active_params_b") * PARAMS_PER_BILLION
+        attn_unit = 4.0 * S("layers") * S("hidden")  # attention FLOPs per token per context token
+        ctx_decode = inp + outp / 2.0
+        prefill_flops = flops_token * inp + attn_unit * inp * inp / 2.0
+        b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, kv_token * (inp + outp))
+        a, b, c, d = perf.llm_decode_coefficients(
+            weight_bytes=weight_bytes, kv_bytes_token=kv_token, ctx_decode_tokens=ctx_decode,
+            flops_per_token=flops_token, attn_flops_per_token_decode=attn_unit * ctx_decode,
+            prefill_flops_per_query=prefill_flops, output_tokens=outp, bandwidth_bps=bw, flops_per_s=flops)
+        prefill_ms = perf.prefill_time_ms(prefill_flops, weight_bytes, flops, bw, overhead)
+        budget = np.minimum(S("tpot_ms"), S("ttft_ms") - prefill_ms)
+        b_slo = perf.max_batch_for_step_budget(budget, a, b, c, d, overhead)
+        batch = np.floor(np.minimum(np.minimum(b_slo, b_mem), max_batch))
+        batch_ok = np.where(batch >= 1, batch, 1.0)
+        tpot = perf.step_time_ms(batch_ok, a, b, c, d, overhead)
+        tokens_per_s = batch_ok / tpot * 1000.0
+        out.update(
+            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
+            latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
+            qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
+            tpot_b1=perf.step_time_ms(1.0, a, b, c, d, overhead), prefill_ms=prefill_ms,
+        )
+    else:
+        act = S("activation_mb_per_query") * BYTES_PER_MB
+        work = S("gflops_per_query") * FLOPS_PER_GFLOP
+        b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, act)
+        b_slo = perf.fixed_max_batch_for_latency(S("latency_ms"), weight_bytes, act, work, bw, flops, overhead)
+        batch = np.floor(np.minimum(np.minimum(b_slo, b_mem), max_batch))
+        batch_ok = np.where(batch >= 1, batch, 1.0)
+        t = perf.fixed_batch_time_ms(batch_ok, weight_bytes, act, work, bw, flops, overhead)
+        qps = batch_ok / t * 1000.0
+        out.update(
+            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=np.full_like(t, np.nan), ttft_ms=np.full_like(t, np.nan),
+            latency_ms=2.0 * t, tokens_per_s_replica=np.full_like(t, np.nan), qps_replica=qps,
+            kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
+            prefill_ms=np.zeros_like(t),
+        )
+    ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0)
+    out["ok"] = ok
+    peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
+    replicas = fleet.replicas_needed(peak_qps, out["qps_replica"], S("utilisation_target"))
+    out["fleet_accelerators"] = np.where(ok, replicas * n, np.inf)
+    return out
+
+
+def _choose(points: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    """Per (scenario, chip): the candidate with the fewest fleet accelerators (every
+    cost term scales with accelerators or servers, so fewest is cheapest; ties go
+    to the smaller size); when none is feasible, the one closest to feasible."""
+    k = CANDIDATE_SLOTS
+    fleet_acc = points["fleet_accelerators"].reshape(rows, k)
+    any_ok = np.isfinite(fleet_acc).any(axis=1)
+    closeness = np.nan_to_num(np.minimum(points["b_slo"], points["b_mem"]).reshape(rows, k), nan=-np.inf)
+    pick = np.where(any_ok, np.argmin(fleet_acc, axis=1), np.argmax(closeness, axis=1))
+    return np.arange(rows) * k + pick
+
+
+def _reasons(kind: str, chips_rep: pd.DataFrame, pts: dict[str, np.ndarray], scen: dict[str, np.ndarray],
+             no_price: np.ndarray, no_power: np.ndarray) -> np.ndarray:
+    """A one-line reason per row where the chip cannot serve the workload, else ''."""
+    fmt = np.vectorize(lambda v: f"{v:,.1f}" if np.isfinite(v) else "-", otypes=[object])
+    need_gb = fmt(pts["weight_bytes"] / 1e9)
+    have_gb = fmt(pts["n"] * pts["capacity_gb"])
+    slo_name, slo_value = ("TPOT", scen["tpot_ms"]) if kind == "llm" else ("latency", scen["latency_ms"])
+    conditions = [
+        chips_rep["precision_used"].to_numpy() == "",
+        ~np.isfinite(pts["capacity_gb"]),
+        ~np.isfinite(chips_rep["memory_bw_tbps"].to_numpy()),
+        pts["b_mem"] < 1,
+        (kind == "llm") & (pts["prefill_ms"] >= scen.get("ttft_ms", np.inf)),
+        pts["b_slo"] < 1,
+        no_price,
+        no_power,
+    ]
+    choices = [
+        chips_rep["precision_note"].to_numpy(),
+        "no memory capacity in the catalog (memory_gb / sram_mb)",
+        "no memory bandwidth in the catalog (memory_bw_tbps)",
+        "model does not fit: weights " + need_gb + " GB, usable memory " + have_gb + " GB at the largest size tried",
+        "TTFT SLO missed: prefill alone takes " + fmt(pts["prefill_ms"]) + " ms",
+        slo_name + " SLO missed: " + fmt(pts["tpot_b1"]) + " ms at batch 1 > " + fmt(slo_value) + " ms",
+        "no price in the catalog (server_price_usd, accelerator_price_usd or cloud_usd_per_hour)",
+        "no server power in the catalog (server_power_kw or tdp_w), so energy and facility cost are unknown",
+    ]
+    return np.select(conditions, choices, default="").astype(object)
+
+
+def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
+             kv_precision: str = "fp16") -> pd.DataFrame:
+    """One row per (scenario, accelerator) with every result field. `chips` must
+    carry efficiency factors (calibration.attach_factors)."""
+    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    scenarios = scenarios.reset_index(drop=True)
+    scenarios.attrs["precision"] = precision
+    n_s, n_c = len(scenarios), len(chips)
+    pts_all = _operating_points(kind, chips, scenarios, kv_precision)
+    pick = _choose(pts_all, n_s * n_c)
+    pts = {k: v[pick] for k, v in pts_all.items()}
+    s_idx = np.repeat(np.arange(n_s), n_c)
+    c_idx = np.tile(np.arange(n_c), n_s)
+    sc = {k: scenarios[k].to_numpy()[s_idx] for k in scenarios.columns}
+    ch = chips.iloc[c_idx].reset_index(drop=True)
+    C = lambda name: ch[name].to_numpy(dtype=float)  # noqa: E731
+
+    n = pts["n"]
+    ok = pts["ok"]
+    qps_replica = pts["qps_replica"]
+    peak_qps = fleet.peak_queries_per_s(sc["queries_per_day"], sc["peak_to_average"])
+    replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
+    accelerators = replicas * n
+    dps = C("devices_per_server")
+    dps = np.where(np.isfinite(dps), dps, 1.0)
+    servers = fleet.servers_needed(accelerators, dps)
+    server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
+                         dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
+    budget = np.where(ch["cooling"].to_numpy() == "liquid", sc["rack_power_budget_liquid_kw"],
+                      sc["rack_power_budget_air_kw"])
+    per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
+    racks = fleet.racks_needed(servers, per_rack)
+    provisioned_kw = servers * server_kw
+    avg_kw = provisioned_kw * sc["avg_power_fraction"]
+
+    rent_only = ch["rent_only"].to_numpy(dtype=bool)
+    cloud = C("cloud_usd_per_hour")
+    price = cost.server_price_usd(C("server_price_usd"), C("accelerator_price_usd"), dps, sc["host_price_fraction"])
+    owned = ~rent_only & np.isfinite(price)
+    rented = ~owned & np.isfinite(cloud)
+    no_price = ~owned & ~rented
+    no_power = owned & ~np.isfinite(server_kw)
+
+    capex = cost.fleet_capex_usd(servers, price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
+                                 sc["spares_fraction"], sc["installation_fraction"])
+    annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
+                                              sc["capital_charge"] == "straight_line")
+    energy = cost.annual_energy_usd(avg_kw, sc["pue"], sc["electricity_usd_per_kwh"])
+    facility = np.where(
+        sc["facility_model"] == "owned",
+        cost.annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
+                                       sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
+        cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
+    )
+    maintenance = servers * price * sc["maintenance_fraction_per_year"]
+    software = accelerators * sc["software_usd_per_accelerator_year"]
+    staff = servers * sc["staff_usd_per_server_year"]
+    rent = cost.annual_rent_usd(accelerators, cloud)
+    owned_opex = energy + facility + maintenance + software + staff
+    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan))
+    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan))
+    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan))
+    energy = np.where(owned, energy, np.nan)
+    facility = np.where(owned, facility, np.nan)
+    tco = annual_capex + annual_opex
+
+    annual_queries = sc["queries_per_day"] * DAYS_PER_YEAR
+    out_tokens = sc["output_tokens"] if kind == "llm" else np.full(len(n), np.nan)
+    feasible = ok & ~no_price & ~no_power
+    reasons = _reasons(kind, ch, pts, sc, no_price, no_power)
+    nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
+    per_query = nan_unless(tco / annual_queries, feasible)
+    acc_per_rack = per_rack * dps
+
+    result = pd.DataFrame({
+        "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
+        "price_basis": np.where(owned, "owned", np.where(rented, "rented", "unpriced")),
+        "feasible": feasible, "infeasible_reason": np.where(feasible, "", reasons),
+        "throughput_source": "modeled",
+        "precision_used": ch["precision_used"], "precision_note": ch["precision_note"],
+        "chips_per_replica": n, "batch_size": np.where(ok, pts["batch"], np.nan),
+        "replicas": nan_unless(replicas, ok), "accelerators": nan_unless(accelerators, ok),
+        "servers": nan_unless(servers, ok), "racks": nan_unless(racks, ok),
+        "ttft_ms": nan_unless(pts["ttft_ms"], ok), "tpot_ms": nan_unless(pts["tpot_ms"], ok),
+        "latency_ms": nan_unless(pts["latency_ms"], ok), "meets_slo": ok,
+        "tokens_per_s_per_accelerator": nan_unless(pts["tokens_per_s_replica"] / n, ok),
+        "queries_per_s_per_accelerator": nan_unless(qps_replica / n, ok),
+        "capex_usd": nan_unless(capex, feasible), "annual_capex_usd": nan_unless(annual_capex, feasible),
+        "annual_energy_usd": nan_unless(energy, feasible), "annual_facility_usd": nan_unless(facility, feasible),
+        "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
+        "cost_per_query_usd": per_query,
+        "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
+        "cloud_cost_per_query_usd": nan_unless(rent / annual_queries, ok),
+        "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
+        "energy_per_query_j": nan_unless(avg_kw * sc["pue"] * W_PER_KW * SECONDS_PER_DAY / sc["queries_per_day"], ok),
+        "kw_per_rack": nan_unless(per_rack * server_kw, ok),
+        "accelerators_per_rack": nan_unless(acc_per_rack, ok),
+        "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
+        "weights_gb": pts["weight_bytes"] / 1e9,
+        "kv_cache_gb_per_replica": nan_unless(pts["kv_bytes"] / 1e9, ok),
+        # audit columns (not in the default table)
+        "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": server_kw,
+        "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
+        "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
+        "calibration_source": ch["calibration_source"],
+    })
+    return result
+
+
+def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
+    """Feasible rows first, ordered by `sort` (best first for that metric), then name;
+    infeasible rows last by name. Deterministic whatever the catalog's row order."""
+    higher = RESULT_FIELDS[sort].higher_is_better if sort in RESULT_FIELDS else False
+    key = results[sort]
+    if key.dtype == object:
+        order_key = key.astype(str)
+    else:
+        order_key = -key if higher else key
+    frame = results.assign(_infeasible=~results["feasible"], _key=order_key, _name=results["accelerator"].str.lower())
+    frame = frame.sort_values(["_infeasible", "_key", "_name"], na_position="last", kind="mergesort")
+    frame = frame.drop(columns=["_infeasible", "_key", "_name"]).reset_index(drop=True)
+    return frame.head(top) if top else frame
+
+
+def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame,
+                sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
+    """The main job: rank every accelerator for one workload under one assumption set."""
+    chips = attach_factors(chips)
+    scenarios = scenario_frame(workload, assumptions)
+    results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision)
+    return rank(results.drop(columns=["scenario"]), sort, top)

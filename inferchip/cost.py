@@ -1,0 +1,73 @@
+"""Cost model: capital recovery, energy, facility, opex, per-query cost.
+Pure, vectorized (scalars or Series)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inferchip.units import HOURS_PER_YEAR, MONTHS_PER_YEAR, W_PER_KW
+
+
+def capital_recovery_factor(rate, years):
+    """Annuity factor [1/year] CRF = r (1+r)^n / ((1+r)^n - 1); 1/n when r = 0."""
+    rate = np.asarray(rate, dtype=float)
+    years = np.asarray(years, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = (1.0 + rate) ** years
+        crf = rate * growth / (growth - 1.0)
+    return np.where(rate == 0, 1.0 / years, crf)
+
+
+def annual_capital_charge(capex_usd, rate, years, straight_line):
+    """Capital charge [USD/year] = capex x CRF(r, n), or capex / n when straight_line is true."""
+    factor = np.where(np.asarray(straight_line, dtype=bool), 1.0 / np.asarray(years, dtype=float),
+                      capital_recovery_factor(rate, years))
+    return capex_usd * factor
+
+
+def server_price_usd(server_price, accelerator_price, devices_per_server, host_price_fraction):
+    """Price of one server [USD]: the catalog's server price, else
+    accelerator price x devices x (1 + host fraction)."""
+    derived = accelerator_price * devices_per_server * (1.0 + host_price_fraction)
+    return np.where(np.isnan(np.asarray(server_price, dtype=float)), derived, server_price)
+
+
+def fleet_capex_usd(servers, price_per_server, network_fraction, storage_fraction, spares_fraction,
+                    installation_fraction):
+    """Capital [USD] = servers x price x (1 + network + storage + spares + installation)."""
+    return servers * price_per_server * (
+        1.0 + network_fraction + storage_fraction + spares_fraction + installation_fraction
+    )
+
+
+def annual_energy_usd(avg_power_kw, pue, electricity_usd_per_kwh):
+    """Energy [USD/year] = average IT kW x PUE x 8,760 h x price."""
+    return avg_power_kw * pue * HOURS_PER_YEAR * electricity_usd_per_kwh
+
+
+def annual_colocation_usd(provisioned_kw, colocation_usd_per_kw_month):
+    """Colocation [USD/year] = provisioned kW x rent per kW-month x 12."""
+    return provisioned_kw * colocation_usd_per_kw_month * MONTHS_PER_YEAR
+
+
+def annual_owned_facility_usd(provisioned_kw, build_usd_per_w, facility_life_years, rate,
+                              opex_usd_per_w_month):
+    """Owned facility [USD/year] = kW x 1,000 x (build per W x CRF(r, facility life) + running per W-month x 12)."""
+    watts = provisioned_kw * W_PER_KW
+    return watts * (build_usd_per_w * capital_recovery_factor(rate, facility_life_years)
+                    + opex_usd_per_w_month * MONTHS_PER_YEAR)
+
+
+def annual_rent_usd(accelerators, cloud_usd_per_hour):
+    """Renting the fleet all year [USD/year] = accelerators x price per accelerator-hour x 8,760."""
+    return accelerators * cloud_usd_per_hour * HOURS_PER_YEAR
+
+
+def per_accelerator_hour_usd(annual_tco_usd, accelerators):
+    """Owning cost per accelerator-hour [USD] = annual TCO / (accelerators x 8,760)."""
+    return annual_tco_usd / (accelerators * HOURS_PER_YEAR)
+
+
+def cost_per_million_tokens_usd(usd_per_accelerator_hour, tokens_per_s_per_accelerator, utilisation):
+    """[USD per 1e6 tokens] = hourly cost / (tokens/s x utilisation x 3,600) x 1e6."""
+    return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * utilisation * 3600.0) * 1e6

@@ -1,0 +1,68 @@
+"""The canonical result document: JSON-ready dicts built from result frames.
+
+Every renderer (table, JSON, CSV, TSV, Markdown) is a view of this document."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from inferchip import __version__
+from inferchip.assumptions import Assumptions
+from inferchip.units import RESULT_FIELDS
+from inferchip.workload import Workload
+
+SCHEMA_VERSION = 1
+COUNT_FIELDS = frozenset(k for k, f in RESULT_FIELDS.items() if f.unit == "count")
+SIGNIFICANT_DIGITS = 10
+
+
+def clean_number(value: object, integer: bool = False) -> object:
+    """NaN/inf -> None, numpy scalars -> Python, floats rounded to 10 significant digits."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        if integer and number.is_integer():
+            return int(number)
+        return float(f"{number:.{SIGNIFICANT_DIGITS}g}")
+    return value
+
+
+def records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict[str, object]]:
+    """Rows as dicts with clean JSON values, in `fields` order (default: all columns)."""
+    fields = fields or list(frame.columns)
+    columns = {f: frame[f].tolist() for f in fields}
+    count = len(frame)
+    return [{f: clean_number(columns[f][i], f in COUNT_FIELDS) for f in fields} for i in range(count)]
+
+
+def assumptions_block(assumptions: Assumptions) -> dict[str, dict[str, object]]:
+    """Each assumption: value, unit, origin (default / file / --set) and source."""
+    return {
+        key: {"value": clean_number(value), "unit": assumptions.specs[key].unit,
+              "origin": assumptions.origins[key], "source": assumptions.specs[key].source}
+        for key, value in assumptions.values.items()
+    }
+
+
+def compare_document(workload: Workload, assumptions: Assumptions, results: pd.DataFrame,
+                     catalog_source: str) -> dict[str, object]:
+    fields = [f for f in RESULT_FIELDS if f in results.columns]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inferchip_version": __version__,
+        "command": "compare",
+        "workload": {**workload.as_dict(), "origin": workload.origin},
+        "catalog": catalog_source,
+        "assumptions": assumptions_block(assumptions),
+        "results": records(results, fields),
+    }

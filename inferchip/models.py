@@ -1,0 +1,47 @@
+"""Model presets from data/models.csv (read with the csv module: no pandas needed)."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+from inferchip.data_files import data_path
+from inferchip.errors import NotFoundError, did_you_mean
+
+NUMERIC = (
+    "params_b", "active_params_b", "layers", "kv_heads", "head_dim", "hidden",
+    "kv_elems_per_token_per_layer", "gflops_per_query", "weights_mparams",
+    "activation_mb_per_query", "dataset_input_tokens", "dataset_output_tokens",
+)
+
+
+@lru_cache(maxsize=4)
+def load_presets(path: Path | None = None) -> dict[str, dict[str, object]]:
+    """Presets by lower-case name; numeric fields as floats, empty as None."""
+    path = path or data_path("models.csv")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    presets: dict[str, dict[str, object]] = {}
+    for row in rows:
+        entry: dict[str, object] = {}
+        for key, value in row.items():
+            value = (value or "").strip()
+            if key in NUMERIC:
+                entry[key] = float(value) if value else None
+            else:
+                entry[key] = value
+        presets[str(entry["name"]).lower()] = entry
+    return presets
+
+
+def get_preset(name: str, where: str) -> dict[str, object]:
+    presets = load_presets()
+    try:
+        return presets[name.lower()]
+    except KeyError:
+        names = [str(p["name"]) for p in presets.values()]
+        raise NotFoundError(
+            f"{where}: unknown model preset '{name}'.{did_you_mean(name, names)}"
+            f" Presets: {', '.join(names)}"
+        ) from None

@@ -1,0 +1,128 @@
+"""Performance model: memory fit, roofline decode and prefill, SLO-bounded batch.
+
+Every function is pure and vectorized: arguments may be scalars, numpy arrays
+or pandas Series (aligned), and the result has the same shape. Quantities
+carry their unit in the name; formulas are in brackets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inferchip.units import BYTES_PER_GB, FLOPS_PER_TFLOPS, MS_PER_S, PARAMS_PER_BILLION
+
+
+def weights_bytes(params_b, bytes_per_weight):
+    """Model weights [bytes] = params [1e9] x bytes per weight."""
+    return params_b * PARAMS_PER_BILLION * bytes_per_weight
+
+
+def kv_bytes_per_token(layers, kv_elems_per_token_per_layer, bytes_per_kv):
+    """KV cache per token [bytes] = layers x (2 x kv_heads x head_dim) x bytes."""
+    return layers * kv_elems_per_token_per_layer * bytes_per_kv
+
+
+def min_chips_for_weights(weight_bytes, capacity_gb_per_chip, usable_fraction):
+    """Fewest chips whose usable memory holds the weights [count]
+    = ceil(weights / (capacity x usable fraction)); inf when capacity is 0 or unknown."""
+    usable_bytes = np.asarray(capacity_gb_per_chip * BYTES_PER_GB * usable_fraction, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.ceil(np.asarray(weight_bytes, dtype=float) / usable_bytes)
+    return np.where(np.isfinite(n) & (n >= 1), n, np.where(np.isfinite(n), 1.0, np.inf))
+
+
+def candidate_base(n_min, devices_per_server):
+    """First tensor/pipeline-parallel size tried [count]: the next power of two
+    at or above n_min inside one server, else n_min rounded up to whole servers."""
+    n_min = np.asarray(n_min, dtype=float)
+    dps = np.asarray(devices_per_server, dtype=float)
+    dps = np.where(np.isfinite(dps) & (dps >= 1), dps, 8.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pow2 = 2.0 ** np.ceil(np.log2(np.maximum(n_min, 1.0)))
+        whole_servers = np.ceil(n_min / dps) * dps
+    return np.where(n_min <= dps, pow2, whole_servers)
+
+
+def max_batch_for_memory(n_chips, capacity_gb_per_chip, usable_fraction, weight_bytes, bytes_per_sequence):
+    """Sequences that fit beside the weights [count]
+    = floor((n x capacity x usable - weights) / bytes per sequence); inf when a sequence needs no memory."""
+    free = n_chips * capacity_gb_per_chip * BYTES_PER_GB * usable_fraction - weight_bytes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.floor(np.asarray(free, dtype=float) / np.asarray(bytes_per_sequence, dtype=float))
+    b = np.where(np.asarray(free) < 0, -1.0, b)
+    return np.where(np.isnan(b), -1.0, b)
+
+
+def effective_bandwidth_bps(n_chips, memory_bw_tbps, memory_efficiency):
+    """Achieved memory bandwidth of the replica [bytes/s] = n x peak x efficiency."""
+    return n_chips * memory_bw_tbps * 1e12 * memory_efficiency
+
+
+def effective_flops(n_chips, peak_tflops, compute_efficiency):
+    """Achieved compute of the replica [FLOP/s] = n x peak x efficiency."""
+    return n_chips * peak_tflops * FLOPS_PER_TFLOPS * compute_efficiency
+
+
+def step_overhead_ms(n_chips, layers, step_overhead_ms_base, comm_overhead_ms_per_layer):
+    """Fixed time per forward step [ms] = base + (n > 1) x layers x per-layer collective latency."""
+    return step_overhead_ms_base + np.where(np.asarray(n_chips) > 1, 1.0, 0.0) * layers * comm_overhead_ms_per_layer
+
+
+def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, flops_per_token,
+                            attn_flops_per_token_decode, prefill_flops_per_query, output_tokens,
+                            bandwidth_bps, flops_per_s):
+    """Coefficients of the decode step time, all [ms]:
+
+    TPOT(b) = max(A + B b, C b) + D b + O, where
+    A = weights / BW (read once per step), B = KV bytes per sequence / BW,
+    C = (2 x active params + attention) FLOPs per token / FLOPS,
+    D = prefill FLOPs per query / FLOPS / output tokens (chunked prefill shares every step).
+    """
+    a = weight_bytes / bandwidth_bps * MS_PER_S
+    b = kv_bytes_token * ctx_decode_tokens / bandwidth_bps * MS_PER_S
+    c = (flops_per_token + attn_flops_per_token_decode) / flops_per_s * MS_PER_S
+    d = prefill_flops_per_query / flops_per_s * MS_PER_S / output_tokens
+    return a, b, c, d
+
+
+def step_time_ms(batch, a_ms, b_ms, c_ms, d_ms, overhead_ms):
+    """TPOT(b) [ms] = max(A + B b, C b) + D b + O."""
+    return np.maximum(a_ms + b_ms * batch, c_ms * batch) + d_ms * batch + overhead_ms
+
+
+def max_batch_for_step_budget(budget_ms, a_ms, b_ms, c_ms, d_ms, overhead_ms):
+    """Largest real b with max(A + B b, C b) + D b + O <= budget [sequences]
+    = min((budget - O - A) / (B + D), (budget - O) / (C + D)); inf for an infinite budget."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mem_bound = (budget_ms - overhead_ms - a_ms) / (b_ms + d_ms)
+        compute_bound = (budget_ms - overhead_ms) / (c_ms + d_ms)
+    out = np.minimum(mem_bound, compute_bound)
+    return np.where(np.isnan(out), -np.inf, out)
+
+
+def prefill_time_ms(prefill_flops_per_query, weight_bytes, flops_per_s, bandwidth_bps, overhead_ms):
+    """Prefill of one query alone [ms] = max(FLOPs / FLOPS, weights / BW) + O (compute-bound for long prompts)."""
+    return np.maximum(prefill_flops_per_query / flops_per_s, weight_bytes / bandwidth_bps) * MS_PER_S + overhead_ms
+
+
+def fixed_batch_time_ms(batch, weight_bytes, activation_bytes_per_query, flops_per_query,
+                        bandwidth_bps, flops_per_s, overhead_ms):
+    """One batch of fixed work [ms] = max((weights + b x activations) / BW, b x FLOPs / FLOPS) + O."""
+    mem = (weight_bytes + batch * activation_bytes_per_query) / bandwidth_bps
+    compute = batch * flops_per_query / flops_per_s
+    return np.maximum(mem, compute) * MS_PER_S + overhead_ms
+
+
+def fixed_max_batch_for_latency(latency_budget_ms, weight_bytes, activation_bytes_per_query,
+                                flops_per_query, bandwidth_bps, flops_per_s, overhead_ms):
+    """Largest b whose latency 2 x t(b) fits the budget (a query waits up to one batch, then runs one)
+    [queries] = min((L/2 - O - W/BW) / (act/BW), (L/2 - O) / (FLOPs/FLOPS))."""
+    half_ms = latency_budget_ms / 2.0 - overhead_ms
+    a = weight_bytes / bandwidth_bps * MS_PER_S
+    b = activation_bytes_per_query / bandwidth_bps * MS_PER_S
+    c = flops_per_query / flops_per_s * MS_PER_S
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mem_bound = np.where(b > 0, (half_ms - a) / b, np.where(half_ms - a >= 0, np.inf, -np.inf))
+        compute_bound = (half_ms) / c
+    out = np.minimum(mem_bound, compute_bound)
+    return np.where(np.isnan(out), -np.inf, out)

@@ -1,0 +1,303 @@
+"""Read and validate a workload profile (TOML) into a frozen dataclass.
+
+Validation collects every problem, each naming the file and the key."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inferchip.data_files import DEFAULT_WORKLOAD, bundled_workloads
+from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean
+from inferchip.models import get_preset
+from inferchip.tomlfile import read_toml
+from inferchip.units import BYTES_PER_PRECISION, PRECISIONS
+
+SCHEMA_VERSION = 1
+
+_TOP_KEYS = ("schema_version", "name", "kind", "description", "model", "traffic", "slo", "economics")
+_LLM_MODEL_KEYS = ("preset", "params_b", "active_params_b", "layers", "kv_heads", "head_dim",
+                   "hidden", "kv_elems_per_token_per_layer", "precision", "kv_precision")
+_FIXED_MODEL_KEYS = ("preset", "gflops_per_query", "weights_mb", "activation_mb_per_query", "precision")
+_TRAFFIC_KEYS = ("queries_per_day", "peak_queries_per_s", "peak_to_average", "input_tokens", "output_tokens")
+_LLM_SLO_KEYS = ("ttft_ms", "tpot_ms")
+_FIXED_SLO_KEYS = ("latency_ms",)
+
+# Short names accepted by --set / --vary for workload keys.
+WORKLOAD_KEY_SECTIONS: dict[str, str] = {
+    **{k: "model" for k in _LLM_MODEL_KEYS + _FIXED_MODEL_KEYS if k != "preset"},
+    **{k: "traffic" for k in _TRAFFIC_KEYS},
+    **{k: "slo" for k in _LLM_SLO_KEYS + _FIXED_SLO_KEYS},
+}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A validated workload. Numbers in the units of their names."""
+
+    name: str
+    kind: str  # "llm" | "fixed"
+    origin: str
+    description: str = ""
+    preset: str | None = None
+    precision: str = "fp16"
+    # llm
+    params_b: float = 0.0
+    active_params_b: float = 0.0
+    layers: float = 0.0
+    kv_elems_per_token_per_layer: float = 0.0
+    hidden: float = 0.0
+    kv_precision: str = "fp16"
+    input_tokens: float = 0.0
+    output_tokens: float = 0.0
+    ttft_ms: float = math.inf
+    tpot_ms: float = math.inf
+    # fixed
+    gflops_per_query: float = 0.0
+    weights_mb: float = 0.0
+    activation_mb_per_query: float = 0.0
+    latency_ms: float = math.inf
+    # traffic
+    queries_per_day: float = 0.0
+    peak_to_average: float = 1.0
+    economics: dict = field(default_factory=dict)
+
+    @property
+    def peak_queries_per_s(self) -> float:
+        return self.queries_per_day / 86_400 * self.peak_to_average
+
+    def as_dict(self) -> dict[str, object]:
+        """The workload as JSON-ready data (inf becomes None)."""
+        common = {"name": self.name, "kind": self.kind, "preset": self.preset,
+                  "precision": self.precision, "queries_per_day": self.queries_per_day,
+                  "peak_to_average": self.peak_to_average,
+                  "peak_queries_per_s": self.peak_queries_per_s}
+        if self.kind == "llm":
+            extra = {"params_b": self.params_b, "active_params_b": self.active_params_b,
+                     "layers": self.layers, "kv_elems_per_token_per_layer": self.kv_elems_per_token_per_layer,
+                     "hidden": self.hidden, "kv_precision": self.kv_precision,
+                     "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                     "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms}
+        else:
+            extra = {"gflops_per_query": self.gflops_per_query, "weights_mb": self.weights_mb,
+                     "activation_mb_per_query": self.activation_mb_per_query,
+                     "latency_ms": self.latency_ms}
+        out = {**common, **extra}
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+
+
+class _Problems:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{self.origin}: {key}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError("\n".join(self.items))
+
+
+def _unknown_keys(section: dict, allowed: tuple[str, ...], prefix: str, problems: _Problems) -> None:
+    for key in section:
+        if key not in allowed:
+            problems.add(f"{prefix}{key}", f"unknown key.{did_you_mean(key, allowed)}"
+                         f" Allowed: {', '.join(allowed)}")
+
+
+def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positive: bool = True,
+            minimum: float | None = None) -> float | None:
+    if key not in section:
+        return None
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.add(prefix + key, f"must be a number (got {value!r})")
+        return None
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > 1e15:
+        problems.add(prefix + key, f"must be a finite number below 1e15 (got {value!r})")
+        return None
+    if minimum is not None and number < minimum:
+        problems.add(prefix + key, f"must be >= {minimum:g} (got {value!r})")
+        return None
+    if positive and number <= 0:
+        problems.add(prefix + key, f"must be > 0 (got {value!r})")
+        return None
+    return number
+
+
+def _precision(section: dict, key: str, default: str, problems: _Problems) -> str:
+    value = section.get(key, default)
+    if value not in PRECISIONS:
+        problems.add(f"model.{key}", f"must be one of {', '.join(PRECISIONS)} (got {value!r})")
+        return default
+    return value
+
+
+def _table(raw: dict, key: str, problems: _Problems, required: bool) -> dict:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            problems.add(f"[{key}]", "missing section")
+        return {}
+    if not isinstance(value, dict):
+        problems.add(key, f"must be a table [{key}] (got {value!r})")
+        return {}
+    return value
+
+
+def apply_overrides(raw: dict, overrides: dict[str, object]) -> dict:
+    """A copy of the raw profile with workload keys (short or dotted) replaced."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for key, value in overrides.items():
+        section, _, short = key.rpartition(".")
+        section = section or WORKLOAD_KEY_SECTIONS[short]
+        if section == "traffic" and short in ("queries_per_day", "peak_queries_per_s"):
+            out.setdefault("traffic", {}).pop("queries_per_day", None)
+            out["traffic"].pop("peak_queries_per_s", None)
+        out.setdefault(section, {})[short] = value
+    return out
+
+
+def is_workload_key(key: str) -> bool:
+    section, _, short = key.rpartition(".")
+    return short in WORKLOAD_KEY_SECTIONS and (not section or WORKLOAD_KEY_SECTIONS[short] == section
+                                               or section in ("model", "traffic", "slo"))
+
+
+def from_dict(raw: dict, origin: str) -> Workload:
+    """Validate a parsed profile. Raises InputError listing every problem."""
+    problems = _Problems(origin)
+    _unknown_keys(raw, _TOP_KEYS, "", problems)
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {version!r})")
+    name = raw.get("name", Path(origin).stem)
+    if not isinstance(name, str) or not name.strip():
+        problems.add("name", f"must be a non-empty string (got {name!r})")
+        name = Path(origin).stem
+    kind = raw.get("kind", "llm")
+    if kind not in ("llm", "fixed"):
+        problems.add("kind", f"must be 'llm' or 'fixed' (got {kind!r})")
+        problems.raise_if_any()
+    model = _table(raw, "model", problems, required=True)
+    traffic = _table(raw, "traffic", problems, required=True)
+    slo = _table(raw, "slo", problems, required=False)
+    economics = _table(raw, "economics", problems, required=False)
+    description = raw.get("description", "")
+
+    preset_name = model.get("preset")
+    preset: dict[str, object] = {}
+    if preset_name is not None:
+        if not isinstance(preset_name, str):
+            problems.add("model.preset", f"must be a string (got {preset_name!r})")
+        else:
+            preset = get_preset(preset_name, f"{origin}: model.preset")
+            if preset.get("kind") != kind:
+                problems.add("model.preset", f"'{preset_name}' is a {preset.get('kind')} model but kind = {kind!r}")
+
+    def model_number(key: str, **kw) -> float | None:
+        value = _number(model, key, "model.", problems, **kw)
+        if value is None and key not in model and preset.get(key) is not None:
+            value = float(preset[key])  # type: ignore[arg-type]
+        return value
+
+    default_precision = str(preset.get("default_precision") or ("int8" if kind == "fixed" else "fp16"))
+    precision = _precision(model, "precision", default_precision, problems)
+
+    _unknown_keys(traffic, _TRAFFIC_KEYS if kind == "llm" else
+                  tuple(k for k in _TRAFFIC_KEYS if "tokens" not in k), "traffic.", problems)
+    peak_to_average = _number(traffic, "peak_to_average", "traffic.", problems, minimum=1.0)
+    peak_to_average = 1.0 if peak_to_average is None else peak_to_average
+    qpd = _number(traffic, "queries_per_day", "traffic.", problems)
+    peak_qps = _number(traffic, "peak_queries_per_s", "traffic.", problems)
+    if "queries_per_day" in traffic and "peak_queries_per_s" in traffic:
+        problems.add("traffic", "give queries_per_day or peak_queries_per_s, not both")
+    elif "queries_per_day" not in traffic and "peak_queries_per_s" not in traffic:
+        problems.add("traffic.queries_per_day", "missing (or give peak_queries_per_s)")
+    if qpd is None and peak_qps is not None:
+        qpd = peak_qps * 86_400 / peak_to_average
+
+    fields: dict[str, object] = {}
+    if kind == "llm":
+        _unknown_keys(model, _LLM_MODEL_KEYS, "model.", problems)
+        _unknown_keys(slo, _LLM_SLO_KEYS, "slo.", problems)
+        params_b = model_number("params_b")
+        active = model_number("active_params_b")
+        layers = model_number("layers")
+        kv_heads = model_number("kv_heads")
+        head_dim = model_number("head_dim")
+        hidden = model_number("hidden")
+        kv_elems = model_number("kv_elems_per_token_per_layer")
+        if kv_elems is None or ("kv_heads" in model or "head_dim" in model):
+            if kv_heads is not None and head_dim is not None:
+                kv_elems = 2.0 * kv_heads * head_dim
+        for key, value in (("params_b", params_b), ("layers", layers)):
+            if value is None and key not in model:
+                problems.add(f"model.{key}", "missing (or set model.preset)")
+        if kv_elems is None and not any(k in model for k in ("kv_heads", "head_dim", "kv_elems_per_token_per_layer")):
+            problems.add("model.kv_heads", "missing: give kv_heads and head_dim (or kv_elems_per_token_per_layer, or a preset)")
+        if params_b is not None and active is not None and active > params_b:
+            problems.add("model.active_params_b", f"must not exceed params_b ({active:g} > {params_b:g})")
+        input_tokens = _number(traffic, "input_tokens", "traffic.", problems)
+        output_tokens = _number(traffic, "output_tokens", "traffic.", problems)
+        for key, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+            if value is None and key not in traffic:
+                problems.add(f"traffic.{key}", "missing: mean tokens per query")
+        ttft = _number(slo, "ttft_ms", "slo.", problems)
+        tpot = _number(slo, "tpot_ms", "slo.", problems)
+        fields = dict(
+            params_b=params_b or 0.0, active_params_b=active if active is not None else (params_b or 0.0),
+            layers=layers or 0.0, kv_elems_per_token_per_layer=kv_elems or 0.0, hidden=hidden or 0.0,
+            kv_precision=_precision(model, "kv_precision", "fp16", problems),
+            input_tokens=input_tokens or 0.0, output_tokens=output_tokens or 0.0,
+            ttft_ms=ttft if ttft is not None else math.inf, tpot_ms=tpot if tpot is not None else math.inf,
+        )
+    else:
+        _unknown_keys(model, _FIXED_MODEL_KEYS, "model.", problems)
+        _unknown_keys(slo, _FIXED_SLO_KEYS, "slo.", problems)
+        gflops = model_number("gflops_per_query")
+        weights_mb = _number(model, "weights_mb", "model.", problems)
+        if weights_mb is None and "weights_mb" not in model and preset.get("weights_mparams") is not None:
+            weights_mb = float(preset["weights_mparams"]) * BYTES_PER_PRECISION[precision]  # type: ignore[arg-type]
+        activation = model_number("activation_mb_per_query", positive=False, minimum=0.0)
+        for key, value in (("gflops_per_query", gflops), ("weights_mb", weights_mb)):
+            if value is None and key not in model:
+                problems.add(f"model.{key}", "missing (or set model.preset)")
+        latency = _number(slo, "latency_ms", "slo.", problems)
+        fields = dict(gflops_per_query=gflops or 0.0, weights_mb=weights_mb or 0.0,
+                      activation_mb_per_query=activation or 0.0,
+                      latency_ms=latency if latency is not None else math.inf)
+    problems.raise_if_any()
+    return Workload(name=str(name), kind=kind, origin=origin, description=str(description),
+                    preset=str(preset.get("name")) if preset else None, precision=precision,
+                    queries_per_day=float(qpd or 0.0), peak_to_average=peak_to_average,
+                    economics=dict(economics), **fields)  # type: ignore[arg-type]
+
+
+def resolve_path(name_or_path: str | None) -> Path:
+    """A workload argument: a file path, or the name of a bundled profile; None = the default."""
+    bundled = bundled_workloads()
+    if name_or_path is None:
+        return bundled[DEFAULT_WORKLOAD]
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    if name_or_path in bundled:
+        return bundled[name_or_path]
+    raise NotFoundError(f"{name_or_path}: no such file or bundled workload.{did_you_mean(name_or_path, list(bundled))}"
+                        f" Bundled: {', '.join(bundled)}")
+
+
+def load(name_or_path: str | None = None, overrides: dict[str, object] | None = None) -> Workload:
+    """Read, override (--set workload keys) and validate a profile."""
+    path = resolve_path(name_or_path)
+    raw = read_toml(path)
+    if overrides:
+        unknown = [k for k in overrides if not is_workload_key(k)]
+        if unknown:
+            raise UsageError(f"--set {unknown[0]}: not a workload key")
+        raw = apply_overrides(raw, overrides)
+    return from_dict(raw, str(path))

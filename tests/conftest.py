@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inferchip.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """Run the CLI; returns the Result (stdout and stderr kept apart)."""
+
+    def _invoke(*args: str, env: dict | None = None):
+        return runner.invoke(app, list(args), env=env or {}, catch_exceptions=False)
+
+    return _invoke
+
+
+@pytest.fixture
+def compare_json(invoke):
+    def _run(*args: str) -> dict:
+        result = invoke("compare", *args, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return _run

@@ -1,0 +1,171 @@
+"""`inferchip compare` through CliRunner, parsing its JSON."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inferchip.units import RESULT_FIELDS
+
+CONTRACT_FIELDS = """accelerator vendor feasible infeasible_reason throughput_source precision_used
+chips_per_replica batch_size replicas accelerators servers racks ttft_ms tpot_ms latency_ms meets_slo
+tokens_per_s_per_accelerator queries_per_s_per_accelerator capex_usd annual_capex_usd annual_energy_usd
+annual_opex_usd annual_tco_usd cost_per_query_usd cost_per_million_tokens_usd cloud_cost_per_query_usd
+avg_power_kw facility_power_kw energy_per_query_j kw_per_rack accelerators_per_rack queries_per_s_per_rack""".split()
+
+
+def test_default_workload_contract(compare_json):
+    doc = compare_json()
+    assert doc["schema_version"] == 1
+    assert doc["workload"]["name"] == "support-chatbot-70b"
+    assert set(doc["assumptions"]) >= {"electricity_usd_per_kwh", "pue"}
+    rows = doc["results"]
+    assert len(rows) >= 25
+    for row in rows:
+        assert set(CONTRACT_FIELDS) <= set(row)
+        assert row["throughput_source"] in ("modeled", "measured")
+        assert row["feasible"] == (row["infeasible_reason"] == "")
+    feasible = [r for r in rows if r["feasible"]]
+    assert len(feasible) >= 5
+    costs = [r["cost_per_query_usd"] for r in feasible]
+    assert costs == sorted(costs), "cheapest feasible first"
+    assert rows[: len(feasible)] == feasible, "infeasible rows come last"
+
+
+def test_json_has_no_nan_and_is_deterministic(invoke):
+    first = invoke("compare", "--format", "json").stdout
+    second = invoke("compare", "--format", "json").stdout
+    assert first == second
+    assert "NaN" not in first and "Infinity" not in first
+
+
+def test_set_overrides_show_in_assumptions_and_change_cost(compare_json):
+    base = {r["accelerator"]: r for r in compare_json()["results"]}
+    doc = compare_json("--set", "electricity_usd_per_kwh=0.30", "--set", "pue=1.5")
+    assert doc["assumptions"]["pue"] == {**doc["assumptions"]["pue"], "value": 1.5, "origin": "--set"}
+    owned = [r for r in doc["results"] if r["price_basis"] == "owned" and r["feasible"]]
+    assert owned
+    for row in owned:
+        assert row["annual_energy_usd"] > base[row["accelerator"]]["annual_energy_usd"]
+
+
+def test_sort_and_top(compare_json):
+    rows = compare_json("--sort", "energy_per_query_j", "--top", "3")["results"]
+    assert len(rows) == 3
+    values = [r["energy_per_query_j"] for r in rows]
+    assert values == sorted(values)
+
+
+def test_sort_higher_is_better_metric(compare_json):
+    rows = [r for r in compare_json("--sort", "tokens_per_s_per_accelerator")["results"] if r["feasible"]]
+    values = [r["tokens_per_s_per_accelerator"] for r in rows]
+    assert values == sorted(values, reverse=True)
+
+
+def test_unknown_sort_field(invoke):
+    result = invoke("compare", "--sort", "cost_per_querry_usd", "--format", "json")
+    assert result.exit_code == 2
+    assert "Did you mean 'cost_per_query_usd'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_unknown_set_key(invoke):
+    result = invoke("compare", "--set", "electricity=0.1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --set electricity: unknown key.")
+
+
+def test_bad_set_value_names_key(invoke):
+    result = invoke("compare", "--set", "pue=0.5")
+    assert result.exit_code == 2
+    assert "'pue' must be >= 1" in result.stderr
+
+
+def test_csv_and_tsv_formats(invoke):
+    out = invoke("compare", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and set(CONTRACT_FIELDS) <= set(rows[0])
+    tsv = invoke("compare", "--format", "tsv").stdout
+    assert tsv.splitlines()[0].split("\t")[0] == "accelerator"
+
+
+def test_markdown_memo(invoke):
+    out = invoke("compare", "--format", "markdown").stdout
+    assert out.startswith("# Inference hardware comparison: support-chatbot-70b")
+    assert "## Assumptions" in out and "| pue |" in out
+
+
+def test_output_file_written_atomically(invoke, tmp_path):
+    target = tmp_path / "results.csv"
+    result = invoke("compare", "--format", "csv", "--output", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text().startswith("accelerator,")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_output_into_missing_folder_fails_cleanly(invoke, tmp_path):
+    result = invoke("compare", "--format", "csv", "--output", str(tmp_path / "nope" / "r.csv"))
+    assert result.exit_code == 5
+    assert "does not exist" in result.stderr
+
+
+def test_bad_input_leaves_no_output_file(invoke, tmp_path):
+    target = tmp_path / "r.json"
+    result = invoke("compare", "--set", "pue=zero", "--output", str(target))
+    assert result.exit_code == 2 and not target.exists()
+
+
+def test_assumptions_file(invoke, tmp_path, compare_json):
+    site = tmp_path / "site.toml"
+    site.write_text("electricity_usd_per_kwh = 0.15\nserver_life_years = 4\n")
+    doc = compare_json("--assumptions", str(site))
+    assert doc["assumptions"]["server_life_years"]["value"] == 4
+    assert doc["assumptions"]["server_life_years"]["origin"] == str(site)
+
+
+def test_fixed_workload(compare_json):
+    doc = compare_json("video-analytics-resnet50")
+    feasible = [r for r in doc["results"] if r["feasible"]]
+    assert feasible
+    assert all(r["latency_ms"] <= 50 for r in feasible)
+    assert all(r["cost_per_million_tokens_usd"] is None for r in doc["results"])
+
+
+def test_every_bundled_workload_runs(invoke):
+    from inferchip.data_files import bundled_workloads
+
+    for name in bundled_workloads():
+        result = invoke("compare", name, "--format", "json")
+        assert result.exit_code == 0, (name, result.stderr)
+
+
+def test_every_command_has_help(invoke):
+    for args in (["--help"], ["compare", "--help"], ["catalog", "--help"], ["catalog", "list", "--help"],
+                 ["catalog", "show", "--help"], ["catalog", "validate", "--help"], ["workloads", "--help"],
+                 ["workloads", "list", "--help"], ["workloads", "show", "--help"], ["workloads", "init", "--help"]):
+        result = invoke(*args)
+        assert result.exit_code == 0, args
+        assert "Usage" in result.stdout
+
+
+def test_help_does_not_import_pandas():
+    code = "import sys; from inferchip.cli import app; assert 'pandas' not in sys.modules, 'pandas imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_result_fields_have_units_in_names():
+    for name, field in RESULT_FIELDS.items():
+        if field.unit in ("USD", "USD/year"):
+            assert name.endswith("_usd"), name
+        if field.unit == "ms":
+            assert name.endswith("_ms"), name
+
+
+@pytest.mark.parametrize("args", [["workloads", "list", "--format", "json"], ["catalog", "list", "--format", "json"]])
+def test_list_commands_json(invoke, args):
+    result = invoke(*args)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["rows"]

@@ -1,0 +1,67 @@
+"""Cost formulas against hand-computed values, including the worked check in
+shared/reference/tco-defaults.md."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inferchip import cost
+
+
+def test_crf_matches_annuity_formula_at_8_percent_5_years():
+    # r(1+r)^n / ((1+r)^n - 1) = 0.08 * 1.469328 / 0.469328 = 0.250456
+    assert cost.capital_recovery_factor(0.08, 5) == pytest.approx(0.2504565, rel=1e-6)
+
+
+def test_crf_zero_rate_is_straight_line():
+    assert cost.capital_recovery_factor(0.0, 4) == pytest.approx(0.25)
+
+
+def test_straight_line_option():
+    assert cost.annual_capital_charge(1000.0, 0.08, 5, True) == pytest.approx(200.0)
+    assert cost.annual_capital_charge(1000.0, 0.08, 5, False) == pytest.approx(250.4565, rel=1e-6)
+
+
+def test_worked_check_h100_server():
+    """tco-defaults.md: 8-GPU H100 server at 300,000 USD -> ~138,000 USD/year,
+    ~1.97 USD per GPU-hour, ~0.29 USD per million tokens at 2,701 tokens/s, 70 %."""
+    capex = cost.fleet_capex_usd(1, 300_000.0, 0.15, 0.03, 0.03, 0.02)
+    assert capex == pytest.approx(369_000.0)
+    annual_capex = cost.annual_capital_charge(capex, 0.08, 5, False)
+    assert annual_capex == pytest.approx(92_418.4, rel=1e-4)
+    colo = cost.annual_colocation_usd(10.2, 185.0)
+    assert colo == pytest.approx(22_644.0)
+    energy = cost.annual_energy_usd(7.0, 1.3, 0.08)
+    assert energy == pytest.approx(6_377.28)
+    maintenance = 300_000 * 0.05
+    staff = 2_000
+    total = annual_capex + colo + energy + maintenance + staff
+    assert total == pytest.approx(138_440, rel=1e-3)
+    per_gpu_hour = cost.per_accelerator_hour_usd(total, 8)
+    assert per_gpu_hour == pytest.approx(1.975, abs=0.005)
+    per_million = cost.cost_per_million_tokens_usd(per_gpu_hour, 2701.0, 0.7)
+    assert per_million == pytest.approx(0.29, abs=0.005)
+
+
+def test_server_price_derived_from_accelerator_price_when_missing():
+    got = cost.server_price_usd(np.array([np.nan, 250_000.0]), np.array([30_000.0, 30_000.0]), 8, 0.25)
+    assert got.tolist() == [300_000.0, 250_000.0]
+
+
+def test_owned_facility_cost():
+    # 10 kW = 10,000 W x (12 USD/W x CRF(8 %, 12 y) + 0.04 x 12)
+    crf = 0.08 * 1.08**12 / (1.08**12 - 1)
+    expected = 10_000 * (12 * crf + 0.48)
+    assert cost.annual_owned_facility_usd(10.0, 12.0, 12, 0.08, 0.04) == pytest.approx(expected)
+
+
+def test_rent():
+    assert cost.annual_rent_usd(8, 2.0) == pytest.approx(8 * 2.0 * 8760)
+
+
+def test_vectorized_series_in_series_out():
+    capex = pd.Series([100.0, 200.0])
+    out = cost.annual_capital_charge(capex, 0.08, 5, False)
+    assert len(out) == 2 and math.isclose(out[1], 2 * out[0])

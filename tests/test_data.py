@@ -1,0 +1,91 @@
+"""Bundled data integrity: it loads, every row is sourced and dated, units are plausible."""
+
+import csv
+
+import pytest
+
+from inferchip.catalog import read_catalog
+from inferchip.data_files import data_path
+from inferchip.models import load_presets
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return read_catalog()
+
+
+def test_catalog_loads_and_is_large(catalog):
+    assert len(catalog) >= 25
+    assert set(catalog["kind"]) >= {"gpu", "asic", "lpu"}
+
+
+def test_every_catalog_row_is_sourced_and_dated(catalog):
+    assert (catalog["source"].str.len() > 10).all()
+    assert catalog["as_of"].str.match(r"^\d{4}-\d{2}").all()
+
+
+def test_prices_carry_source_and_date(catalog):
+    priced = catalog["server_price_usd"].notna() | catalog["accelerator_price_usd"].notna()
+    assert (catalog.loc[priced, "price_source"].str.len() > 5).all()
+    assert catalog.loc[priced, "price_as_of"].str.match(r"^\d{4}").all()
+    rented = catalog["cloud_usd_per_hour"].notna()
+    assert (catalog.loc[rented, "cloud_source"].str.len() > 5).all()
+    assert catalog.loc[rented, "cloud_as_of"].str.match(r"^\d{4}").all()
+
+
+def test_units_plausible(catalog):
+    mem = catalog["memory_gb"].dropna()
+    assert ((mem >= 0) & (mem <= 400)).all()
+    assert (catalog["tdp_w"].dropna().between(5, 2000)).all()
+    off_chip = (catalog["memory_gb"] > 0) & ~catalog["kind"].isin(["wafer", "lpu"])
+    bw = catalog.loc[off_chip, "memory_bw_tbps"].dropna()
+    assert bw.between(0.05, 30).all(), "HBM/GDDR bandwidth should be 0.05-30 TB/s"
+
+
+def test_dense_compute_ordering(catalog):
+    # fp8 dense is at most ~2x bf16 dense (L40S datasheet: 733 vs 362, so allow 2.1x)
+    both = catalog[["bf16_tflops", "fp8_tflops"]].dropna()
+    assert (both["fp8_tflops"] <= 2.1 * both["bf16_tflops"]).all()
+
+
+def test_system_power_covers_devices(catalog):
+    rows = catalog[["server_power_kw", "devices_per_server", "tdp_w"]].dropna()
+    ratio = rows["server_power_kw"] * 1000 / (rows["devices_per_server"] * rows["tdp_w"])
+    assert (ratio >= 0.6).all(), "system power should be at least ~60 % of devices x TDP"
+
+
+def test_rent_only_rows_have_no_purchase_price(catalog):
+    rent = catalog[catalog["rent_only"]]
+    assert rent["server_price_usd"].isna().all() and rent["accelerator_price_usd"].isna().all()
+
+
+def test_models_cover_required_presets():
+    presets = load_presets()
+    for name in ("llama-2-70b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b"):
+        assert name in presets
+        assert presets[name]["source"]
+    assert presets["mixtral-8x7b"]["active_params_b"] < presets["mixtral-8x7b"]["params_b"]
+
+
+def test_benchmarks_name_catalog_rows_and_presets(catalog):
+    names = set(catalog["name"])
+    presets = load_presets()
+    with open(data_path("benchmarks.csv"), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 30
+    for row in rows:
+        assert row["accelerator"] in names, row["accelerator"]
+        assert row["model"].lower() in presets, row["model"]
+        assert row["source"] and row["date"]
+        assert float(row["throughput_per_accelerator"]) > 0
+
+
+def test_assumptions_have_units_and_sources():
+    from inferchip.assumptions import load_specs
+
+    specs = load_specs()
+    for spec in specs.values():
+        assert spec.unit and spec.source
+        if isinstance(spec.default, float):
+            assert spec.low is not None and spec.high is not None
+            assert spec.low <= spec.default <= spec.high

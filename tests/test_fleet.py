@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from inferchip import fleet
+
+
+def test_peak_load():
+    # 86,400 queries/day = 1 query/s average; x2 peak
+    assert fleet.peak_queries_per_s(86_400, 2.0) == pytest.approx(2.0)
+
+
+def test_replicas_round_up_at_utilisation():
+    # 10 q/s peak, 3 q/s per replica at 70 % -> 10 / 2.1 = 4.76 -> 5
+    assert fleet.replicas_needed(10.0, 3.0, 0.7) == 5
+
+
+def test_at_least_one_replica():
+    assert fleet.replicas_needed(0.001, 100.0, 0.7) == 1
+
+
+def test_servers_per_rack_power_binds():
+    # 10.2 kW servers in a 20 kW rack: 1 by power, 5 by space (8U in 42U)
+    assert fleet.servers_per_rack(10.2, 8, 20.0, 42) == 1
+
+
+def test_servers_per_rack_space_binds():
+    # 2 kW, 2U servers in a 130 kW rack: 65 by power, 21 by space
+    assert fleet.servers_per_rack(2.0, 2, 130.0, 42) == 21
+
+
+def test_server_bigger_than_budget_still_gets_a_rack():
+    assert fleet.servers_per_rack(120.0, 48, 20.0, 42) == 1
+
+
+def test_unknown_rack_units_do_not_limit():
+    assert fleet.servers_per_rack(5.0, np.nan, 20.0, 42) == 4
+
+
+def test_racks():
+    assert fleet.racks_needed(9, 4) == 3
