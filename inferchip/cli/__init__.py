@@ -22,7 +22,9 @@ app = typer.Typer(
 )
 
 # Register commands (each module adds itself to `app`).
-from inferchip.cli import catalog_cmd, compare_cmd, workloads_cmd  # noqa: E402,F401
+from inferchip.cli import (  # noqa: E402,F401
+    analysis_cmd, catalog_cmd, compare_cmd, procure_cmd, validate_cmd, workloads_cmd,
+)
 
 
 def main() -> None:
