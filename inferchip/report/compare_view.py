@@ -60,33 +60,48 @@ def _assumption_lines(doc: dict) -> list[str]:
     for key in keys:
         entry = items[key]
         origin = "" if entry["origin"] == "default" else f" [{entry['origin']}]"
-        lines.append(f"{key} = {fmt_number(entry['value'])} {entry['unit']}{origin}")
+        unit = "" if isinstance(entry["value"], str) else f" {entry['unit']}"
+        lines.append(f"{key} = {fmt_number(entry['value'])}{unit}{origin}")
     return lines
 
 
 def render_table(doc: dict, console) -> None:
-    """Print the comparison as a rich table, then the workload and assumptions used."""
+    """Print the feasible accelerators as a rich table, the infeasible ones dimmed
+    below it with their reason, then the workload and assumptions used."""
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(title=_workload_line(doc), title_justify="left", header_style="bold", pad_edge=False)
     columns = _columns(doc)
-    for index, (field, header) in enumerate(columns):
-        table.add_column(header, justify="left" if index < 2 else "right", no_wrap=index == 0)
+    table.add_column("Accelerator", no_wrap=True)
+    table.add_column("Basis")
+    for field, header in columns[1:]:
+        table.add_column(header, justify="left" if field == "precision_used" else "right")
     for row in doc["results"]:
-        cells = [_cell(row, f) for f, _ in columns]
         if row["feasible"]:
+            cells = [_cell(row, f) for f, _ in columns]
+            cells.insert(1, row.get("price_basis", ""))
             table.add_row(*cells)
-        else:
-            table.add_row(*cells, style="dim")
-            table.add_row(Text("  -> " + row["infeasible_reason"], style="dim italic"), *[""] * (len(columns) - 1))
     console.print(table)
+    blocked = [r for r in doc["results"] if not r["feasible"]]
+    if blocked:
+        rest = Table(title=f"Not feasible ({len(blocked)})", title_justify="left", style="dim",
+                     header_style="dim bold", pad_edge=False)
+        rest.add_column("Accelerator", no_wrap=True, style="dim")
+        rest.add_column("Chips/\nreplica", justify="right", style="dim")
+        rest.add_column("Tokens/s\n/accel" if doc["workload"]["kind"] == "llm" else "Queries/s\n/accel",
+                        justify="right", style="dim")
+        rest.add_column("Reason", style="dim")
+        speed = "tokens_per_s_per_accelerator" if doc["workload"]["kind"] == "llm" else "queries_per_s_per_accelerator"
+        for row in blocked:
+            rest.add_row(row["accelerator"], _cell(row, "chips_per_replica"), _cell(row, speed), row["infeasible_reason"])
+        console.print(rest)
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(f"[dim]note: {note}[/dim]")
     console.print("[dim]Assumptions: " + "; ".join(_assumption_lines(doc)) + "[/dim]")
-    console.print("[dim]Costs per query include capital, energy, facility and opex over the fleet sized for peak; "
-                  "`inferchip explain` shows every step for one chip.[/dim]")
+    console.print("[dim]owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
+                  "per accelerator-hour. Fleets are sized for peak load. `inferchip explain WORKLOAD --chip NAME` "
+                  "shows every step for one chip.[/dim]")
 
 
 def _md_escape(text: str) -> str:
