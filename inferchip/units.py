@@ -103,4 +103,10 @@ RESULT_FIELDS: dict[str, Field] = {
     "queries_per_s_per_rack": Field("queries/s", "capacity of one full rack", True),
     "weights_gb": Field("GB", "model weights at the precision used"),
     "kv_cache_gb_per_replica": Field("GB", "KV cache held per replica at the operating point"),
+    "server_price_usd": Field("USD", "price of one server used (catalog, or derived from the accelerator price)"),
+    "server_power_kw": Field("kW", "maximum power of one server used (catalog, or derived from TDP)"),
+    "servers_per_rack": Field("count", "servers in one rack (power or space binds)", True),
+    "cloud_usd_per_hour": Field("USD/h", "catalog on-demand price per accelerator-hour"),
+    "cost_per_accelerator_hour_usd": Field("USD", "annual TCO / (accelerators x 8,760 h)"),
+    "calibration_source": Field("", "where the efficiency factors come from"),
 }

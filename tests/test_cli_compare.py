@@ -169,3 +169,11 @@ def test_list_commands_json(invoke, args):
     result = invoke(*args)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["rows"]
+
+
+def test_readme_documents_every_result_field():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in RESULT_FIELDS:
+        assert f"`{name}`" in readme, name
