@@ -67,9 +67,10 @@ def _col(frame: pd.DataFrame, name: str, idx: np.ndarray) -> np.ndarray:
 
 
 def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
-                      kv_precision: str) -> dict[str, np.ndarray]:
+                      kv_precision: str, trace: dict | None = None) -> dict[str, np.ndarray]:
     """Performance of every (scenario, chip, candidate size): the batch the SLO and
-    memory allow, latencies and per-replica throughput. Arrays of length S x C x K."""
+    memory allow, latencies and per-replica throughput. Arrays of length S x C x K.
+    `trace` (a dict, for `inferchip explain`) receives every intermediate array too."""
     s_idx, c_idx, k_idx = _grid(chips, scenarios)
     S = lambda name: _col(scenarios, name, s_idx)  # noqa: E731
     C = lambda name: _col(chips, name, c_idx)  # noqa: E731
@@ -120,6 +121,10 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
             tpot_b1=perf.step_time_ms(1.0, a, b, c, d, overhead), prefill_ms=prefill_ms,
         )
+        if trace is not None:
+            trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
+                         ctx_decode_tokens=ctx_decode, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
+                         step_budget_ms=budget)
     else:
         act = S("activation_mb_per_query") * BYTES_PER_MB
         work = S("gflops_per_query") * FLOPS_PER_GFLOP
@@ -135,11 +140,16 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
             prefill_ms=np.zeros_like(t),
         )
+        if trace is not None:
+            trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
     ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0)
     out["ok"] = ok
     peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
     replicas = fleet.replicas_needed(peak_qps, out["qps_replica"], S("utilisation_target"))
     out["fleet_accelerators"] = np.where(ok, replicas * n, np.inf)
+    if trace is not None:
+        trace.update(out, bytes_per_weight=bytes_w, n_min=n_min, n_base=base, bandwidth_bps=bw,
+                     flops_per_s=flops, overhead_ms=overhead)
     return out
 
 
@@ -186,15 +196,19 @@ def _reasons(kind: str, chips_rep: pd.DataFrame, pts: dict[str, np.ndarray], sce
 
 
 def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
-             kv_precision: str = "fp16") -> pd.DataFrame:
+             kv_precision: str = "fp16", trace: dict | None = None) -> pd.DataFrame:
     """One row per (scenario, accelerator) with every result field. `chips` must
-    carry efficiency factors (calibration.attach_factors)."""
+    carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
+    `inferchip explain`) receives every intermediate quantity of the chosen candidate,
+    one array element per result row."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
-    pts_all = _operating_points(kind, chips, scenarios, kv_precision)
+    pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace)
     pick = _choose(pts_all, n_s * n_c)
+    if trace is not None:
+        trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
     pts = {k: v[pick] for k, v in pts_all.items()}
     s_idx = np.repeat(np.arange(n_s), n_c)
     c_idx = np.tile(np.arange(n_c), n_s)
@@ -290,7 +304,15 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
         "calibration_source": ch["calibration_source"],
+        "price_is_estimate": owned & ch["price_is_estimate"].to_numpy(dtype=bool),
+        "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
+        "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),
     })
+    if trace is not None:
+        trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
+                     avg_kw=avg_kw, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
+                     rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result
 
 

@@ -109,4 +109,7 @@ RESULT_FIELDS: dict[str, Field] = {
     "cloud_usd_per_hour": Field("USD/h", "catalog on-demand price per accelerator-hour"),
     "cost_per_accelerator_hour_usd": Field("USD", "annual TCO / (accelerators x 8,760 h)"),
     "calibration_source": Field("", "where the efficiency factors come from"),
+    "price_is_estimate": Field("", "the owned price is a secondary estimate, not a vendor list price"),
+    "price_source": Field("", "source of the price used (catalog price_source, or cloud_source when rented)"),
+    "price_as_of": Field("", "date of the price used"),
 }
