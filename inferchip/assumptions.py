@@ -12,18 +12,24 @@ from inferchip.errors import InputError, UsageError, did_you_mean
 from inferchip.tomlfile import read_toml
 
 # key -> (minimum, minimum allowed?, maximum or None, maximum allowed?)
+# The caps on rates and lives keep the capital recovery factor (1+r)^n finite.
 _RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
     "pue": (1.0, True, None, False),
+    "cost_of_capital": (0.0, True, 1.0, True),
     "utilisation_target": (0.0, False, 1.0, True),
     "avg_power_fraction": (0.0, False, 1.0, True),
     "memory_usable_fraction": (0.0, False, 1.0, True),
-    "server_life_years": (0.0, False, None, False),
-    "facility_life_years": (0.0, False, None, False),
+    "server_life_years": (0.0, False, 100.0, True),
+    "facility_life_years": (0.0, False, 100.0, True),
     "rack_power_budget_air_kw": (0.0, False, None, False),
     "rack_power_budget_liquid_kw": (0.0, False, None, False),
     "rack_units_usable": (0.0, False, None, False),
     "max_batch_size": (1.0, True, None, False),
 }
+# Plausible magnitudes of any numeric assumption: beyond them a typo is likelier
+# than a real site, and costs could overflow to inf.
+MAX_MAGNITUDE = 1e12
+MIN_MAGNITUDE = 1e-6
 _CHOICES: dict[str, tuple[str, ...]] = {
     "facility_model": ("colocation", "owned"),
     "capital_charge": ("annuity", "straight_line"),
@@ -78,14 +84,23 @@ def check_value(key: str, value: object, where: str, specs: dict[str, Assumption
                          " See `inferchip assumptions` or data/assumptions.toml for the keys.")
     if key in _CHOICES:
         if not isinstance(value, str) or value not in _CHOICES[key]:
-            raise InputError(f"{where}: '{key}' must be one of {', '.join(_CHOICES[key])} (got {value!r})")
+            hint = did_you_mean(value, _CHOICES[key]) if isinstance(value, str) else ""
+            raise InputError(f"{where}: '{key}' must be one of {', '.join(_CHOICES[key])} (got {value!r}).{hint}"
+                             .rstrip("."))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{where}: '{key}' must be a number in {specs[key].unit} (got {value!r})")
+        raise InputError(f"{where}: '{key}' must be a number in {specs[key].unit} (got {value!r}){_text_hint(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise InputError(f"{where}: '{key}' must be a finite number (got {value!r})")
+    if abs(number) > MAX_MAGNITUDE:
+        raise InputError(f"{where}: '{key}' = {value!r} is implausibly large (above 1e12);"
+                         f" check the unit: {specs[key].unit}")
     lo, lo_ok, hi, hi_ok = _RANGES.get(key, (0.0, True, None, False))
+    if 0 < abs(number) < MIN_MAGNITUDE:
+        zero = " or write 0" if lo == 0 and lo_ok else ""
+        raise InputError(f"{where}: '{key}' = {value!r} is implausibly small (below 1e-6);"
+                         f" check the unit ({specs[key].unit}){zero}")
     if number < lo or (number == lo and not lo_ok):
         bound = ">=" if lo_ok else ">"
         raise InputError(f"{where}: '{key}' must be {bound} {lo:g} (got {value!r})")
@@ -93,6 +108,22 @@ def check_value(key: str, value: object, where: str, specs: dict[str, Assumption
         bound = "<=" if hi_ok else "<"
         raise InputError(f"{where}: '{key}' must be {bound} {hi:g} (got {value!r})")
     return number
+
+
+def _text_hint(value: object) -> str:
+    """A fix for a number written as text: decimal comma, quotes, units."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    whole, comma, decimals = text.partition(",")
+    if comma and whole.isdigit() and decimals.isdigit() and len(decimals) != 3:
+        return f"; use a dot for decimals: {whole}.{decimals}"
+    try:
+        float(text)
+    except ValueError:
+        return ("; write a plain number: a dot for decimals, no units or thousands separators"
+                if any(ch.isdigit() for ch in text) else "")
+    return f"; write it without quotes: {text}"
 
 
 def read_assumptions_file(path: Path) -> dict[str, object]:
@@ -103,7 +134,8 @@ def read_assumptions_file(path: Path) -> dict[str, object]:
     for key, value in raw.items():
         if isinstance(value, dict):
             if "value" not in value:
-                raise InputError(f"{path}: table [{key}] has no 'value'; write `{key} = <number>`")
+                raise InputError(f"{path}: [{key}]: an assumptions file is flat; write `key = value` lines"
+                                 " without sections, e.g. pue = 1.4")
             value = value["value"]
         flat[key] = value
     return flat

@@ -1,10 +1,12 @@
 """Find, read and validate a hardware catalog (CSV) into a typed DataFrame.
 
-Validation collects every problem with its CSV line number before raising."""
+Validation collects every problem with its CSV line number before raising;
+each message names the file, the line, the column and the fix."""
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -20,6 +22,7 @@ REQUIRED_COLUMNS = (
 )
 REQUIRED_TEXT = ("name", "vendor", "kind", "source", "as_of")
 KINDS = ("gpu", "asic", "lpu", "wafer", "npu", "cpu")
+COOLING = ("air", "liquid")
 NUMERIC_COLUMNS = (
     "release_year", "memory_gb", "memory_bw_tbps", "sram_mb",
     "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops", "int8_tops", "int4_tops",
@@ -27,82 +30,149 @@ NUMERIC_COLUMNS = (
     "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour",
     "compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer",
 )
-# Must be > 0 when given; the rest may be 0.
+# Must be > 0 when given (0 would be a plausible wrong number: free hardware,
+# a chip drawing no power); the rest may be 0.
 POSITIVE_COLUMNS = ("devices_per_server", "server_power_kw", "server_rack_units", "memory_bw_tbps",
-                    "compute_efficiency", "memory_efficiency")
+                    "compute_efficiency", "memory_efficiency", "tdp_w",
+                    "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour")
+WHOLE_COLUMNS = ("devices_per_server", "release_year")
+FRACTION_COLUMNS = ("compute_efficiency", "memory_efficiency")  # share of peak: at most 1
 BOOL_COLUMNS = ("price_is_estimate", "rent_only")
 TEXT_COLUMNS = (
     "name", "vendor", "kind", "family", "form_factor", "cooling", "server_power_basis",
     "price_source", "price_as_of", "cloud_source", "cloud_as_of", "source", "as_of", "notes",
 )
+KNOWN_COLUMNS = tuple(dict.fromkeys(REQUIRED_COLUMNS + NUMERIC_COLUMNS + BOOL_COLUMNS + TEXT_COLUMNS))
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n", ""}
+_NOT_NUMBERS = {"nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
+# Plausible magnitudes of a catalog number in the units of its column: outside
+# them a unit slip (W for kW, GB for TB) is likelier than a real chip, and the
+# cost arithmetic could overflow to inf.
 MAX_MAGNITUDE = 1e12
+MIN_MAGNITUDE = 1e-6
+SHOWN_PROBLEMS = 20
+_NEAR_MISS_CUTOFF = 0.85  # an unknown column this close to a known one is a typo
 
 
 def bundled_catalog_path() -> Path:
     return data_path("catalog.csv")
 
 
+def _decode(path: Path, raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: UTF-16 text (Excel 'Unicode Text'); save the catalog as 'CSV UTF-8 (comma delimited)'")
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{path}: binary data, not a CSV text file; export the catalog as UTF-8 CSV")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x});"
+                         " export the catalog as UTF-8 CSV (Excel: 'CSV UTF-8')") from None
+
+
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and non-blank rows, each with the line it starts on."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NotFoundError(f"{path}: catalog file not found") from None
+        raise NotFoundError(f"{path}: catalog file not found; check the path") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a CSV catalog") from None
+        raise InputError(f"{path}: is a directory; give the path of a CSV catalog file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{path}: binary data, not a CSV text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; export the catalog as UTF-8 CSV") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
+    text = _decode(path, raw)
     if not text.strip():
-        raise InputError(f"{path}: empty file; a catalog needs a header row and at least one accelerator")
-    reader = csv.reader(text.splitlines())
+        raise InputError(f"{path}: empty file; a catalog needs a header row and at least one accelerator"
+                         " (see data/README.md for the columns)")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    ends: list[int] = []  # the line each record ends on (quoted values may span lines)
     try:
-        header = [h.strip() for h in next(reader)]
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        for record in reader:
+            records.append(record)
+            ends.append(reader.line_num)
     except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
-    if len(header) == 1 and ";" in header[0]:
-        raise InputError(f"{path}: line 1: the file is semicolon-separated; inferchip reads comma-separated CSV")
+        line = (ends[-1] if ends else 0) + 1
+        if "end of data" in str(exc):
+            fix = "a quote opened on this line is never closed; close it or remove it"
+        else:
+            fix = f"malformed CSV ({exc}); double a quote inside a value (\"\") or quote the whole value"
+        raise InputError(f"{path}: line {line}: {fix}") from None
+    starts = [1] + [end + 1 for end in ends[:-1]]
+    header = [h.strip() for h in records[0]]
+    rows = [(line, row) for line, row in zip(starts[1:], records[1:], strict=True) if "".join(row).strip()]
+    for sep, name in ((";", "semicolon"), ("\t", "tab")):
+        if len(header) == 1 and sep in header[0]:
+            raise InputError(f"{path}: line 1: the file is {name}-separated; inferchip reads comma-separated CSV:"
+                             " re-export with commas between fields and dots for decimals")
     return header, rows
+
+
+def _header_problems(path: Path, header: list[str]) -> list[str]:
+    import difflib
+
+    problems = []
+    strays = [h for h in header if h and h not in KNOWN_COLUMNS]
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            lowered = {h.lower().replace(" ", "_"): h for h in strays}
+            close = difflib.get_close_matches(column, list(lowered), n=1, cutoff=0.6)
+            fix = (f"found '{lowered[close[0]]}': rename it to '{column}'" if close
+                   else "add the column (see data/README.md)")
+            problems.append(f"{path}: line 1: missing required column '{column}'; {fix}")
+    for column in strays:
+        close = difflib.get_close_matches(column.lower(), KNOWN_COLUMNS, n=1, cutoff=_NEAR_MISS_CUTOFF)
+        if close and close[0] not in header and close[0] not in REQUIRED_COLUMNS:
+            problems.append(f"{path}: line 1: column '{column}' is not a catalog column. Did you mean"
+                            f" '{close[0]}'? Rename it (other extra columns are kept as they are)")
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    for column in dupes:
+        problems.append(f"{path}: line 1: column '{column}' appears {header.count(column)} times; keep one")
+    return problems
 
 
 def read_catalog(path: Path | None = None) -> pd.DataFrame:
     """Read and validate a catalog. Raises InputError listing every problem."""
     path = Path(path) if path is not None else bundled_catalog_path()
     header, rows = _read_rows(path)
-    problems: list[str] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        problems.append(f"{path}: line 1: missing required column(s): {', '.join(missing)}")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        problems.append(f"{path}: line 1: duplicate column(s): {', '.join(dupes)}")
+    problems = _header_problems(path, header)
     if problems:
         raise InputError("\n".join(problems))
     if not rows:
-        raise InputError(f"{path}: no accelerator rows below the header")
+        raise InputError(f"{path}: no accelerator rows below the header; add one row per accelerator")
     width = len(header)
-    for line, row in rows:
-        if len(row) != width:
-            problems.append(f"{path}: line {line}: {len(row)} fields, header has {width}")
-    if problems:
-        raise InputError("\n".join(problems[:20]) + _more(problems, 20))
     lines = [line for line, _ in rows]
-    frame = pd.DataFrame([r for _, r in rows], columns=header, dtype=object)
-    frame = frame.apply(lambda s: s.str.strip())
+    cells = []
+    for line, row in rows:
+        if len(row) > width and not any(c.strip() for c in row[width:]):
+            row = row[:width]  # trailing empty cells, as spreadsheets export them
+        if len(row) > width:
+            problems.append(f"{path}: line {line}: {len(row)} fields, header has {width}: a comma inside a value?"
+                            " Quote the value or drop the thousands separator (1979, not 1,979)")
+        elif len(row) < width:
+            problems.append(f"{path}: line {line}: {len(row)} fields, header has {width}:"
+                            " add the missing commas so every row has one field per column")
+        cells.append(row)
+    if problems:
+        raise InputError(_joined(problems))
+    columns = [[cell.strip() for cell in column] for column in zip(*cells, strict=True)]
+    for i, name in enumerate(header):
+        if not name and any(columns[i]):
+            problems.append(f"{path}: line 1: column {i + 1} has values but no name; give it a header")
+    if problems:
+        raise InputError(_joined(problems))
+    frame = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in zip(header, columns, strict=True)
+                          if name})
+    found: list[tuple[int, int, str]] = []  # (line, column position, message) sorted before raising
     out = {}
-    for column in header:
+    for position, column in enumerate(frame.columns):
         values = frame[column]
         if column in NUMERIC_COLUMNS:
-            out[column] = _numeric(values, column, lines, path, problems)
+            out[column] = _numeric(values, column, position, lines, path, found)
         elif column in BOOL_COLUMNS:
-            out[column] = _boolean(values, column, lines, path, problems)
+            out[column] = _boolean(values, column, position, lines, path, found)
         else:
             out[column] = values.astype(str)
     for column in NUMERIC_COLUMNS:
@@ -112,18 +182,9 @@ def read_catalog(path: Path | None = None) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         out.setdefault(column, pd.Series("", index=frame.index))
     df = pd.DataFrame(out)
-    for column in REQUIRED_TEXT:
-        for i in np.flatnonzero((df[column] == "").to_numpy()):
-            problems.append(f"{path}: line {lines[i]}: column '{column}' is empty")
-    bad_kind = ~df["kind"].str.lower().isin(KINDS)
-    for i in np.flatnonzero(bad_kind.to_numpy()):
-        problems.append(f"{path}: line {lines[i]}: kind {df['kind'].iat[i]!r} is not one of {', '.join(KINDS)}")
-    lowered = df["name"].str.lower()
-    for i in np.flatnonzero(lowered.duplicated().to_numpy()):
-        first = lines[int(np.flatnonzero((lowered == lowered.iat[i]).to_numpy())[0])]
-        problems.append(f"{path}: line {lines[i]}: duplicate accelerator name {df['name'].iat[i]!r} (first on line {first})")
-    if problems:
-        raise InputError("\n".join(problems[:20]) + _more(problems, 20))
+    _text_problems(df, lines, path, found)
+    if found:
+        raise InputError(_joined([message for _, _, message in sorted(found)]))
     df["kind"] = df["kind"].str.lower()
     df["cooling"] = df["cooling"].str.lower().where(df["cooling"] != "", "air")
     df["family"] = df["family"].where(df["family"] != "", df["kind"])
@@ -132,38 +193,86 @@ def read_catalog(path: Path | None = None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _more(problems: list[str], shown: int) -> str:
-    return f"\n... and {len(problems) - shown} more problem(s)" if len(problems) > shown else ""
+def _joined(problems: list[str]) -> str:
+    more = len(problems) - SHOWN_PROBLEMS
+    tail = f"\n... and {more} more problem(s)" if more > 0 else ""
+    return "\n".join(problems[:SHOWN_PROBLEMS]) + tail
 
 
-def _numeric(values: pd.Series, column: str, lines: list[int], path: Path, problems: list[str]) -> pd.Series:
-    numbers = pd.to_numeric(values.where(values != ""), errors="coerce").astype(float)
-    bad_text = numbers.isna() & (values != "")
-    for i in np.flatnonzero(bad_text.to_numpy()):
-        hint = " (write plain numbers: no units or thousands separators)" if any(ch.isdigit() for ch in values.iat[i]) else ""
-        problems.append(f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r} is not a number{hint}")
-    arr = numbers.to_numpy()
+def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[tuple[int, int, str]]) -> None:
+    """Required text present, kind and cooling known, names single-line and unique (case-insensitive)."""
+    for column in REQUIRED_TEXT:
+        for i in np.flatnonzero((df[column] == "").to_numpy()):
+            found.append((lines[i], -1, f"{path}: line {lines[i]}: column '{column}' is empty; fill it in"))
+    multiline = df["name"].str.contains(r"[\r\n\t]", regex=True)
+    for i in np.flatnonzero(multiline.to_numpy()):
+        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'name' holds a line break or tab;"
+                      " write the name on one line"))
+    bad_kind = ~df["kind"].str.lower().isin(KINDS) & (df["kind"] != "")
+    for i in np.flatnonzero(bad_kind.to_numpy()):
+        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'kind': {df['kind'].iat[i]!r} is not one of"
+                      f" {', '.join(KINDS)}.{did_you_mean(df['kind'].iat[i], KINDS)}"))
+    bad_cooling = ~df["cooling"].str.lower().isin(COOLING) & (df["cooling"] != "")
+    for i in np.flatnonzero(bad_cooling.to_numpy()):
+        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'cooling': {df['cooling'].iat[i]!r} is not"
+                      " air or liquid (leave it empty for air)"))
+    lowered = df["name"].str.lower()
+    repeat = lowered.duplicated().to_numpy()
+    duplicated = repeat & (lowered != "").to_numpy()
+    if duplicated.any():
+        first_line = dict(zip(lowered[~repeat], np.asarray(lines)[~repeat], strict=True))
+        for i in np.flatnonzero(duplicated):
+            found.append((lines[i], -1, f"{path}: line {lines[i]}: duplicate accelerator name {df['name'].iat[i]!r}"
+                          f" (first on line {first_line[lowered.iat[i]]}); names are case-insensitive:"
+                          " rename or delete one row"))
+
+
+def _numeric(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
+             found: list[tuple[int, int, str]]) -> pd.Series:
+    """Column as floats (empty = NaN); text, NaN/inf literals and implausible values are problems."""
+    given = (values != "").to_numpy()
+    arr = pd.to_numeric(values.where(given), errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    suspect = np.flatnonzero(given & ~np.isfinite(arr))  # text, NaN/inf literals, overflow (1e999)
+    literal = np.zeros(len(arr), dtype=bool)
+    literal[suspect] = [values.iat[i].lower() in _NOT_NUMBERS for i in suspect]
+    arr[literal] = np.nan
+    text = given & ~literal & np.isnan(arr)
+    numbers = pd.Series(arr, index=values.index)
+    where = f"{path}: line {{line}}: column '{column}': "
+
+    def report(mask: np.ndarray, make) -> None:
+        for i in np.flatnonzero(mask):
+            found.append((lines[i], position, where.format(line=lines[i]) + make(values.iat[i])))
+
     with np.errstate(invalid="ignore"):
-        bad_inf = ~np.isfinite(arr) & ~np.isnan(arr) | (np.abs(arr) > MAX_MAGNITUDE)
-        negative = arr < 0
+        magnitude = np.abs(arr)
+        too_big = magnitude > MAX_MAGNITUDE
+        too_small = (magnitude > 0) & (magnitude < MIN_MAGNITUDE)
+        negative = (arr < 0) & ~too_big
         zero = (arr == 0) & (column in POSITIVE_COLUMNS)
-    for i in np.flatnonzero(bad_inf):
-        problems.append(f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r} is not a finite, plausible number")
-    for i in np.flatnonzero(negative & ~bad_inf):
-        problems.append(f"{path}: line {lines[i]}: column '{column}': {values.iat[i]} must not be negative")
-    for i in np.flatnonzero(zero):
-        problems.append(f"{path}: line {lines[i]}: column '{column}': must be > 0 (leave it empty if unknown)")
-    nan_literal = values.str.lower().isin(["nan", "inf", "-inf", "infinity"])
-    for i in np.flatnonzero(nan_literal.to_numpy() & ~bad_inf):
-        problems.append(f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r} is not a number (leave it empty if unknown)")
+        fraction = (arr > 1) & (column in FRACTION_COLUMNS) & ~too_big
+        whole = (column in WHOLE_COLUMNS) & np.isfinite(arr) & (arr != np.floor(arr)) & ~too_big
+    report(text, lambda v: f"{v!r} is not a number; write plain numbers with a dot for decimals and"
+           " no units or thousands separators (700, not 700W or 1,979)" if any(ch.isdigit() for ch in v)
+           else f"{v!r} is not a number; leave the cell empty if unknown")
+    report(literal, lambda v: f"{v!r} is not a number; leave the cell empty if unknown")
+    report(too_big, lambda v: f"{v} is implausibly large (above 1e12); check the unit in the column name")
+    report(too_small, lambda v: f"{v} is implausibly small (below 1e-6); check the unit in the"
+           " column name, or write 0")
+    report(negative, lambda v: f"{v} must not be negative; leave the cell empty if unknown")
+    report(zero, lambda v: f"must be > 0 (got {v}); leave the cell empty if unknown")
+    report(fraction, lambda v: f"{v} must be at most 1 (a fraction of the peak)")
+    report(whole & ~negative, lambda v: f"{v} must be a whole number")
     return numbers
 
 
-def _boolean(values: pd.Series, column: str, lines: list[int], path: Path, problems: list[str]) -> pd.Series:
+def _boolean(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
+             found: list[tuple[int, int, str]]) -> pd.Series:
     lowered = values.str.lower()
     bad = ~lowered.isin(_TRUE | _FALSE)
     for i in np.flatnonzero(bad.to_numpy()):
-        problems.append(f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r} is not true/false")
+        found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r}"
+                      " is not true/false; write true or false (empty = false)"))
     return lowered.isin(_TRUE)
 
 

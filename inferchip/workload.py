@@ -15,6 +15,11 @@ from inferchip.tomlfile import read_toml
 from inferchip.units import BYTES_PER_PRECISION, PRECISIONS
 
 SCHEMA_VERSION = 1
+# Plausible magnitudes of a workload number: outside them a typo is likelier
+# than a real service, and the cost arithmetic could overflow to inf.
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-6
+WHOLE_KEYS = ("layers", "kv_heads", "head_dim", "hidden", "kv_elems_per_token_per_layer")
 
 _TOP_KEYS = ("schema_version", "name", "kind", "description", "model", "traffic", "slo", "economics")
 _LLM_MODEL_KEYS = ("preset", "params_b", "active_params_b", "layers", "kv_heads", "head_dim",
@@ -88,12 +93,18 @@ class Workload:
 
 
 class _Problems:
-    def __init__(self, origin: str) -> None:
+    """Problems as `file: key: message` lines; keys set by --set are named as such."""
+
+    def __init__(self, origin: str, set_keys: dict[str, str] | None = None) -> None:
         self.origin = origin
+        self.set_keys = set_keys or {}
         self.items: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.items.append(f"{self.origin}: {key}: {message}")
+        if key in self.set_keys:
+            self.items.append(f"--set {self.set_keys[key]}: {message}")
+        else:
+            self.items.append(f"{self.origin}: {key}: {message}")
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -109,14 +120,15 @@ def _unknown_keys(section: dict, allowed: tuple[str, ...], prefix: str, problems
 
 def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positive: bool = True,
             minimum: float | None = None) -> float | None:
+    """The value of `key` as a float, or None (absent, or a problem was recorded)."""
     if key not in section:
         return None
     value = section[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.add(prefix + key, f"must be a number (got {value!r})")
+        problems.add(prefix + key, f"must be a number (got {value!r}){_number_hint(value)}")
         return None
     number = float(value)
-    if not math.isfinite(number) or abs(number) > 1e15:
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
         problems.add(prefix + key, f"must be a finite number below 1e15 (got {value!r})")
         return None
     if minimum is not None and number < minimum:
@@ -125,7 +137,27 @@ def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positi
     if positive and number <= 0:
         problems.add(prefix + key, f"must be > 0 (got {value!r})")
         return None
+    if 0 < abs(number) < MIN_MAGNITUDE:
+        problems.add(prefix + key, f"{value!r} is implausibly small (below 1e-6); check the unit in the key name")
+        return None
+    if key in WHOLE_KEYS and not number.is_integer():
+        problems.add(prefix + key, f"must be a whole number (got {value!r})")
+        return None
     return number
+
+
+def _number_hint(value: object) -> str:
+    """A fix for the usual ways a number arrives as text or a table."""
+    if isinstance(value, str):
+        try:
+            float(value.replace("_", ""))
+        except ValueError:
+            return "; write a plain number with a dot for decimals and no units, e.g. 1000" if any(
+                ch.isdigit() for ch in value) else ""
+        return f"; write it without quotes: {value.strip()}"
+    if isinstance(value, bool):
+        return "; write a number, not true/false"
+    return ""
 
 
 def _precision(section: dict, key: str, default: str, problems: _Problems) -> str:
@@ -136,15 +168,19 @@ def _precision(section: dict, key: str, default: str, problems: _Problems) -> st
     return value
 
 
-def _table(raw: dict, key: str, problems: _Problems, required: bool) -> dict:
+def _table(raw: dict, key: str, problems: _Problems, required: bool) -> dict | None:
+    """The section `[key]` as a dict; None (and a problem) when it is missing or not a table."""
     value = raw.get(key)
     if value is None:
         if required:
-            problems.add(f"[{key}]", "missing section")
+            problems.add(f"[{key}]", f"missing section; add a [{key}] table"
+                         " (`inferchip workloads init` writes a commented template)")
+            return None
         return {}
     if not isinstance(value, dict):
-        problems.add(key, f"must be a table [{key}] (got {value!r})")
-        return {}
+        problems.add(key, f"must be a table (got {value!r}); write [{key}] on its own line"
+                     " with its keys below it")
+        return None
     return value
 
 
@@ -167,25 +203,31 @@ def is_workload_key(key: str) -> bool:
                                                or section in ("model", "traffic", "slo"))
 
 
-def from_dict(raw: dict, origin: str) -> Workload:
-    """Validate a parsed profile. Raises InputError listing every problem."""
-    problems = _Problems(origin)
+def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) -> Workload:
+    """Validate a parsed profile. Raises InputError listing every problem.
+    `set_keys` maps "section.key" to the key as given to --set, for messages."""
+    problems = _Problems(origin, set_keys)
     _unknown_keys(raw, _TOP_KEYS, "", problems)
     version = raw.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {version!r})")
     name = raw.get("name", Path(origin).stem)
     if not isinstance(name, str) or not name.strip():
-        problems.add("name", f"must be a non-empty string (got {name!r})")
+        problems.add("name", f"must be a non-empty string in quotes (got {name!r})")
         name = Path(origin).stem
+    elif any(ch in name for ch in "\r\n\t"):
+        problems.add("name", "must be a single line of text")
     kind = raw.get("kind", "llm")
     if kind not in ("llm", "fixed"):
         problems.add("kind", f"must be 'llm' or 'fixed' (got {kind!r})")
         problems.raise_if_any()
-    model = _table(raw, "model", problems, required=True)
-    traffic = _table(raw, "traffic", problems, required=True)
-    slo = _table(raw, "slo", problems, required=False)
-    economics = _table(raw, "economics", problems, required=False)
+    model_given = _table(raw, "model", problems, required=True)
+    traffic_given = _table(raw, "traffic", problems, required=True)
+    # A missing or malformed section is one problem, not one per key it lacks.
+    model_ok, traffic_ok = model_given is not None, traffic_given is not None
+    model, traffic = model_given or {}, traffic_given or {}
+    slo = _table(raw, "slo", problems, required=False) or {}
+    economics = _table(raw, "economics", problems, required=False) or {}
     description = raw.get("description", "")
 
     preset_name = model.get("preset")
@@ -214,9 +256,9 @@ def from_dict(raw: dict, origin: str) -> Workload:
     qpd = _number(traffic, "queries_per_day", "traffic.", problems)
     peak_qps = _number(traffic, "peak_queries_per_s", "traffic.", problems)
     if "queries_per_day" in traffic and "peak_queries_per_s" in traffic:
-        problems.add("traffic", "give queries_per_day or peak_queries_per_s, not both")
-    elif "queries_per_day" not in traffic and "peak_queries_per_s" not in traffic:
-        problems.add("traffic.queries_per_day", "missing (or give peak_queries_per_s)")
+        problems.add("traffic", "give queries_per_day or peak_queries_per_s, not both; delete one")
+    elif "queries_per_day" not in traffic and "peak_queries_per_s" not in traffic and traffic_ok:
+        problems.add("traffic.queries_per_day", "missing; add it (or peak_queries_per_s)")
     if qpd is None and peak_qps is not None:
         qpd = peak_qps * 86_400 / peak_to_average
 
@@ -235,17 +277,18 @@ def from_dict(raw: dict, origin: str) -> Workload:
             if kv_heads is not None and head_dim is not None:
                 kv_elems = 2.0 * kv_heads * head_dim
         for key, value in (("params_b", params_b), ("layers", layers)):
-            if value is None and key not in model:
-                problems.add(f"model.{key}", "missing (or set model.preset)")
-        if kv_elems is None and not any(k in model for k in ("kv_heads", "head_dim", "kv_elems_per_token_per_layer")):
+            if value is None and key not in model and model_ok:
+                problems.add(f"model.{key}", "missing; add it (or set model.preset)")
+        if (kv_elems is None and model_ok
+                and not any(k in model for k in ("kv_heads", "head_dim", "kv_elems_per_token_per_layer"))):
             problems.add("model.kv_heads", "missing: give kv_heads and head_dim (or kv_elems_per_token_per_layer, or a preset)")
         if params_b is not None and active is not None and active > params_b:
             problems.add("model.active_params_b", f"must not exceed params_b ({active:g} > {params_b:g})")
         input_tokens = _number(traffic, "input_tokens", "traffic.", problems)
         output_tokens = _number(traffic, "output_tokens", "traffic.", problems)
         for key, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
-            if value is None and key not in traffic:
-                problems.add(f"traffic.{key}", "missing: mean tokens per query")
+            if value is None and key not in traffic and traffic_ok:
+                problems.add(f"traffic.{key}", "missing: add the mean tokens per query")
         ttft = _number(slo, "ttft_ms", "slo.", problems)
         tpot = _number(slo, "tpot_ms", "slo.", problems)
         fields = dict(
@@ -264,8 +307,8 @@ def from_dict(raw: dict, origin: str) -> Workload:
             weights_mb = float(preset["weights_mparams"]) * BYTES_PER_PRECISION[precision]  # type: ignore[arg-type]
         activation = model_number("activation_mb_per_query", positive=False, minimum=0.0)
         for key, value in (("gflops_per_query", gflops), ("weights_mb", weights_mb)):
-            if value is None and key not in model:
-                problems.add(f"model.{key}", "missing (or set model.preset)")
+            if value is None and key not in model and model_ok:
+                problems.add(f"model.{key}", "missing; add it (or set model.preset)")
         latency = _number(slo, "latency_ms", "slo.", problems)
         fields = dict(gflops_per_query=gflops or 0.0, weights_mb=weights_mb or 0.0,
                       activation_mb_per_query=activation or 0.0,
@@ -295,9 +338,13 @@ def load(name_or_path: str | None = None, overrides: dict[str, object] | None = 
     """Read, override (--set workload keys) and validate a profile."""
     path = resolve_path(name_or_path)
     raw = read_toml(path)
+    set_keys: dict[str, str] = {}
     if overrides:
         unknown = [k for k in overrides if not is_workload_key(k)]
         if unknown:
             raise UsageError(f"--set {unknown[0]}: not a workload key")
         raw = apply_overrides(raw, overrides)
-    return from_dict(raw, str(path))
+        for key in overrides:
+            section, _, short = key.rpartition(".")
+            set_keys[f"{section or WORKLOAD_KEY_SECTIONS[short]}.{short}"] = key
+    return from_dict(raw, str(path), set_keys)

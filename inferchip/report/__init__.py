@@ -6,71 +6,142 @@ returns text; `write_output` writes it atomically."""
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from inferchip.errors import OutputError
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A text cell starting with one of these is a formula to a spreadsheet
+# (OWASP CSV injection), including the full-width forms some spreadsheets fold.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Text that is only a number (as the table view formats them) stays as it is:
+# "-1,234.5" or "-" (missing) cannot run anything.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?|-")
+FILE_MODE = 0o644  # before the umask
 
 
 def to_json(doc: dict) -> str:
-    """Canonical JSON: stable key order, no NaN (None -> null), trailing newline."""
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """Canonical JSON: keys in document order, 2-space indent, UTF-8, trailing newline.
+    Never NaN or Infinity: a non-finite number that reaches here becomes null."""
+    try:
+        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
+    except ValueError:
+        text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
+    return text + "\n"
+
+
+def _json_default(value: object) -> object:
+    """numpy scalars and arrays as Python values; paths as text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _finite(value: object) -> object:
+    """A copy with every non-finite float (Python or numpy) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def safe_cell(value: object) -> str:
-    """A spreadsheet-safe text cell: text starting with = + - @ tab or CR gets a
-    leading apostrophe; numbers stay numbers; None becomes empty."""
+    """A spreadsheet-safe cell: text starting with = + - @ tab, CR or LF gets a
+    leading apostrophe; numbers stay numbers (non-finite ones become empty);
+    None becomes empty; booleans are true/false."""
     if value is None:
         return ""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar -> Python
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return _safe_text(str(value))
+
+
+def _safe_text(text: str) -> str:
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
+def _float_cell(value: float) -> str:
+    return repr(value) if math.isfinite(value) else ""
+
+
+# Exact-type fast paths for the common cells; anything else goes through safe_cell.
+_CELL = {
+    type(None): lambda v: "",
+    bool: lambda v: "true" if v else "false",
+    int: str,
+    float: _float_cell,
+    str: _safe_text,
+}
+
+
 def to_delimited(rows: list[dict], delimiter: str) -> str:
-    """CSV (delimiter ',') or TSV ('\\t') of the rows, header first."""
+    """CSV (delimiter ',') or TSV ('\\t') of the rows, header first, columns in the
+    first row's key order. Text cells are neutralised against formula injection
+    (safe_cell); in TSV, tabs and line breaks inside text become spaces."""
     import csv
     import io
 
     if not rows:
         return ""
+    fields = list(rows[0])
+    columns = []
+    for field in fields:
+        values = [row.get(field) for row in rows]
+        cells = [_CELL.get(type(v), safe_cell)(v) for v in values]
+        if delimiter == "\t":
+            cells = [c.replace("\t", " ").replace("\r", " ").replace("\n", " ") if isinstance(v, str) else c
+                     for c, v in zip(cells, values, strict=True)]
+        columns.append(cells)
+    header = [_safe_text(f) for f in fields]
+    if delimiter == "\t":
+        header = [h.replace("\t", " ").replace("\r", " ").replace("\n", " ") for h in header]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    fields = list(rows[0])
-    writer.writerow(fields)
-    for row in rows:
-        cells = [safe_cell(row[f]) for f in fields]
-        if delimiter == "\t":
-            cells = [c.replace("\t", " ").replace("\n", " ") for c in cells]
-        writer.writerow(cells)
+    writer.writerow(header)
+    writer.writerows(zip(*columns, strict=True))
     return buffer.getvalue()
 
 
 def write_output(text: str, path: Path) -> None:
-    """Write atomically: a temp file in the same folder, then rename. Nothing is
-    left behind on failure."""
+    """Write atomically: a temp file in the same folder, flushed to disk, given
+    mode 0644 minus the umask, then renamed over `path`. On any failure or
+    interruption the temp file is removed and `path` is left as it was."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name for --output")
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    if not folder.exists():
         raise OutputError(f"{path}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is a file, not a folder; choose another --output path")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a folder you can write to") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644 & ~_umask())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE & ~_umask())
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -78,7 +149,8 @@ def write_output(text: str, path: Path) -> None:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+            raise OutputError(f"{path}: cannot write ({exc.strerror}); check the space and permissions"
+                              " of the folder") from None
         raise
 
 
