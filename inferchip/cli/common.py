@@ -21,6 +21,7 @@ class Format(str, Enum):
     csv = "csv"
     tsv = "tsv"
     markdown = "markdown"
+    xlsx = "xlsx"  # compare only, with --output FILE.xlsx (needs the optional openpyxl)
 
 
 CatalogOpt = Annotated[Path | None, typer.Option(
@@ -59,14 +60,21 @@ def handles_errors(fn):
     return wrapper
 
 
-def resolve_format(fmt: Format, output: Path | None) -> Format:
-    """auto -> table on a terminal; tsv when stdout is piped; by suffix for --output."""
-    if fmt != Format.auto:
-        return fmt
-    if output is not None:
-        by_suffix = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown}
-        return by_suffix.get(output.suffix.lower(), Format.json)
-    return Format.table if sys.stdout.isatty() else Format.tsv
+def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -> Format:
+    """auto -> table on a terminal; tsv when stdout is piped; by suffix for --output.
+    xlsx only where the command writes workbooks (compare)."""
+    if fmt == Format.auto and output is not None:
+        by_suffix = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
+                     ".xlsx": Format.xlsx}
+        fmt = by_suffix.get(output.suffix.lower(), Format.json)
+    elif fmt == Format.auto:
+        fmt = Format.table if sys.stdout.isatty() else Format.tsv
+    if fmt == Format.xlsx and not allow_xlsx:
+        from inferchip.errors import UsageError
+
+        raise UsageError("--format xlsx: only `inferchip compare` writes Excel workbooks; "
+                         "use csv, tsv, json or markdown here")
+    return fmt
 
 
 def emit_text(text: str, output: Path | None) -> None:

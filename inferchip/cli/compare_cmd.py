@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
 
-from inferchip.cli import app
+from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
-    AssumptionsOpt, CatalogOpt, ExtendOpt, Format, FormatOpt, OutputOpt, SetOpt,
-    emit_text, handles_errors, resolve_format, stdout_console,
+    AssumptionsOpt,
+    CatalogOpt,
+    ExtendOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    emit_text,
+    handles_errors,
+    resolve_format,
+    stdout_console,
 )
 
 WorkloadArg = Annotated[str | None, typer.Argument(
@@ -17,7 +27,26 @@ WorkloadArg = Annotated[str | None, typer.Argument(
     metavar="[WORKLOAD]")]
 
 
-@app.command()
+class GateOn(str, Enum):
+    best = "best"
+    all = "all"
+
+
+FailIfOpt = Annotated[list[str] | None, typer.Option(
+    "--fail-if", metavar="'FIELD OP VALUE'",
+    help="Policy gate: exit 6 when the condition holds for the --gate-on rows (output is still written). "
+         "OP is one of == != < <= > >=; VALUE a number, true, false or quoted text, e.g. "
+         "'cost_per_query_usd > 0.002', 'meets_slo == false', 'price_is_estimate == true'. "
+         "Repeatable: any condition that holds fails. A null value never matches.")]
+GateOnOpt = Annotated[GateOn, typer.Option(
+    "--gate-on", help="Rows the --fail-if gates look at: best = the first row of the ranking, all = every reported row.")]
+BaselineOpt = Annotated[str | None, typer.Option(
+    "--baseline", metavar="NAME",
+    help="The accelerator you run today: adds savings_per_query_usd, savings_per_day_usd, savings_per_year_usd "
+         "and savings_percent (positive = cheaper than the baseline) to every row.")]
+
+
+@app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def compare(
     workload: WorkloadArg = None,
@@ -29,9 +58,17 @@ def compare(
     output: OutputOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="Result field to rank by (best first).", metavar="METRIC")] = "cost_per_query_usd",
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N rows.", min=1)] = None,
+    baseline: BaselineOpt = None,
+    fail_if: FailIfOpt = None,
+    gate_on: GateOnOpt = GateOn.best,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
+
+    Formats: auto (a table on a terminal, TSV when stdout is piped, by suffix with
+    --output), table, json (the contract for scripts), csv, tsv, markdown (a memo
+    with assumptions, sources and caveats), xlsx (a workbook; needs --output and
+    `pip install 'inferchip[xlsx]'`).
 
     Examples:
 
@@ -40,28 +77,80 @@ def compare(
       inferchip compare data/workloads/support-chatbot-70b.toml --format json
 
       inferchip compare my.toml --set electricity_usd_per_kwh=0.12 --set pue=1.4 --sort energy_per_query_j --top 5
+
+      inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
+
+      inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
+
+      inferchip compare my.toml --format markdown --output memo.md
     """
+    from inferchip import gates
     from inferchip.compare import run_compare
-    from inferchip.document import compare_document
-    from inferchip.errors import UsageError, did_you_mean
+    from inferchip.diff import BASELINE_FIELDS, add_baseline
+    from inferchip.document import compare_document, records
+    from inferchip.errors import GateError, UsageError, did_you_mean
     from inferchip.inputs import load_inputs
+    from inferchip.schema import field_types
     from inferchip.units import RESULT_FIELDS
 
     if sort not in RESULT_FIELDS:
         raise UsageError(f"--sort {sort}: unknown field.{did_you_mean(sort, list(RESULT_FIELDS))}")
+    fmt = resolve_format(fmt, output, allow_xlsx=True)
+    if fmt == Format.xlsx:
+        if output is None:
+            raise UsageError("--format xlsx writes a binary workbook: add --output FILE.xlsx")
+        from inferchip.report.procure_view import _openpyxl
+
+        _openpyxl()  # a missing optional dependency fails before any work
+    glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
+    conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
-    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort, top)
+    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
+    if baseline:
+        from inferchip.explain import resolve_chip
+
+        baseline = str(resolve_chip(inputs.chips, baseline)["name"])
+        results = add_baseline(results, baseline, inputs.workload.queries_per_day)
+        base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
+    results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
-    render_compare(doc, resolve_format(fmt, output), output)
+    if baseline:
+        for row, savings in zip(doc["results"], records(results, list(BASELINE_FIELDS)), strict=True):
+            row.update(savings)
+        doc["baseline"] = {"accelerator": baseline, "cost_per_query_usd": base["cost_per_query_usd"],
+                           "queries_per_day": inputs.workload.queries_per_day}
+    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
+    if conditions:
+        doc["gates"] = outcomes
+    render_compare(doc, fmt, output, inputs.chips)
+    failed = gates.failure_message(outcomes)
+    if failed:
+        raise GateError(failed)
 
 
-def render_compare(doc: dict, fmt: Format, output) -> None:
+def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
+    """Render a compare document; `chips` (the catalog frame) adds the spec and price
+    sources to the Markdown memo and the workbook."""
     from inferchip.report import to_delimited, to_json
 
+    sources = None
+    if chips is not None and fmt in (Format.markdown, Format.xlsx, Format.table):
+        from inferchip.explain import catalog_sources
+
+        sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
     if fmt == Format.table and output is None:
         from inferchip.report.compare_view import render_table
 
         render_table(doc, stdout_console())
+        return
+    if fmt == Format.xlsx:
+        from inferchip.cli.common import err
+        from inferchip.diff import BASELINE_FIELDS
+        from inferchip.report.procure_view import write_xlsx
+        from inferchip.units import RESULT_FIELDS
+
+        write_xlsx(doc, output, sources or [], {**RESULT_FIELDS, **BASELINE_FIELDS})
+        err(f"wrote {output}")
         return
     if fmt == Format.table:
         fmt = Format.markdown
@@ -70,7 +159,7 @@ def render_compare(doc: dict, fmt: Format, output) -> None:
     elif fmt == Format.markdown:
         from inferchip.report.compare_view import render_markdown
 
-        text = render_markdown(doc)
+        text = render_markdown(doc, sources)
     else:
         text = to_delimited(doc["results"], "," if fmt == Format.csv else "\t")
     emit_text(text, output)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from inferchip.report.fmt import fmt_number
 from inferchip.units import RESULT_FIELDS
 
@@ -28,14 +30,29 @@ SUMMARY_ASSUMPTIONS = ("electricity_usd_per_kwh", "pue", "server_life_years", "c
                        "utilisation_target", "facility_model", "colocation_usd_per_kw_month")
 
 
+# Shown after the cost columns with `compare --baseline NAME`.
+BASELINE_COLUMNS = (
+    ("savings_per_query_usd", "Saves/query\nUSD"),
+    ("savings_per_year_usd", "Saves/year\nUSD"),
+    ("savings_percent", "Saves\n%"),
+)
+BASELINE_UNITS = {"savings_per_query_usd": "USD", "savings_per_year_usd": "USD/year", "savings_percent": "%",
+                  "savings_per_day_usd": "USD/day"}
+
+
 def _columns(doc: dict) -> list[tuple[str, str]]:
     kind = doc["workload"]["kind"]
     skip = {"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_usd"} if kind == "fixed" else {"latency_ms"}
-    return [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
+    columns = [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
+    if doc.get("baseline"):
+        at = next(i for i, (f, _) in enumerate(columns) if f == "annual_tco_usd") + 1
+        columns[at:at] = list(BASELINE_COLUMNS)
+    return columns
 
 
 def _cell(row: dict, field: str) -> str:
-    return fmt_number(row.get(field), RESULT_FIELDS[field].unit)
+    unit = RESULT_FIELDS[field].unit if field in RESULT_FIELDS else BASELINE_UNITS.get(field, "")
+    return fmt_number(row.get(field), unit)
 
 
 def _workload_line(doc: dict) -> str:
@@ -98,40 +115,162 @@ def render_table(doc: dict, console) -> None:
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(f"[dim]note: {note}[/dim]")
+    for line in _baseline_lines(doc) + _gate_lines(doc):
+        console.print(line, markup=False)
     console.print("[dim]Assumptions: " + "; ".join(_assumption_lines(doc)) + "[/dim]")
     console.print("[dim]owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
                   "per accelerator-hour. Fleets are sized for peak load. `inferchip explain WORKLOAD --chip NAME` "
                   "shows every step for one chip.[/dim]")
 
 
+_NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")
+
+
 def _md_escape(text: str) -> str:
+    """A Markdown table cell: pipes escaped; text (not formatted numbers or '-') that a
+    spreadsheet would read as a formula gets the same guard as CSV."""
     from inferchip.report import safe_cell
 
-    return safe_cell(text).replace("|", "\\|").replace("\n", " ")
+    text = str(text)
+    guarded = text if _NUMBER_TEXT.match(text) else safe_cell(text)
+    return guarded.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(doc: dict) -> str:
-    """A self-contained memo: workload, results table, infeasible chips, assumptions with sources."""
+def _baseline_lines(doc: dict) -> list[str]:
+    base = doc.get("baseline")
+    if not base:
+        return []
+    return [f"Baseline: {base['accelerator']} at {fmt_number(base['cost_per_query_usd'], 'USD')} USD per query; "
+            f"savings at {fmt_number(base['queries_per_day'])} queries/day (positive = cheaper than the baseline)."]
+
+
+def _gate_lines(doc: dict) -> list[str]:
+    lines = []
+    for gate in doc.get("gates", []):
+        names = ", ".join(e["accelerator"] for e in gate["examples"])
+        verdict = f"HELD for {gate['rows_held']} row(s): {names}" if gate["held"] else "passed"
+        lines.append(f"Gate --fail-if '{gate['condition']}' (--gate-on {gate['gate_on']}): {verdict}")
+    return lines
+
+
+def _pct(value: float, reference: float) -> str:
+    return f"{(value / reference - 1.0) * 100.0:+.0f}%" if reference else "-"
+
+
+def _summary(doc: dict, feasible: list[dict]) -> list[str]:
+    total = len(doc["results"])
+    if not feasible:
+        return [f"- None of the {total} accelerators compared can serve this workload; see *Not feasible*."]
+    best = feasible[0]
+    per_m = best.get("cost_per_million_tokens_usd")
+    tokens = f" ({fmt_number(per_m, 'USD')} USD per million generated tokens)" if per_m is not None else ""
+    lines = [f"- **Cheapest feasible option: {_md_escape(best['accelerator'])}** ({best['price_basis']}) at "
+             f"{fmt_number(best['cost_per_query_usd'], 'USD')} USD per query{tokens}: "
+             f"{fmt_number(best['annual_tco_usd'])} USD a year for {fmt_number(best['accelerators'])} accelerators "
+             f"in {fmt_number(best['racks'])} rack(s), {fmt_number(best['avg_power_kw'])} kW on average."]
+    if best.get("price_is_estimate"):
+        lines.append(f"- Its price is an **estimate**: {_md_escape(best.get('price_source', ''))} "
+                     f"(as of {_md_escape(best.get('price_as_of', ''))}). Get a quote before committing.")
+    if len(feasible) > 1:
+        second = feasible[1]
+        lines.append(f"- Runner-up: {_md_escape(second['accelerator'])} ({second['price_basis']}) at "
+                     f"{fmt_number(second['cost_per_query_usd'], 'USD')} USD per query "
+                     f"({_pct(second['cost_per_query_usd'], best['cost_per_query_usd'])} against the cheapest).")
+    base = doc.get("baseline")
+    if base:
+        lines.append(f"- Against today's **{_md_escape(base['accelerator'])}** "
+                     f"({fmt_number(base['cost_per_query_usd'], 'USD')} USD per query), switching to "
+                     f"{_md_escape(best['accelerator'])} saves {fmt_number(best.get('savings_per_query_usd'), 'USD')} USD "
+                     f"per query, {fmt_number(best.get('savings_per_day_usd'))} USD a day and "
+                     f"{fmt_number(best.get('savings_per_year_usd'))} USD a year "
+                     f"({fmt_number(best.get('savings_percent'))}%) at {fmt_number(base['queries_per_day'])} queries a day.")
+    lines.append(f"- {len(feasible)} of {total} accelerators can serve the workload within its SLO and have a price.")
+    lines += [f"- {_md_escape(line)}" for line in _gate_lines(doc)]
+    return lines
+
+
+def _workload_table(doc: dict) -> list[str]:
+    w = doc["workload"]
+    skip = {"name", "origin"}
+    out = ["| key | value |", "|---|---|"]
+    out += [f"| {key} | {_md_escape(fmt_number(value))} |" for key, value in w.items() if key not in skip and value is not None]
+    out.append(f"| profile | {_md_escape(w.get('origin', ''))} |")
+    return out
+
+
+def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
+    lines = []
+    estimated = [r for r in feasible if r.get("price_is_estimate")]
+    if estimated:
+        lines.append("- **Estimated prices** (secondary sources, not vendor quotes; get quotes before committing):")
+        lines += [f"  - {_md_escape(r['accelerator'])}: {_md_escape(r.get('price_source', ''))} "
+                  f"(as of {_md_escape(r.get('price_as_of', ''))})" for r in estimated]
+    fallbacks = [r for r in feasible if r.get("precision_note")]
+    if fallbacks:
+        lines.append("- **Precision fallbacks** (the chip lacks the requested format):")
+        lines += [f"  - {_md_escape(r['accelerator'])}: {_md_escape(r['precision_note'])}" for r in fallbacks]
+    modeled = [r["accelerator"] for r in feasible if r.get("throughput_source") == "modeled"]
+    if modeled:
+        lines.append(f"- Throughput is **modeled** (roofline with calibrated efficiency factors) for {len(modeled)} of "
+                     f"{len(feasible)} feasible rows; `inferchip validate` reports the model's error against MLPerf.")
+    rented = [r["accelerator"] for r in feasible if r.get("price_basis") == "rented"]
+    if rented:
+        lines.append(f"- Rented rows ({_md_escape(', '.join(rented))}) use on-demand list prices per "
+                     "accelerator-hour; reserved or committed-use discounts are not applied.")
+    dates = sorted(str(r.get("price_as_of")) for r in feasible if r.get("price_as_of"))
+    if dates:
+        lines.append(f"- Price dates range from {_md_escape(dates[0])} to {_md_escape(dates[-1])}; prices move, "
+                     "re-run with a current catalog (`--extend-catalog` takes your quotes).")
+    lines.append("- Fleets are sized for the peak load at the utilisation target; every figure can be traced with "
+                 "`inferchip explain WORKLOAD --chip NAME`.")
+    return lines
+
+
+def _sources_table(sources: list[dict], feasible: list[dict], doc: dict) -> list[str]:
+    wanted = {r["accelerator"] for r in feasible} | ({doc["baseline"]["accelerator"]} if doc.get("baseline") else set())
+    out = ["| accelerator | catalog row | specs: source (as of) | price used: source (as of) |", "|---|---|---|---|"]
+    basis = {r["accelerator"]: r for r in doc["results"]}
+    for src in sources:
+        if src["accelerator"] not in wanted:
+            continue
+        row = basis.get(src["accelerator"], {})
+        price = f"{row.get('price_source', '')} (as of {row.get('price_as_of', '')})"
+        if row.get("price_is_estimate"):
+            price += " [estimate]"
+        out.append(f"| {_md_escape(src['accelerator'])} | {_md_escape(src['catalog_file'])} line {src['catalog_line']} | "
+                   f"{_md_escape(src['spec_source'])} ({_md_escape(src['spec_as_of'])}) | {_md_escape(price)} |")
+    return out
+
+
+def render_markdown(doc: dict, sources: list[dict] | None = None) -> str:
+    """A self-contained memo for readers who never open a terminal: summary (cheapest
+    option, runner-up, savings against the baseline, gates), workload, results,
+    infeasible chips, caveats (estimated prices, fallbacks, modeled throughput, rents,
+    price dates), assumptions with sources and, given `sources`, the catalog rows used."""
     columns = _columns(doc)
-    out = [f"# Inference hardware comparison: {doc['workload']['name']}", "",
-           f"Workload: {_md_escape(_workload_line(doc))}", "",
-           f"Catalog: {_md_escape(doc.get('catalog', ''))}. Generated by inferchip {doc['inferchip_version']}.", "",
-           "## Results (cheapest feasible first)", "",
-           "| " + " | ".join(h.replace("\n", " ") for _, h in columns) + " |",
-           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"]
     feasible = [r for r in doc["results"] if r["feasible"]]
+    description = doc["workload"].get("description")
+    out = [f"# Inference hardware comparison: {doc['workload']['name']}", ""]
+    if description:
+        out += [_md_escape(description), ""]
+    out += [f"Workload: {_md_escape(_workload_line(doc))}", "",
+            f"Catalog: {_md_escape(doc.get('catalog', ''))}. Generated by inferchip {doc['inferchip_version']}.", "",
+            "## Summary", "", *_summary(doc, feasible), "",
+            "## Results (cheapest feasible first)", "",
+            "| " + " | ".join(h.replace("\n", " ") for _, h in columns) + " | Basis |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|---|"]
     for row in feasible:
-        out.append("| " + " | ".join(_md_escape(_cell(row, f)) for f, _ in columns) + " |")
+        out.append("| " + " | ".join(_md_escape(_cell(row, f)) for f, _ in columns) + f" | {row.get('price_basis', '')} |")
     blocked = [r for r in doc["results"] if not r["feasible"]]
     if blocked:
         out += ["", "## Not feasible", ""]
         out += [f"- **{_md_escape(r['accelerator'])}**: {_md_escape(r['infeasible_reason'])}" for r in blocked]
-    notes = [r for r in feasible if r.get("precision_note")]
-    if notes:
-        out += ["", "## Caveats", ""]
-        out += [f"- {_md_escape(r['accelerator'])}: {_md_escape(r['precision_note'])}" for r in notes]
+    out += ["", "## Caveats", "", *_caveats(doc, feasible)]
+    out += ["", "## Workload", "", *_workload_table(doc)]
     out += ["", "## Assumptions", "", "| key | value | unit | origin | source |", "|---|---:|---|---|---|"]
     for key, entry in doc["assumptions"].items():
         out.append(f"| {key} | {_md_escape(fmt_number(entry['value']))} | {_md_escape(entry['unit'])} | "
                    f"{_md_escape(entry['origin'])} | {_md_escape(entry['source'])} |")
+    if sources:
+        out += ["", "## Sources", "", *_sources_table(sources, feasible, doc)]
     return "\n".join(out) + "\n"

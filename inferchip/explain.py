@@ -1,0 +1,548 @@
+"""`inferchip explain`: the derivation of one accelerator's result, step by step.
+
+Every value comes from the pipeline itself: `compare.evaluate(..., trace=...)`
+hands back the intermediate quantities of the chosen operating point, so the
+explanation cannot drift from what `compare` computes (its final cost per query
+is compare's). This module only names the quantities, writes their formulas in
+symbols and words, and says where each input came from: a catalog row (file,
+line, source and date), a workload key (file and section, preset or --set), an
+assumption (origin and source), a calibration factor, or an earlier step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inferchip.calibration import attach_factors
+from inferchip.catalog import bundled_catalog_path, find_chip
+from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
+from inferchip.data_files import data_path
+from inferchip.document import SCHEMA_VERSION, clean_number, records
+from inferchip.errors import InferchipError, NotFoundError
+from inferchip.inputs import Inputs
+from inferchip.models import load_presets
+from inferchip.tomlfile import read_toml
+from inferchip.units import (
+    BYTES_PER_PRECISION,
+    COMPUTE_COLUMN,
+    DAYS_PER_YEAR,
+    HOURS_PER_YEAR,
+    MONTHS_PER_YEAR,
+    RESULT_FIELDS,
+    SECONDS_PER_DAY,
+    TOKENS_PER_MILLION,
+)
+from inferchip.workload import WORKLOAD_KEY_SECTIONS
+
+SECTIONS = ("precision and memory", "operating point", "fleet", "power and racks", "cost")
+WORKLOAD_UNITS = {
+    "params_b": "billion parameters", "active_params_b": "billion parameters", "layers": "count",
+    "kv_elems_per_token_per_layer": "elements", "hidden": "count", "input_tokens": "tokens",
+    "output_tokens": "tokens", "ttft_ms": "ms", "tpot_ms": "ms", "gflops_per_query": "GFLOP",
+    "weights_mb": "MB", "activation_mb_per_query": "MB", "latency_ms": "ms", "queries_per_day": "queries/day",
+    "peak_to_average": "ratio", "precision": "", "kv_precision": "",
+}
+CATALOG_UNITS = {
+    "memory_gb": "GB", "sram_mb": "MB", "memory_bw_tbps": "TB/s", "tdp_w": "W", "devices_per_server": "count",
+    "server_power_kw": "kW", "server_rack_units": "U", "server_price_usd": "USD", "accelerator_price_usd": "USD",
+    "cloud_usd_per_hour": "USD per accelerator-hour", "cooling": "", **{c: "TFLOPS or TOPS dense" for c in COMPUTE_COLUMN.values()},
+}
+
+
+def _scalar(value: object) -> object:
+    """A Python scalar from a scalar or the single element of a one-row array."""
+    if value is None:
+        return None
+    first = np.asarray(value).reshape(-1)[0]
+    return first.item() if isinstance(first, np.generic) else first
+
+
+class _Origins:
+    """The origin and source text of every input the derivation uses."""
+
+    def __init__(self, inputs: Inputs, row: pd.Series, factors: pd.Series, workload_sets: set[str]) -> None:
+        self.inputs, self.row, self.factors = inputs, row, factors
+        self.workload = inputs.workload
+        self.sets = {key.rpartition(".")[2] for key in workload_sets}
+        path = Path(self.workload.origin)
+        bundled = path.parent.resolve() == data_path("workloads").resolve()
+        self.workload_where = f"bundled workload {path.name}" if bundled else str(path)
+        try:
+            self.raw = read_toml(path)
+        except InferchipError:  # the profile was read a moment ago; only the origin text would suffer
+            self.raw = {}
+        file = Path(str(row.get("catalog_file", "")))
+        self.catalog_where = (f"bundled {file.name}" if file.resolve() == bundled_catalog_path().resolve() else str(file))
+        self.catalog_where += f" line {row.get('catalog_line')} ({row['name']})"
+
+    # -- inputs ---------------------------------------------------------------------
+    def catalog(self, column: str, value: object = None, what: str = "spec") -> dict[str, object]:
+        row = self.row
+        if what == "price":
+            estimate = " [estimate]" if bool(row.get("price_is_estimate", False)) else ""
+            source = f"{row.get('price_source', '')}, as of {row.get('price_as_of', '')}{estimate}"
+        elif what == "cloud":
+            source = f"{row.get('cloud_source', '')}, as of {row.get('cloud_as_of', '')}"
+        elif what == "power" and str(row.get("server_power_basis", "")):
+            source = f"{row.get('server_power_basis')}; specs: {row.get('source', '')}, as of {row.get('as_of', '')}"
+        else:
+            source = f"{row.get('source', '')}, as of {row.get('as_of', '')}"
+        value = row.get(column) if value is None else value
+        return {"name": column, "value": clean_number(value), "unit": CATALOG_UNITS.get(column, ""),
+                "origin": "catalog", "source": f"{self.catalog_where}: {source}"}
+
+    def workload_key(self, key: str) -> dict[str, object]:
+        value = getattr(self.workload, key)
+        return {"name": key, "value": clean_number(value), "unit": WORKLOAD_UNITS.get(key, ""),
+                "origin": "workload", "source": self._workload_source(key)}
+
+    def _workload_source(self, key: str) -> str:
+        if key in self.sets:
+            return f"--set {key}"
+        section = WORKLOAD_KEY_SECTIONS.get(key, "model")
+        table = self.raw.get(section) if isinstance(self.raw.get(section), dict) else {}
+        if key in table:
+            return f"{self.workload_where}: [{section}] {key}"
+        traffic = self.raw.get("traffic") if isinstance(self.raw.get("traffic"), dict) else {}
+        model = self.raw.get("model") if isinstance(self.raw.get("model"), dict) else {}
+        if key == "queries_per_day" and ("peak_queries_per_s" in traffic or "peak_queries_per_s" in self.sets):
+            return f"{self.workload_where}: [traffic] peak_queries_per_s x 86,400 / peak_to_average"
+        if key == "kv_elems_per_token_per_layer" and ("kv_heads" in model or "head_dim" in model):
+            return f"{self.workload_where}: 2 x [model] kv_heads x head_dim"
+        if key == "active_params_b" and "params_b" in model:
+            return f"{self.workload_where}: [model] params_b (dense model: all parameters active)"
+        preset = self.workload.preset
+        if preset:
+            entry = load_presets().get(preset.lower(), {})
+            detail = "weights_mparams x bytes per weight" if key == "weights_mb" else key
+            detail = "default_precision" if key == "precision" else detail
+            return (f"model preset {preset} ({detail}) in data/models.csv: {entry.get('source', '')}, "
+                    f"as of {entry.get('as_of', '')}")
+        return "default"
+
+    def assumption(self, key: str) -> dict[str, object]:
+        a = self.inputs.assumptions
+        origin = a.origins[key]
+        where = "default in data/assumptions.toml" if origin == "default" else origin
+        return {"name": key, "value": clean_number(a.values[key]), "unit": a.specs[key].unit,
+                "origin": "assumption", "source": f"{where}: {a.specs[key].source}"}
+
+    def calibration(self, factor: str, unit: str) -> dict[str, object]:
+        own = self.row.get(factor)
+        value = self.factors[factor]
+        if own is not None and not (isinstance(own, float) and math.isnan(own)):
+            return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "catalog",
+                    "source": f"{self.catalog_where}: the row's own {factor}"}
+        return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "calibration",
+                "source": f"data/calibration.csv, {self.factors['calibration_source']}"}
+
+    @staticmethod
+    def constant(name: str, value: float, unit: str, meaning: str) -> dict[str, object]:
+        return {"name": name, "value": value, "unit": unit, "origin": "constant", "source": meaning}
+
+
+class _Steps:
+    """The ordered derivation; each step can be cited as an input of a later one."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, object]] = []
+        self.index: dict[str, dict[str, object]] = {}
+        self.section = SECTIONS[0]
+
+    def add(self, name: str, label: str, value: object, unit: str, formula: str, description: str,
+            inputs: list[dict[str, object] | str]) -> None:
+        resolved = [self.ref(i) if isinstance(i, str) else i for i in inputs]
+        step = {"name": name, "label": label, "section": self.section, "value": clean_number(_scalar(value), unit == "count"),
+                "unit": unit, "formula": formula, "description": description, "inputs": resolved}
+        self.items.append(step)
+        self.index[name] = step
+
+    def ref(self, name: str) -> dict[str, object]:
+        step = self.index[name]
+        number = self.items.index(step) + 1
+        return {"name": name, "value": step["value"], "unit": step["unit"], "origin": "step",
+                "source": f"step {number}: {step['label']}"}
+
+
+def resolve_chip(chips: pd.DataFrame, name: str) -> pd.Series:
+    """The catalog row named `name` (case-insensitive), or the only one whose name
+    contains it ("h100 sxm"), or as whole words ("l4": NVIDIA L4, not L40S);
+    otherwise NotFoundError naming the candidates or with did-you-mean."""
+    lowered = chips["name"].str.lower()
+    wanted = name.strip().lower()
+    contains = chips[lowered.str.contains(wanted, regex=False)] if wanted else chips.iloc[0:0]
+    if len(contains) > 1:
+        words = contains[contains["name"].str.lower().str.contains(rf"\b{re.escape(wanted)}\b", regex=True)]
+        contains = words if len(words) == 1 else contains
+    if not (lowered == wanted).any() and len(contains) == 1:
+        return contains.iloc[0]
+    if not (lowered == wanted).any() and len(contains) > 1:
+        raise NotFoundError(f"accelerator '{name}' is ambiguous: it matches {', '.join(contains['name'])}; "
+                            "give more of the name. See `inferchip catalog list`.")
+    return find_chip(chips, name)
+
+
+def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) -> dict[str, object]:
+    """The explain document for `chip` (see resolve_chip): compare's row for it and
+    every step of its derivation."""
+    row = resolve_chip(inputs.chips, chip)
+    chips = attach_factors(inputs.chips.loc[[row.name]])
+    workload, assumptions = inputs.workload, inputs.assumptions
+    trace: dict[str, np.ndarray] = {}
+    result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
+                      workload.kv_precision, trace=trace)
+    t = {k: _scalar(v) for k, v in trace.items()}
+    r = records(result, [f for f in RESULT_FIELDS if f in result.columns])[0]
+    origins = _Origins(inputs, row, chips.iloc[0], workload_sets or set())
+    steps = _Steps()
+    _memory_steps(steps, origins, t, r, workload.kind)
+    steps.section = SECTIONS[1]
+    if workload.kind == "llm":
+        _llm_steps(steps, origins, t, r)
+    else:
+        _fixed_steps(steps, origins, t, r)
+    steps.section = SECTIONS[2]
+    _fleet_steps(steps, origins, t, r)
+    steps.section = SECTIONS[3]
+    _power_steps(steps, origins, t, r)
+    steps.section = SECTIONS[4]
+    _cost_steps(steps, origins, t, r, workload.kind)
+    from inferchip import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inferchip_version": __version__,
+        "command": "explain",
+        "accelerator": r["accelerator"],
+        "workload": {**workload.as_dict(), "origin": workload.origin},
+        "catalog": inputs.catalog_source,
+        "feasible": r["feasible"],
+        "infeasible_reason": r["infeasible_reason"],
+        "price_basis": r["price_basis"],
+        "cost_per_query_usd": r["cost_per_query_usd"],
+        "result": r,
+        "steps": steps.items,
+    }
+
+
+def _memory_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None:
+    used = r["precision_used"] or o.workload.precision
+    peak_column = COMPUTE_COLUMN[used]
+    fallback = f" ({r['precision_note']})" if r.get("precision_note") else ""
+    steps.add("bytes_per_weight", "Bytes per weight", t["bytes_per_weight"], "bytes",
+              f"bytes_w = bytes per value of {used}",
+              f"the workload asks for {o.workload.precision} weights; the chip runs {used}{fallback}",
+              [o.workload_key("precision"), o.catalog(peak_column)])
+    if kind == "llm":
+        steps.add("weights_gb", "Model weights", t["weight_bytes"] / 1e9, "GB",
+                  "W = params_b x 10^9 x bytes_w / 10^9",
+                  "total parameters times bytes per weight",
+                  [o.workload_key("params_b"), "bytes_per_weight"])
+    else:
+        requested = BYTES_PER_PRECISION[o.workload.precision]
+        steps.add("weights_gb", "Model weights", t["weight_bytes"] / 1e9, "GB",
+                  "W = weights_mb x 10^6 x bytes_w / bytes_requested / 10^9",
+                  "the profile's weights, rescaled when the chip falls back to another precision",
+                  [o.workload_key("weights_mb"), "bytes_per_weight",
+                   o.constant("bytes_requested", requested, "bytes", f"bytes per value of {o.workload.precision}")])
+    memory_inputs = [o.catalog("memory_gb")]
+    if not (isinstance(o.row.get("memory_gb"), float) and o.row.get("memory_gb") > 0):
+        memory_inputs.append(o.catalog("sram_mb"))
+    steps.add("memory_per_chip_gb", "Memory per chip", t["capacity_gb"], "GB",
+              "M = memory_gb, or sram_mb / 1000 when memory_gb is 0",
+              "the memory that holds the weights: off-chip memory, or on-die SRAM for chips without it",
+              memory_inputs)
+    steps.add("min_chips_for_weights", "Fewest chips that hold the weights", t["n_min"], "count",
+              "n_min = ceil(W / (M x u))", "weights over the usable memory of one chip, rounded up",
+              ["weights_gb", "memory_per_chip_gb", o.assumption("memory_usable_fraction")])
+    steps.add("candidate_base_chips", "Smallest parallel size tried", t["n_base"], "count",
+              "n_base = 2^ceil(log2 n_min) if n_min <= devices_per_server, else ceil(n_min / dps) x dps",
+              "the next power of two inside one server, else whole servers",
+              ["min_chips_for_weights", o.catalog("devices_per_server")])
+    multipliers = ", ".join(str(2 ** k) for k in range(CANDIDATE_SLOTS))
+    steps.add("chips_per_replica", "Chips per replica (chosen)", t["n"], "count",
+              f"n = argmin over n_base x {{{multipliers}}} of fleet accelerators",
+              "every candidate size is sized for the whole fleet; the one needing the fewest accelerators "
+              "wins (ties: the smaller); when none is feasible, the one closest to feasible",
+              ["candidate_base_chips"])
+
+
+def _common_perf_steps(steps: _Steps, o: _Origins, t: dict, r: dict, layers_input: list) -> None:
+    used = r["precision_used"] or o.workload.precision
+    steps.add("effective_bandwidth_tbps", "Effective memory bandwidth of the replica", t["bandwidth_bps"] / 1e12,
+              "TB/s", "BW = n x memory_bw_tbps x memory_efficiency",
+              "peak bandwidth of every chip in the replica times the achieved fraction",
+              ["chips_per_replica", o.catalog("memory_bw_tbps"), o.calibration("memory_efficiency", "fraction of peak")])
+    steps.add("effective_compute_tflops", "Effective compute of the replica", t["flops_per_s"] / 1e12,
+              "TFLOP/s", f"F = n x {COMPUTE_COLUMN[used]} x compute_efficiency",
+              f"dense {used} peak of every chip in the replica times the achieved fraction",
+              ["chips_per_replica", o.catalog(COMPUTE_COLUMN[used]),
+               o.calibration("compute_efficiency", "fraction of peak")])
+    per_layer = "layers x " if layers_input else ""
+    steps.add("step_overhead_ms", "Fixed time per forward step", t["overhead_ms"], "ms",
+              f"O = step_overhead_ms + (n > 1) x {per_layer}comm_overhead_ms_per_layer",
+              "launch and scheduling overhead, plus collective latency when the replica spans chips"
+              + (" (one per layer)" if layers_input else " (one per batch for fixed work)"),
+              ["chips_per_replica", o.calibration("step_overhead_ms", "ms"),
+               o.calibration("comm_overhead_ms_per_layer", "ms"), *layers_input])
+
+
+def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    _common_perf_steps(steps, o, t, r, [o.workload_key("layers")])
+    steps.add("kv_bytes_per_token", "KV cache per token", t["kv_bytes_per_token"], "bytes",
+              "KV = layers x kv_elems_per_token_per_layer x bytes_kv",
+              "keys and values cached for one token across all layers",
+              [o.workload_key("layers"), o.workload_key("kv_elems_per_token_per_layer"),
+               o.workload_key("kv_precision")])
+    steps.add("prefill_gflop_per_query", "Prefill work per query", t["prefill_flops"] / 1e9, "GFLOP",
+              "P = 2 x active_params_b x 10^9 x input_tokens + 4 x layers x hidden x input_tokens^2 / 2",
+              "dense matrix work for every prompt token plus causal attention over the prompt",
+              [o.workload_key("active_params_b"), o.workload_key("input_tokens"), o.workload_key("layers"),
+               o.workload_key("hidden")])
+    steps.add("prefill_ms", "Prefill time of one query", t["prefill_ms"], "ms",
+              "prefill = max(P / F, W / BW) x 1000 + O", "compute-bound for long prompts, at least one weight read",
+              ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
+               "step_overhead_ms"])
+    steps.add("decode_weight_read_ms", "A: weight read per decode step", t["a_ms"], "ms", "A = W / BW x 1000",
+              "every decode step reads all weights once, whatever the batch", ["weights_gb", "effective_bandwidth_tbps"])
+    steps.add("decode_kv_read_ms_per_sequence", "B: KV read per sequence per step", t["b_ms"], "ms",
+              "B = KV x (input_tokens + output_tokens / 2) / BW x 1000",
+              "each sequence reads its cache at the mean decode context",
+              ["kv_bytes_per_token", o.workload_key("input_tokens"), o.workload_key("output_tokens"),
+               "effective_bandwidth_tbps"])
+    steps.add("decode_compute_ms_per_sequence", "C: compute per sequence per step", t["c_ms"], "ms",
+              "C = (2 x active_params_b x 10^9 + 4 x layers x hidden x (input_tokens + output_tokens / 2)) / F x 1000",
+              "matrix work for one new token plus attention over its context",
+              [o.workload_key("active_params_b"), o.workload_key("layers"), o.workload_key("hidden"),
+               "effective_compute_tflops"])
+    steps.add("prefill_share_ms_per_sequence", "D: prefill share per sequence per step", t["d_ms"], "ms",
+              "D = P / F x 1000 / output_tokens",
+              "continuous batching spreads each query's prefill over its decode steps",
+              ["prefill_gflop_per_query", "effective_compute_tflops", o.workload_key("output_tokens")])
+    steps.add("step_budget_ms", "Time budget per decode step", t["step_budget_ms"], "ms",
+              "budget = min(tpot_ms, ttft_ms - prefill)", "the tighter of the TPOT target and what TTFT leaves",
+              [o.workload_key("tpot_ms"), o.workload_key("ttft_ms"), "prefill_ms"])
+    steps.add("max_batch_for_slo", "Largest batch within the SLO", t["b_slo"], "sequences",
+              "b_slo = min((budget - O - A) / (B + D), (budget - O) / (C + D))",
+              "TPOT(b) = max(A + B b, C b) + D b + O is piecewise linear, so the bound is closed-form",
+              ["step_budget_ms", "step_overhead_ms", "decode_weight_read_ms", "decode_kv_read_ms_per_sequence",
+               "decode_compute_ms_per_sequence", "prefill_share_ms_per_sequence"])
+    steps.add("max_batch_for_memory", "Largest batch whose KV cache fits", t["b_mem"], "sequences",
+              "b_mem = floor((n x M x u x 10^9 - W) / (KV x (input_tokens + output_tokens)))",
+              "sequences whose full-length cache fits beside the weights",
+              ["chips_per_replica", "memory_per_chip_gb", o.assumption("memory_usable_fraction"), "weights_gb",
+               "kv_bytes_per_token", o.workload_key("input_tokens"), o.workload_key("output_tokens")])
+    steps.add("batch_size", "Batch (operating point)", t["batch"], "sequences",
+              "b = floor(min(b_slo, b_mem, max_batch_size))", "the SLO, memory and the batch cap all hold",
+              ["max_batch_for_slo", "max_batch_for_memory", o.assumption("max_batch_size")])
+    steps.add("tpot_ms", "Time per output token", t["tpot_ms"], "ms", "TPOT = max(A + B b, C b) + D b + O",
+              "one decode step at the operating batch",
+              ["decode_weight_read_ms", "decode_kv_read_ms_per_sequence", "decode_compute_ms_per_sequence",
+               "prefill_share_ms_per_sequence", "batch_size", "step_overhead_ms"])
+    steps.add("ttft_ms", "Time to first token", t["ttft_ms"], "ms", "TTFT = prefill + TPOT",
+              "a query's prefill and its first decode step", ["prefill_ms", "tpot_ms"])
+    steps.add("latency_ms", "End-to-end latency", t["latency_ms"], "ms", "latency = prefill + TPOT x output_tokens",
+              "prefill, then one step per generated token", ["prefill_ms", "tpot_ms", o.workload_key("output_tokens")])
+    steps.add("tokens_per_s_per_replica", "Generated tokens per second per replica", t["tokens_per_s_replica"],
+              "tokens/s", "tokens/s = b / TPOT x 1000", "every step emits one token per sequence",
+              ["batch_size", "tpot_ms"])
+    steps.add("queries_per_s_per_replica", "Queries per second per replica", t["qps_replica"], "queries/s",
+              "q/s = tokens/s / output_tokens", "generated tokens over tokens per query",
+              ["tokens_per_s_per_replica", o.workload_key("output_tokens")])
+    _measured_step(steps, r)
+
+
+def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    _common_perf_steps(steps, o, t, r, [])
+    steps.add("max_batch_for_latency", "Largest batch within the latency SLO", t["b_slo"], "queries",
+              "b_slo = min((L / 2 - O - W / BW) / (act / BW), (L / 2 - O) / (FLOPs / F))",
+              "a query waits for at most one batch and then runs in the next, so 2 x t(b) <= L",
+              [o.workload_key("latency_ms"), "step_overhead_ms", "weights_gb", "effective_bandwidth_tbps",
+               o.workload_key("activation_mb_per_query"), o.workload_key("gflops_per_query"),
+               "effective_compute_tflops"])
+    steps.add("max_batch_for_memory", "Largest batch whose activations fit", t["b_mem"], "queries",
+              "b_mem = floor((n x M x u x 10^9 - W) / act)", "in-flight queries whose activations fit beside the weights",
+              ["chips_per_replica", "memory_per_chip_gb", o.assumption("memory_usable_fraction"), "weights_gb",
+               o.workload_key("activation_mb_per_query")])
+    steps.add("batch_size", "Batch (operating point)", t["batch"], "queries",
+              "b = floor(min(b_slo, b_mem, max_batch_size))", "the SLO, memory and the batch cap all hold",
+              ["max_batch_for_latency", "max_batch_for_memory", o.assumption("max_batch_size")])
+    steps.add("batch_time_ms", "Time of one batch", t["batch_time_ms"], "ms",
+              "t = max((W + b x act) / BW, b x FLOPs / F) x 1000 + O",
+              "a roofline: memory traffic or compute, whichever is slower",
+              ["weights_gb", "batch_size", o.workload_key("activation_mb_per_query"), "effective_bandwidth_tbps",
+               o.workload_key("gflops_per_query"), "effective_compute_tflops", "step_overhead_ms"])
+    steps.add("latency_ms", "End-to-end latency", t["latency_ms"], "ms", "latency = 2 x t",
+              "waiting for the running batch, then running in the next", ["batch_time_ms"])
+    steps.add("queries_per_s_per_replica", "Queries per second per replica", t["qps_replica"], "queries/s",
+              "q/s = b / t x 1000", "one batch per batch time", ["batch_size", "batch_time_ms"])
+    _measured_step(steps, r)
+
+
+def _measured_step(steps: _Steps, r: dict) -> None:
+    """When compare used a measured benchmark instead of the model, say so: the
+    per-replica throughput above is then the measured one."""
+    if r.get("throughput_source") == "measured":
+        steps.add("throughput_source", "Throughput source", None, "",
+                  "measured (data/benchmarks.csv) replaces modeled",
+                  "a measured benchmark for this chip, model and precision at an SLO at least as tight "
+                  "as the workload's was used for the throughput", [
+                      {"name": "throughput_source", "value": "measured", "unit": "", "origin": "catalog",
+                       "source": "data/benchmarks.csv (see `inferchip validate`)"}])
+
+
+def _fleet_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    steps.add("peak_queries_per_s", "Peak load", t["peak_qps"], "queries/s",
+              "peak = queries_per_day / 86,400 x peak_to_average", "average rate scaled to the busiest time",
+              [o.workload_key("queries_per_day"), o.constant("seconds_per_day", SECONDS_PER_DAY, "s", "exact"),
+               o.workload_key("peak_to_average")])
+    steps.add("replicas", "Replicas", r["replicas"], "count", "replicas = max(1, ceil(peak / (q/s per replica x util)))",
+              "enough model copies for the peak at the target utilisation",
+              ["peak_queries_per_s", "queries_per_s_per_replica", o.assumption("utilisation_target")])
+    steps.add("accelerators", "Accelerators", r["accelerators"], "count", "accelerators = replicas x n",
+              "every replica spans n chips", ["replicas", "chips_per_replica"])
+    steps.add("servers", "Servers", r["servers"], "count", "servers = ceil(accelerators / devices_per_server)",
+              "whole servers (or instances, or rack systems)", ["accelerators", o.catalog("devices_per_server")])
+
+
+def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    own_power = o.row.get("server_power_kw")
+    has_own = isinstance(own_power, float) and not math.isnan(own_power)
+    power_inputs = ([o.catalog("server_power_kw", what="power")] if has_own else
+                    [o.catalog("devices_per_server"), o.catalog("tdp_w"), o.assumption("host_power_fraction")])
+    steps.add("server_power_kw", "Power of one server", t["server_kw"], "kW",
+              "server_kw = server_power_kw, else devices_per_server x tdp_w x (1 + host_power_fraction) / 1000",
+              "the catalog's whole-system power" if has_own else "no system figure: accelerators' TDP plus host share",
+              power_inputs)
+    cooling = str(o.row.get("cooling", "air")) or "air"
+    steps.add("rack_power_budget_kw", "Rack power budget", t["rack_budget_kw"], "kW",
+              f"budget = rack_power_budget_{cooling}_kw", f"the budget of a {cooling}-cooled rack",
+              [o.catalog("cooling"), o.assumption(f"rack_power_budget_{'liquid' if cooling == 'liquid' else 'air'}_kw")])
+    steps.add("servers_per_rack", "Servers per rack", r["servers_per_rack"], "count",
+              "per_rack = max(1, min(floor(budget / server_kw), floor(rack_units_usable / server_rack_units)))",
+              "power or space binds, whichever is tighter",
+              ["rack_power_budget_kw", "server_power_kw", o.assumption("rack_units_usable"),
+               o.catalog("server_rack_units")])
+    steps.add("racks", "Racks", r["racks"], "count", "racks = ceil(servers / per_rack)", "", ["servers", "servers_per_rack"])
+    steps.add("provisioned_power_kw", "Provisioned IT power", t["provisioned_kw"], "kW",
+              "provisioned = servers x server_kw", "what the fleet can draw at full load", ["servers", "server_power_kw"])
+    steps.add("avg_power_kw", "Average IT power", r["avg_power_kw"], "kW", "avg = provisioned x avg_power_fraction",
+              "the fleet runs below its maximum on average", ["provisioned_power_kw", o.assumption("avg_power_fraction")])
+    steps.add("facility_power_kw", "Facility power", r["facility_power_kw"], "kW", "facility = provisioned x PUE",
+              "what the site must supply, cooling included", ["provisioned_power_kw", o.assumption("pue")])
+    steps.add("energy_per_query_j", "Energy per query", r["energy_per_query_j"], "J",
+              "E = avg x PUE x 1000 x 86,400 / queries_per_day", "facility energy per day over queries per day",
+              ["avg_power_kw", o.assumption("pue"), o.workload_key("queries_per_day")])
+
+
+def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None:
+    hours = o.constant("hours_per_year", HOURS_PER_YEAR, "h", "365 days x 24 h")
+    if t["owned"]:
+        _owned_cost_steps(steps, o, t, r, hours)
+    else:
+        steps.add("annual_rent_usd", "Annual rent", t["rent"], "USD/year",
+                  "rent = accelerators x cloud_usd_per_hour x 8,760",
+                  "on-demand price per accelerator-hour, all year" if t["rented"] else "no price in the catalog",
+                  ["accelerators", o.catalog("cloud_usd_per_hour", what="cloud"), hours])
+        steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
+                  "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
+                  ["accelerators", o.assumption("software_usd_per_accelerator_year")])
+        steps.add("annual_opex_usd", "Annual running cost", r["annual_opex_usd"], "USD/year",
+                  "opex = rent + software", "renting has no capital cost", ["annual_rent_usd", "annual_software_usd"])
+        steps.add("annual_tco_usd", "Annual total cost of ownership", r["annual_tco_usd"], "USD/year",
+                  "TCO = opex", "", ["annual_opex_usd"])
+    steps.add("annual_queries", "Queries per year", t["annual_queries"], "queries/year",
+              "annual queries = queries_per_day x 365", "",
+              [o.workload_key("queries_per_day"), o.constant("days_per_year", DAYS_PER_YEAR, "days", "exact")])
+    reason = f" (not feasible: {r['infeasible_reason']})" if not r["feasible"] else ""
+    steps.add("cost_per_query_usd", "Cost per query", r["cost_per_query_usd"], "USD",
+              "cost per query = TCO / annual queries", "the figure compare ranks by" + reason,
+              ["annual_tco_usd", "annual_queries"])
+    if kind == "llm":
+        steps.add("cost_per_million_tokens_usd", "Cost per million generated tokens", r["cost_per_million_tokens_usd"],
+                  "USD", "cost per 10^6 tokens = cost per query / output_tokens x 10^6", "generated tokens, as MLPerf counts",
+                  ["cost_per_query_usd", o.workload_key("output_tokens"),
+                   o.constant("tokens_per_million", TOKENS_PER_MILLION, "tokens", "exact")])
+
+
+def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict) -> None:
+    own_price = o.row.get("server_price_usd")
+    has_server_price = isinstance(own_price, float) and not math.isnan(own_price)
+    price_inputs = ([o.catalog("server_price_usd", what="price")] if has_server_price else
+                    [o.catalog("accelerator_price_usd", what="price"), o.catalog("devices_per_server"),
+                     o.assumption("host_price_fraction")])
+    steps.add("server_price_usd", "Price of one server", t["price"], "USD",
+              "price = server_price_usd, else accelerator_price_usd x devices_per_server x (1 + host_price_fraction)",
+              "the catalog's server price" if has_server_price else "no server price: accelerators plus host share",
+              price_inputs)
+    extras = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction")
+    steps.add("capex_usd", "Capital", t["capex"], "USD",
+              "capex = servers x price x (1 + network + storage + spares + installation)",
+              "servers plus the network, storage, spares and installation they need",
+              ["servers", "server_price_usd", *[o.assumption(k) for k in extras]])
+    a = o.inputs.assumptions
+    straight = a.values["capital_charge"] == "straight_line"
+    capex = t["capex"]
+    factor = t["annual_capex"] / capex if capex else float("nan")
+    steps.add("capital_recovery_factor", "Capital charge factor", factor, "1/year",
+              "1 / n" if straight else "CRF = r (1 + r)^n / ((1 + r)^n - 1)",
+              "straight-line depreciation over the life" if straight else
+              "the annuity that repays capital and its cost over the life",
+              [o.assumption("capital_charge"), o.assumption("cost_of_capital"), o.assumption("server_life_years")])
+    steps.add("annual_capex_usd", "Annual capital charge", r["annual_capex_usd"], "USD/year", "capital = capex x CRF",
+              "", ["capex_usd", "capital_recovery_factor"])
+    steps.add("annual_energy_usd", "Annual energy", r["annual_energy_usd"], "USD/year",
+              "energy = avg x PUE x 8,760 x electricity_usd_per_kwh", "average facility power all year",
+              ["avg_power_kw", o.assumption("pue"), hours, o.assumption("electricity_usd_per_kwh")])
+    if a.values["facility_model"] == "owned":
+        steps.add("annual_facility_usd", "Annual facility (owned)", r["annual_facility_usd"], "USD/year",
+                  "facility = provisioned x 1000 x (facility_build_usd_per_w x CRF(r, facility_life_years) "
+                  "+ facility_opex_usd_per_w_month x 12)", "building amortised over its life, plus its running cost",
+                  ["provisioned_power_kw", o.assumption("facility_model"), o.assumption("facility_build_usd_per_w"),
+                   o.assumption("facility_life_years"), o.assumption("cost_of_capital"),
+                   o.assumption("facility_opex_usd_per_w_month")])
+    else:
+        steps.add("annual_facility_usd", "Annual colocation", r["annual_facility_usd"], "USD/year",
+                  "facility = provisioned x colocation_usd_per_kw_month x 12", "rent on provisioned kW",
+                  ["provisioned_power_kw", o.assumption("facility_model"), o.assumption("colocation_usd_per_kw_month"),
+                   o.constant("months_per_year", MONTHS_PER_YEAR, "months", "exact")])
+    steps.add("annual_maintenance_usd", "Annual maintenance", t["maintenance"], "USD/year",
+              "maintenance = servers x price x maintenance_fraction_per_year", "support contracts and repairs",
+              ["servers", "server_price_usd", o.assumption("maintenance_fraction_per_year")])
+    steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
+              "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
+              ["accelerators", o.assumption("software_usd_per_accelerator_year")])
+    steps.add("annual_staff_usd", "Annual staff", t["staff"], "USD/year", "staff = servers x staff_usd_per_server_year",
+              "operations staff per server", ["servers", o.assumption("staff_usd_per_server_year")])
+    steps.add("annual_opex_usd", "Annual running cost", r["annual_opex_usd"], "USD/year",
+              "opex = energy + facility + maintenance + software + staff", "",
+              ["annual_energy_usd", "annual_facility_usd", "annual_maintenance_usd", "annual_software_usd",
+               "annual_staff_usd"])
+    steps.add("annual_tco_usd", "Annual total cost of ownership", r["annual_tco_usd"], "USD/year",
+              "TCO = capital + opex", "", ["annual_capex_usd", "annual_opex_usd"])
+
+
+SOURCE_FIELDS = ("accelerator", "vendor", "catalog_file", "catalog_line", "spec_source", "spec_as_of",
+                 "server_price_usd", "accelerator_price_usd", "price_is_estimate", "price_source", "price_as_of",
+                 "cloud_usd_per_hour", "cloud_source", "cloud_as_of", "server_power_basis", "notes")
+
+
+def catalog_sources(chips: pd.DataFrame, accelerators: list[str]) -> list[dict[str, object]]:
+    """Where each listed accelerator's specs and prices come from: its catalog file and
+    line, spec source and date, price and cloud price with source and date, notes."""
+    frame = chips.assign(_key=chips["name"].str.lower()).drop_duplicates("_key", keep="last").set_index("_key")
+    frame = frame.reindex([name.lower() for name in accelerators]).reset_index(drop=True)
+    bundled = str(bundled_catalog_path())
+    frame = frame.assign(
+        accelerator=frame["name"], spec_source=frame["source"], spec_as_of=frame["as_of"],
+        catalog_file=np.where(frame["catalog_file"] == bundled, "bundled catalog.csv", frame["catalog_file"]),
+    )
+    for column in SOURCE_FIELDS:
+        if column not in frame:
+            frame[column] = ""
+    return records(frame, list(SOURCE_FIELDS))

@@ -1,0 +1,215 @@
+"""JSON Schemas (draft 2020-12) of every command's `--format json` output.
+
+The result schemas are generated from the glossaries (units.RESULT_FIELDS,
+diff.BASELINE_FIELDS, diff.DIFF_FIELDS), so a new field is documented the
+moment it exists. `field_type` is also what the policy gates type-check against.
+Other commands add theirs with `register(name, builder)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from inferchip.units import RESULT_FIELDS, Field
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after"})
+
+_NUMBER = {"type": ["number", "null"]}
+_TEXT = {"type": "string"}
+_ASSUMPTION_VALUE = {"type": ["number", "string"]}
+
+
+def field_type(name: str, field: Field) -> str:
+    """JSON type of a glossary field: boolean, integer (counts), number (has a unit) or string."""
+    if name in BOOLEAN_FIELDS:
+        return "boolean"
+    if field.unit == "count":
+        return "integer"
+    return "number" if field.unit else "string"
+
+
+def field_types(glossary: dict[str, Field]) -> dict[str, str]:
+    return {name: field_type(name, field) for name, field in glossary.items()}
+
+
+def _property(name: str, field: Field) -> dict[str, object]:
+    kind = field_type(name, field)
+    described = f"{field.description} [{field.unit}]" if field.unit else field.description
+    if kind in ("integer", "number"):
+        return {"type": [kind, "null"], "description": described}
+    return {"type": kind, "description": described}
+
+
+def _object(glossary: dict[str, Field], required: bool = True) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {name: _property(name, field) for name, field in glossary.items()},
+        **({"required": list(glossary)} if required else {}),
+    }
+
+
+def _document(command: str, title: str, properties: dict[str, object], required: list[str],
+              defs: dict[str, object] | None = None) -> dict[str, object]:
+    schema: dict[str, object] = {
+        "$schema": DRAFT,
+        "title": title,
+        "type": "object",
+        "required": ["schema_version", "inferchip_version", "command", *required],
+        "properties": {"schema_version": {"const": 1}, "inferchip_version": {"type": "string"},
+                       "command": {"const": command}, **properties},
+    }
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+WORKLOAD_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["name", "kind", "preset", "precision", "queries_per_day", "peak_to_average",
+                 "peak_queries_per_s", "origin"],
+    "properties": {
+        "name": _TEXT, "kind": {"enum": ["llm", "fixed"]}, "preset": {"type": ["string", "null"]},
+        "precision": _TEXT, "kv_precision": _TEXT, "origin": _TEXT,
+        **{key: _NUMBER for key in (
+            "queries_per_day", "peak_to_average", "peak_queries_per_s", "params_b", "active_params_b",
+            "layers", "kv_elems_per_token_per_layer", "hidden", "input_tokens", "output_tokens", "ttft_ms",
+            "tpot_ms", "gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms")},
+    },
+}
+
+ASSUMPTIONS_BLOCK: dict[str, object] = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object", "required": ["value", "unit", "origin", "source"],
+        "properties": {"value": _ASSUMPTION_VALUE, "unit": _TEXT, "origin": _TEXT, "source": _TEXT},
+    },
+}
+
+GATES_BLOCK: dict[str, object] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["condition", "field", "gate_on", "held", "rows_held", "examples"],
+        "properties": {
+            "condition": _TEXT, "field": _TEXT, "gate_on": {"enum": ["best", "all"]},
+            "held": {"type": "boolean"}, "rows_held": {"type": "integer"},
+            "examples": {"type": "array", "items": {
+                "type": "object", "required": ["accelerator", "value"],
+                "properties": {"accelerator": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}}}},
+        },
+    },
+}
+
+
+def compare_schema() -> dict[str, object]:
+    from inferchip.diff import BASELINE_FIELDS
+
+    result = _object(RESULT_FIELDS)
+    result["properties"].update(_object(BASELINE_FIELDS)["properties"])  # with --baseline
+    return _document(
+        "compare", "inferchip compare --format json",
+        {
+            "workload": WORKLOAD_SCHEMA,
+            "catalog": {"type": "string", "description": "catalog file(s) used"},
+            "assumptions": ASSUMPTIONS_BLOCK,
+            "results": {"type": "array", "items": {"$ref": "#/$defs/result"},
+                        "description": "one row per accelerator, ranked (feasible first)"},
+            "baseline": {"type": "object", "required": ["accelerator", "cost_per_query_usd", "queries_per_day"],
+                         "properties": {"accelerator": _TEXT, "cost_per_query_usd": {"type": "number"},
+                                        "queries_per_day": {"type": "number"}},
+                         "description": "present with --baseline NAME"},
+            "gates": {**GATES_BLOCK, "description": "present with --fail-if"},
+        },
+        ["workload", "catalog", "assumptions", "results"],
+        {"result": result},
+    )
+
+
+def explain_schema() -> dict[str, object]:
+    step_input = {
+        "type": "object", "required": ["name", "value", "unit", "origin", "source"],
+        "properties": {
+            "name": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}, "unit": _TEXT,
+            "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "step", "constant"]},
+            "source": {"type": "string", "description": "catalog file, line, source and date; workload file and "
+                                                        "key; assumption origin and source; or the step it came from"},
+        },
+    }
+    step = {
+        "type": "object", "required": ["name", "label", "section", "value", "unit", "formula", "description", "inputs"],
+        "properties": {
+            "name": _TEXT, "label": _TEXT, "section": _TEXT,
+            "value": {"type": ["number", "null"]}, "unit": _TEXT,
+            "formula": {"type": "string", "description": "in symbols"},
+            "description": {"type": "string", "description": "in words"},
+            "inputs": {"type": "array", "items": {"$ref": "#/$defs/input"}},
+        },
+    }
+    return _document(
+        "explain", "inferchip explain --format json",
+        {
+            "accelerator": _TEXT, "workload": WORKLOAD_SCHEMA, "catalog": _TEXT,
+            "feasible": {"type": "boolean"}, "infeasible_reason": _TEXT, "price_basis": _TEXT,
+            "cost_per_query_usd": {"type": ["number", "null"], "description": "equals compare's for this chip"},
+            "result": {"$ref": "#/$defs/result"},
+            "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}},
+        },
+        ["accelerator", "workload", "feasible", "infeasible_reason", "cost_per_query_usd", "result", "steps"],
+        {"result": _object(RESULT_FIELDS), "step": step, "input": step_input},
+    )
+
+
+def diff_schema() -> dict[str, object]:
+    from inferchip.diff import DIFF_FIELDS
+
+    run = {"type": "object", "required": ["file", "workload", "catalog", "inferchip_version", "winner"],
+           "properties": {"file": _TEXT, "workload": _TEXT, "catalog": _TEXT, "inferchip_version": _TEXT,
+                          "winner": {"type": ["string", "null"]}, "winner_cost_per_query_usd": _NUMBER}}
+    change = {"type": "object", "required": ["what", "key", "before", "after"],
+              "properties": {"what": {"enum": ["workload", "assumption", "catalog", "inferchip_version"]},
+                             "key": _TEXT, "before": {}, "after": {}}}
+    return _document(
+        "diff", "inferchip diff --format json",
+        {
+            "before": run, "after": run,
+            "winner_changed": {"type": "boolean"},
+            "inputs_changed": {"type": "array", "items": change},
+            "rows": {"type": "array", "items": {"$ref": "#/$defs/row"}},
+        },
+        ["before", "after", "winner_changed", "inputs_changed", "rows"],
+        {"row": _object(DIFF_FIELDS)},
+    )
+
+
+def assumptions_schema() -> dict[str, object]:
+    row = {"type": "object", "required": ["key", "value", "unit", "low", "high", "origin", "source"],
+           "properties": {"key": _TEXT, "value": _ASSUMPTION_VALUE, "unit": _TEXT, "low": _NUMBER,
+                          "high": _NUMBER, "origin": _TEXT, "source": _TEXT}}
+    return _document("assumptions", "inferchip assumptions --format json",
+                     {"assumptions": {"type": "array", "items": row}}, ["assumptions"])
+
+
+SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
+    "compare": compare_schema,
+    "explain": explain_schema,
+    "diff": diff_schema,
+    "assumptions": assumptions_schema,
+}
+
+
+def register(command: str, builder: Callable[[], dict[str, object]]) -> None:
+    """Add (or replace) the schema builder of a command's JSON output."""
+    SCHEMAS[command] = builder
+
+
+def schema_for(command: str) -> dict[str, object]:
+    from inferchip.errors import NotFoundError, did_you_mean
+
+    if command not in SCHEMAS:
+        raise NotFoundError(f"no JSON schema for '{command}'.{did_you_mean(command, list(SCHEMAS))}"
+                            f" Commands with JSON output: {', '.join(SCHEMAS)}")
+    return SCHEMAS[command]()
+
+
+def all_schemas() -> dict[str, object]:
+    return {"schema_version": 1, "schemas": {name: build() for name, build in SCHEMAS.items()}}
