@@ -89,3 +89,12 @@ def test_assumptions_have_units_and_sources():
         if isinstance(spec.default, float):
             assert spec.low is not None and spec.high is not None
             assert spec.low <= spec.default <= spec.high
+
+
+def test_readme_catalog_table_lists_every_row(catalog):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index("<!-- catalog-table -->"):readme.index("<!-- /catalog-table -->")]
+    for name in catalog["name"]:
+        assert f"| {name} |" in table, f"{name}: run scripts/readme_catalog.py"

@@ -1,0 +1,54 @@
+"""Regenerate the README's catalog coverage table from data/catalog.csv.
+
+Usage: .venv/bin/python scripts/readme_catalog.py   (rewrites README.md in place)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from inferchip.catalog import read_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- catalog-table -->", "<!-- /catalog-table -->"
+
+
+def _num(value: float, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def table() -> str:
+    df = read_catalog().sort_values(["vendor", "name"], key=lambda s: s.str.lower())
+    lines = ["| accelerator | kind | memory GB | TB/s | dense bf16/fp16 TFLOPS | dense fp8 TFLOPS | TDP W | "
+             "system | price | cloud USD/h | specs as of |",
+             "|---|---|---:|---:|---:|---:|---:|---|---|---:|---|"]
+    for row in df.itertuples(index=False):  # doc generation script, not library code
+        peak16 = row.bf16_tflops if not math.isnan(row.bf16_tflops) else row.fp16_tflops
+        system = f"{_num(row.devices_per_server)} per server" if not math.isnan(row.devices_per_server) else "-"
+        if row.rent_only:
+            price = "rent only"
+        elif not math.isnan(row.server_price_usd):
+            price = f"server {_num(row.server_price_usd)}" + (" (est.)" if row.price_is_estimate else "")
+        elif not math.isnan(row.accelerator_price_usd):
+            price = f"unit {_num(row.accelerator_price_usd)}" + (" (est.)" if row.price_is_estimate else "")
+        else:
+            price = "unknown"
+        memory = _num(row.memory_gb) if row.memory_gb > 0 else f"SRAM {_num(row.sram_mb)} MB"
+        lines.append(f"| {row.name} | {row.kind} | {memory} | {_num(row.memory_bw_tbps, 2)} | {_num(peak16)} | "
+                     f"{_num(row.fp8_tflops)} | {_num(row.tdp_w)} | {system} | {price} | "
+                     f"{_num(row.cloud_usd_per_hour, 2)} | {row.as_of} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    i, j = text.index(START) + len(START), text.index(END)
+    readme.write_text(text[:i] + "\n" + table() + "\n" + text[j:], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
