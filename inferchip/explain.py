@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inferchip import perf
 from inferchip.calibration import attach_factors
 from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
@@ -292,7 +293,46 @@ def _common_perf_steps(steps: _Steps, o: _Origins, t: dict, r: dict, layers_inpu
                o.calibration("comm_overhead_ms_per_layer", "ms"), *layers_input])
 
 
+def _doc(function) -> str:
+    """The summary paragraph of a pipeline function's docstring (formula and units, by
+    house style), whitespace collapsed: explain quotes the model instead of restating it."""
+    paragraph = (function.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.split())
+
+
+def _term(function, symbol: str) -> str:
+    """'X = ...' for one coefficient defined in a docstring such as
+    perf.llm_decode_coefficients' ("A = weights / BW: ...; B = ...")."""
+    text = " ".join((function.__doc__ or "").split())
+    match = re.search(rf"(?:^|[\s,;]){symbol} = (.*?)(?=[,;]\s*[A-Z] = |;|\.\s|\.$|$)", text)
+    return f"{symbol} = {match.group(1)}" if match else f"{symbol}: see perf.{function.__name__}"
+
+
+def _link_inputs(o: _Origins) -> list[dict[str, object]]:
+    """The chip-to-chip link figures: the catalog row's own, else data/interconnect.csv."""
+    from inferchip.interconnect import LINK_COLUMNS, read_interconnect
+
+    table = read_interconnect()
+    key = str(o.row["name"]).lower()
+    items = []
+    for column in LINK_COLUMNS:
+        own = o.row.get(column)
+        if own is not None and not (isinstance(own, float) and math.isnan(own)) and str(own) != "":
+            items.append(o.catalog(column))
+            continue
+        found = key in table.index and column in table.columns
+        value = table.at[key, column] if found else None
+        source = (f"data/interconnect.csv ({o.row['name']}): {table.at[key, 'source']}, as of {table.at[key, 'as_of']}"
+                  if found else "unknown: not in the catalog row nor data/interconnect.csv")
+        items.append({"name": column, "value": clean_number(value), "unit": "count" if "domain" in column else "GB/s",
+                      "origin": "catalog", "source": source})
+    if "link_efficiency" in o.factors.index:
+        items.append(o.calibration("link_efficiency", "fraction of peak"))
+    return items
+
+
 def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    coefficients = perf.llm_decode_coefficients
     _common_perf_steps(steps, o, t, r, [o.workload_key("layers")])
     steps.add("kv_bytes_per_token", "KV cache per token", t["kv_bytes_per_token"], "bytes",
               "KV = layers x kv_elems_per_token_per_layer x bytes_kv",
@@ -304,46 +344,60 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "dense matrix work for every prompt token plus causal attention over the prompt",
               [o.workload_key("active_params_b"), o.workload_key("input_tokens"), o.workload_key("layers"),
                o.workload_key("hidden")])
-    steps.add("prefill_ms", "Prefill time of one query", t["prefill_ms"], "ms",
-              "prefill = max(P / F, W / BW) x 1000 + O", "compute-bound for long prompts, at least one weight read",
-              ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
-               "step_overhead_ms"])
-    steps.add("decode_weight_read_ms", "A: weight read per decode step", t["a_ms"], "ms", "A = W / BW x 1000",
-              "every decode step reads all weights once, whatever the batch", ["weights_gb", "effective_bandwidth_tbps"])
-    steps.add("decode_kv_read_ms_per_sequence", "B: KV read per sequence per step", t["b_ms"], "ms",
-              "B = KV x (input_tokens + output_tokens / 2) / BW x 1000",
-              "each sequence reads its cache at the mean decode context",
+    comm = "comm_ms_per_token" in t
+    if comm:
+        steps.add("tp_comm_bytes_per_token", "Collective traffic per token per chip", t["comm_bytes_per_token"],
+                  "bytes", _doc(perf.tp_comm_bytes_per_token),
+                  "tensor-parallel all-reduces move activations between the chips of the replica",
+                  [o.workload_key("layers"), o.workload_key("hidden"), "chips_per_replica"])
+        steps.add("link_bandwidth_gbps", "Achieved chip-to-chip bandwidth", t["link_bandwidth_bps"] / 1e9, "GB/s",
+                  _doc(perf.link_bandwidth_bps), "the link the collectives run over, per direction",
+                  ["chips_per_replica", *_link_inputs(o)])
+        steps.add("comm_ms_per_token", "Collective time per token", t["comm_ms_per_token"], "ms",
+                  _doc(perf.comm_ms_per_token), "", ["tp_comm_bytes_per_token", "link_bandwidth_gbps"])
+    prefill_inputs = ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
+                      "step_overhead_ms"] + (["comm_ms_per_token", o.workload_key("input_tokens")] if comm else [])
+    steps.add("prefill_ms", "Prefill time of one query", t["prefill_ms"], "ms", _doc(perf.prefill_time_ms),
+              "a query's prompt processed alone", prefill_inputs)
+    steps.add("decode_weight_read_ms", "A: weight read per decode step", t["a_ms"], "ms", _term(coefficients, "A"),
+              "every decode step streams all weights once, whatever the batch",
+              ["weights_gb", "effective_bandwidth_tbps"])
+    steps.add("decode_kv_read_ms_per_sequence", "B: attention per sequence per step", t["b_ms"], "ms",
+              _term(coefficients, "B"), "each sequence reads its KV cache at the mean decode context "
+              "(input_tokens + output_tokens / 2)",
               ["kv_bytes_per_token", o.workload_key("input_tokens"), o.workload_key("output_tokens"),
-               "effective_bandwidth_tbps"])
-    steps.add("decode_compute_ms_per_sequence", "C: compute per sequence per step", t["c_ms"], "ms",
-              "C = (2 x active_params_b x 10^9 + 4 x layers x hidden x (input_tokens + output_tokens / 2)) / F x 1000",
-              "matrix work for one new token plus attention over its context",
-              [o.workload_key("active_params_b"), o.workload_key("layers"), o.workload_key("hidden"),
+               o.workload_key("layers"), o.workload_key("hidden"), "effective_bandwidth_tbps",
                "effective_compute_tflops"])
+    steps.add("decode_compute_ms_per_sequence", "C: compute per sequence per step", t["c_ms"], "ms",
+              _term(coefficients, "C"), "the matrix work for one new token",
+              [o.workload_key("active_params_b"), "effective_compute_tflops"])
     steps.add("prefill_share_ms_per_sequence", "D: prefill share per sequence per step", t["d_ms"], "ms",
-              "D = P / F x 1000 / output_tokens",
-              "continuous batching spreads each query's prefill over its decode steps",
+              _term(coefficients, "D"), "in-flight batching spreads each query's prefill over its decode steps",
               ["prefill_gflop_per_query", "effective_compute_tflops", o.workload_key("output_tokens")])
+    terms = ["decode_weight_read_ms", "decode_kv_read_ms_per_sequence", "decode_compute_ms_per_sequence",
+             "prefill_share_ms_per_sequence"]
+    if "e_ms" in t:
+        steps.add("collective_ms_per_sequence", "E: collectives per sequence per step", t["e_ms"], "ms",
+                  _term(coefficients, "E"), "tensor-parallel all-reduces of decoded and prompt tokens",
+                  (["comm_ms_per_token"] if comm else []) + [o.workload_key("input_tokens"),
+                                                              o.workload_key("output_tokens")])
+        terms.append("collective_ms_per_sequence")
     steps.add("step_budget_ms", "Time budget per decode step", t["step_budget_ms"], "ms",
               "budget = min(tpot_ms, ttft_ms - prefill)", "the tighter of the TPOT target and what TTFT leaves",
               [o.workload_key("tpot_ms"), o.workload_key("ttft_ms"), "prefill_ms"])
     steps.add("max_batch_for_slo", "Largest batch within the SLO", t["b_slo"], "sequences",
-              "b_slo = min((budget - O - A) / (B + D), (budget - O) / (C + D))",
-              "TPOT(b) = max(A + B b, C b) + D b + O is piecewise linear, so the bound is closed-form",
-              ["step_budget_ms", "step_overhead_ms", "decode_weight_read_ms", "decode_kv_read_ms_per_sequence",
-               "decode_compute_ms_per_sequence", "prefill_share_ms_per_sequence"])
+              _doc(perf.max_batch_for_step_budget), "the step time grows linearly in the batch, so the bound is exact",
+              ["step_budget_ms", "step_overhead_ms", *terms])
     steps.add("max_batch_for_memory", "Largest batch whose KV cache fits", t["b_mem"], "sequences",
-              "b_mem = floor((n x M x u x 10^9 - W) / (KV x (input_tokens + output_tokens)))",
+              _doc(perf.max_batch_for_memory) + " Bytes per sequence = KV x (input_tokens + output_tokens).",
               "sequences whose full-length cache fits beside the weights",
               ["chips_per_replica", "memory_per_chip_gb", o.assumption("memory_usable_fraction"), "weights_gb",
                "kv_bytes_per_token", o.workload_key("input_tokens"), o.workload_key("output_tokens")])
     steps.add("batch_size", "Batch (operating point)", t["batch"], "sequences",
               "b = floor(min(b_slo, b_mem, max_batch_size))", "the SLO, memory and the batch cap all hold",
               ["max_batch_for_slo", "max_batch_for_memory", o.assumption("max_batch_size")])
-    steps.add("tpot_ms", "Time per output token", t["tpot_ms"], "ms", "TPOT = max(A + B b, C b) + D b + O",
-              "one decode step at the operating batch",
-              ["decode_weight_read_ms", "decode_kv_read_ms_per_sequence", "decode_compute_ms_per_sequence",
-               "prefill_share_ms_per_sequence", "batch_size", "step_overhead_ms"])
+    steps.add("tpot_ms", "Time per output token", t["tpot_ms"], "ms", _doc(perf.step_time_ms),
+              "one decode step at the operating batch", [*terms, "batch_size", "step_overhead_ms"])
     steps.add("ttft_ms", "Time to first token", t["ttft_ms"], "ms", "TTFT = prefill + TPOT",
               "a query's prefill and its first decode step", ["prefill_ms", "tpot_ms"])
     steps.add("latency_ms", "End-to-end latency", t["latency_ms"], "ms", "latency = prefill + TPOT x output_tokens",
@@ -360,7 +414,7 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
 def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     _common_perf_steps(steps, o, t, r, [])
     steps.add("max_batch_for_latency", "Largest batch within the latency SLO", t["b_slo"], "queries",
-              "b_slo = min((L / 2 - O - W / BW) / (act / BW), (L / 2 - O) / (FLOPs / F))",
+              _doc(perf.fixed_max_batch_for_latency),
               "a query waits for at most one batch and then runs in the next, so 2 x t(b) <= L",
               [o.workload_key("latency_ms"), "step_overhead_ms", "weights_gb", "effective_bandwidth_tbps",
                o.workload_key("activation_mb_per_query"), o.workload_key("gflops_per_query"),
@@ -372,8 +426,7 @@ def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     steps.add("batch_size", "Batch (operating point)", t["batch"], "queries",
               "b = floor(min(b_slo, b_mem, max_batch_size))", "the SLO, memory and the batch cap all hold",
               ["max_batch_for_latency", "max_batch_for_memory", o.assumption("max_batch_size")])
-    steps.add("batch_time_ms", "Time of one batch", t["batch_time_ms"], "ms",
-              "t = max((W + b x act) / BW, b x FLOPs / F) x 1000 + O",
+    steps.add("batch_time_ms", "Time of one batch", t["batch_time_ms"], "ms", _doc(perf.fixed_batch_time_ms),
               "a roofline: memory traffic or compute, whichever is slower",
               ["weights_gb", "batch_size", o.workload_key("activation_mb_per_query"), "effective_bandwidth_tbps",
                o.workload_key("gflops_per_query"), "effective_compute_tflops", "step_overhead_ms"])
