@@ -12,7 +12,8 @@ import pandas as pd
 
 from inferchip.data_files import data_path
 
-FACTORS = ("compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer")
+FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
+           "comm_overhead_ms_per_layer", "link_efficiency")
 
 
 def read_calibration(path: Path | None = None) -> pd.DataFrame:

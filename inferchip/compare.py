@@ -14,6 +14,7 @@ import pandas as pd
 from inferchip import cost, fleet, perf
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
+from inferchip.interconnect import attach_interconnect
 from inferchip.units import (
     BYTES_PER_MB, BYTES_PER_PRECISION, COMPUTE_COLUMN, DAYS_PER_YEAR, FLOPS_PER_GFLOP,
     PARAMS_PER_BILLION, PRECISION_FALLBACK, RESULT_FIELDS, SECONDS_PER_DAY, TOKENS_PER_MILLION,
@@ -53,9 +54,13 @@ def resolve_precision(chips: pd.DataFrame, requested: str) -> pd.DataFrame:
     return chips.assign(precision_used=used, peak_tflops=peak, precision_note=note)
 
 
-def _grid(chips: pd.DataFrame, scenarios: pd.DataFrame):
-    """Index arrays of the (scenario, chip, candidate) cross product, in that order."""
+def _grid(chips: pd.DataFrame, scenarios: pd.DataFrame, paired: bool = False):
+    """Index arrays of the (scenario, chip, candidate) cross product, in that order;
+    `paired` (equal lengths) takes scenario i with chip i only: (pair, candidate)."""
     s, c, k = len(scenarios), len(chips), CANDIDATE_SLOTS
+    if paired:
+        pair_idx = np.repeat(np.arange(s), k)
+        return pair_idx, pair_idx, np.tile(np.arange(k), s)
     s_idx = np.repeat(np.arange(s), c * k)
     c_idx = np.tile(np.repeat(np.arange(c), k), s)
     k_idx = np.tile(np.arange(k), s * c)
@@ -66,12 +71,22 @@ def _col(frame: pd.DataFrame, name: str, idx: np.ndarray) -> np.ndarray:
     return frame[name].to_numpy()[idx]
 
 
+def _optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -> np.ndarray:
+    """A numeric column that older frames may lack (interconnect, link efficiency)."""
+    if name not in frame:
+        return np.full(len(idx), default)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[idx]
+
+
 def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
-                      kv_precision: str, trace: dict | None = None) -> dict[str, np.ndarray]:
+                      kv_precision: str, trace: dict | None = None,
+                      paired: bool = False) -> dict[str, np.ndarray]:
     """Performance of every (scenario, chip, candidate size): the batch the SLO and
     memory allow, latencies and per-replica throughput. Arrays of length S x C x K.
     `trace` (a dict, for `inferchip explain`) receives every intermediate array too."""
-    s_idx, c_idx, k_idx = _grid(chips, scenarios)
+    if "scaleup_gbps" not in chips:
+        chips = attach_interconnect(chips)
+    s_idx, c_idx, k_idx = _grid(chips, scenarios, paired)
     S = lambda name: _col(scenarios, name, s_idx)  # noqa: E731
     C = lambda name: _col(chips, name, c_idx)  # noqa: E731
     bytes_w = chips["precision_used"].map(BYTES_PER_PRECISION).astype(float).to_numpy()[c_idx]
@@ -104,27 +119,37 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         ctx_decode = inp + outp / 2.0
         prefill_flops = flops_token * inp + attn_unit * inp * inp / 2.0
         b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, kv_token * (inp + outp))
-        a, b, c, d = perf.llm_decode_coefficients(
+        comm_bytes = perf.tp_comm_bytes_per_token(S("layers"), S("hidden"), n)
+        link_bps = perf.link_bandwidth_bps(n, _optional(chips, "scaleup_gbps", c_idx, np.nan),
+                                           _optional(chips, "scaleup_domain", c_idx, 1.0),
+                                           _optional(chips, "host_link_gbps", c_idx, np.nan),
+                                           _optional(chips, "link_efficiency", c_idx, np.nan))
+        comm_token = perf.comm_ms_per_token(comm_bytes, link_bps)
+        attn_eff = _optional(chips, "attention_efficiency", c_idx, np.nan)
+        kv_bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), np.where(np.isfinite(attn_eff), attn_eff, mem_eff))
+        a, b, c, d, e = perf.llm_decode_coefficients(
             weight_bytes=weight_bytes, kv_bytes_token=kv_token, ctx_decode_tokens=ctx_decode,
             flops_per_token=flops_token, attn_flops_per_token_decode=attn_unit * ctx_decode,
-            prefill_flops_per_query=prefill_flops, output_tokens=outp, bandwidth_bps=bw, flops_per_s=flops)
-        prefill_ms = perf.prefill_time_ms(prefill_flops, weight_bytes, flops, bw, overhead)
+            prefill_flops_per_query=prefill_flops, input_tokens=inp, output_tokens=outp, bandwidth_bps=bw,
+            flops_per_s=flops, comm_ms_token=comm_token, kv_bandwidth_bps=kv_bw)
+        prefill_ms = perf.prefill_time_ms(prefill_flops, weight_bytes, flops, bw, overhead, comm_token * inp)
         budget = np.minimum(S("tpot_ms"), S("ttft_ms") - prefill_ms)
-        b_slo = perf.max_batch_for_step_budget(budget, a, b, c, d, overhead)
+        b_slo = perf.max_batch_for_step_budget(budget, a, b, c, d, e, overhead)
         batch = np.floor(np.minimum(np.minimum(b_slo, b_mem), max_batch))
         batch_ok = np.where(batch >= 1, batch, 1.0)
-        tpot = perf.step_time_ms(batch_ok, a, b, c, d, overhead)
+        tpot = perf.step_time_ms(batch_ok, a, b, c, d, e, overhead)
         tokens_per_s = batch_ok / tpot * 1000.0
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
-            tpot_b1=perf.step_time_ms(1.0, a, b, c, d, overhead), prefill_ms=prefill_ms,
+            tpot_b1=perf.step_time_ms(1.0, a, b, c, d, e, overhead), prefill_ms=prefill_ms,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
                          ctx_decode_tokens=ctx_decode, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
-                         step_budget_ms=budget)
+                         e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
+                         comm_ms_per_token=comm_token, step_budget_ms=budget)
     else:
         act = S("activation_mb_per_query") * BYTES_PER_MB
         work = S("gflops_per_query") * FLOPS_PER_GFLOP

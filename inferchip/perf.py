@@ -11,6 +11,10 @@ import numpy as np
 
 from inferchip.units import BYTES_PER_GB, FLOPS_PER_TFLOPS, MS_PER_S, PARAMS_PER_BILLION
 
+# Tensor-parallel all-reduces carry 16-bit activations (TensorRT-LLM and vLLM reduce in
+# fp16/bf16 whatever the weight format) [bytes per value].
+ALLREDUCE_BYTES_PER_VALUE = 2.0
+
 
 def weights_bytes(params_b, bytes_per_weight):
     """Model weights [bytes] = params [1e9] x bytes per weight."""
@@ -68,41 +72,89 @@ def step_overhead_ms(n_chips, layers, step_overhead_ms_base, comm_overhead_ms_pe
     return step_overhead_ms_base + np.where(np.asarray(n_chips) > 1, 1.0, 0.0) * layers * comm_overhead_ms_per_layer
 
 
-def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, flops_per_token,
-                            attn_flops_per_token_decode, prefill_flops_per_query, output_tokens,
-                            bandwidth_bps, flops_per_s):
-    """Coefficients of the decode step time, all [ms]:
+def tp_comm_bytes_per_token(layers, hidden, n_chips, activation_bytes=ALLREDUCE_BYTES_PER_VALUE):
+    """Tensor-parallel collective traffic each chip sends per token [bytes]
+    = layers x 2 all-reduces (after attention, after the MLP) x hidden x bytes per value
+      x 2 (n - 1) / n (a ring all-reduce = reduce-scatter + all-gather); 0 on one chip."""
+    n = np.asarray(n_chips, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return layers * 2.0 * hidden * activation_bytes * 2.0 * (n - 1.0) / n
 
-    TPOT(b) = max(A + B b, C b) + D b + O, where
-    A = weights / BW (read once per step), B = KV bytes per sequence / BW,
-    C = (2 x active params + attention) FLOPs per token / FLOPS,
-    D = prefill FLOPs per query / FLOPS / output tokens (chunked prefill shares every step).
+
+def link_bandwidth_bps(n_chips, scaleup_gbps, scaleup_domain, host_link_gbps, link_efficiency):
+    """Achieved per-direction chip-to-chip bandwidth of the replica's collectives [bytes/s]
+    = (scale-up link if n <= scale-up domain, else the host link) [GB/s, bidirectional] / 2
+      x 1e9 x link efficiency. The scale-up link stands in when the host link is unknown;
+    NaN when both are unknown (the collective volume is then not modelled)."""
+    n = np.asarray(n_chips, dtype=float)
+    scaleup = np.asarray(scaleup_gbps, dtype=float)
+    host = np.asarray(host_link_gbps, dtype=float)
+    domain = np.nan_to_num(np.asarray(scaleup_domain, dtype=float), nan=1.0)
+    beyond = np.where(np.isfinite(host), host, scaleup)
+    within = np.where(np.isfinite(scaleup), scaleup, host)
+    return np.where(n <= domain, within, beyond) / 2.0 * BYTES_PER_GB * link_efficiency
+
+
+def comm_ms_per_token(comm_bytes_per_token, link_bps):
+    """Collective time per token on the replica [ms] = bytes / achieved link bandwidth;
+    0 on one chip or when the link is unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.asarray(comm_bytes_per_token, dtype=float) / np.asarray(link_bps, dtype=float) * MS_PER_S
+    return np.where(np.isfinite(t) & (np.asarray(comm_bytes_per_token) > 0), t, 0.0)
+
+
+def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, flops_per_token,
+                            attn_flops_per_token_decode, prefill_flops_per_query, input_tokens, output_tokens,
+                            bandwidth_bps, flops_per_s, comm_ms_token=0.0, kv_bandwidth_bps=None):
+    """Coefficients of the decode step, all [ms] (per sequence where noted):
+
+    TPOT(b) = max(A, (C + D) b) + (B + E) b + O, where
+    A = weights / BW: the matrix multiplies stream every weight once per step;
+    C = 2 x active params per token / FLOPS: their work per decoding sequence;
+    D = prefill FLOPs per query / FLOPS / output tokens: in-flight batching feeds prompt
+        tokens through the same matrix multiplies, a 1/output share per step (prefill/decode
+        interference: prompts slow every decode step);
+    B = max(KV bytes per sequence / BW, attention FLOPs / FLOPS): attention reads each
+        sequence's cache in its own kernels, between the matrix multiplies, so it adds;
+    E = collective time per token x (1 + input / output tokens): tensor-parallel
+        all-reduces of every decoded and prompt token, serialized with the layers.
+    The max is the per-kernel roofline of the matrix multiplies: memory-bound (A) at small
+    batch, compute-bound ((C + D) b) at large batch. Returns (A, B, C, D, E).
     """
     a = weight_bytes / bandwidth_bps * MS_PER_S
-    b = kv_bytes_token * ctx_decode_tokens / bandwidth_bps * MS_PER_S
-    c = (flops_per_token + attn_flops_per_token_decode) / flops_per_s * MS_PER_S
+    kv_bw = bandwidth_bps if kv_bandwidth_bps is None else kv_bandwidth_bps
+    b = np.maximum(kv_bytes_token * ctx_decode_tokens / kv_bw, attn_flops_per_token_decode / flops_per_s) * MS_PER_S
+    c = flops_per_token / flops_per_s * MS_PER_S
     d = prefill_flops_per_query / flops_per_s * MS_PER_S / output_tokens
-    return a, b, c, d
+    e = comm_ms_token * (1.0 + input_tokens / output_tokens)
+    return a, b, c, d, e
 
 
-def step_time_ms(batch, a_ms, b_ms, c_ms, d_ms, overhead_ms):
-    """TPOT(b) [ms] = max(A + B b, C b) + D b + O."""
-    return np.maximum(a_ms + b_ms * batch, c_ms * batch) + d_ms * batch + overhead_ms
+def step_time_ms(batch, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
+    """TPOT(b) [ms] = max(A, (C + D) b) + (B + E) b + O."""
+    return np.maximum(a_ms, (c_ms + d_ms) * batch) + (b_ms + e_ms) * batch + overhead_ms
 
 
-def max_batch_for_step_budget(budget_ms, a_ms, b_ms, c_ms, d_ms, overhead_ms):
-    """Largest real b with max(A + B b, C b) + D b + O <= budget [sequences]
-    = min((budget - O - A) / (B + D), (budget - O) / (C + D)); inf for an infinite budget."""
+def max_batch_for_step_budget(budget_ms, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
+    """Largest real b with TPOT(b) <= budget [sequences]: both branches of the max are
+    increasing lines, so b = min((budget - O - A) / (B + E), (budget - O) / (B + C + D + E));
+    inf for an infinite budget."""
+    serial = np.asarray(b_ms + e_ms, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mem_bound = (budget_ms - overhead_ms - a_ms) / (b_ms + d_ms)
-        compute_bound = (budget_ms - overhead_ms) / (c_ms + d_ms)
+        mem_bound = (budget_ms - overhead_ms - a_ms) / serial
+        compute_bound = (budget_ms - overhead_ms) / (serial + c_ms + d_ms)
+    mem_bound = np.where(np.isnan(mem_bound), np.inf, mem_bound)  # B + E = 0 with room left
     out = np.minimum(mem_bound, compute_bound)
+    out = np.where(np.asarray(budget_ms) - overhead_ms - a_ms < 0, -np.inf, out)
     return np.where(np.isnan(out), -np.inf, out)
 
 
-def prefill_time_ms(prefill_flops_per_query, weight_bytes, flops_per_s, bandwidth_bps, overhead_ms):
-    """Prefill of one query alone [ms] = max(FLOPs / FLOPS, weights / BW) + O (compute-bound for long prompts)."""
-    return np.maximum(prefill_flops_per_query / flops_per_s, weight_bytes / bandwidth_bps) * MS_PER_S + overhead_ms
+def prefill_time_ms(prefill_flops_per_query, weight_bytes, flops_per_s, bandwidth_bps, overhead_ms,
+                    comm_ms=0.0):
+    """Prefill of one query alone [ms] = max(FLOPs / FLOPS, weights / BW) + collectives + O
+    (compute-bound for long prompts; collectives = input tokens x collective time per token)."""
+    return (np.maximum(prefill_flops_per_query / flops_per_s, weight_bytes / bandwidth_bps) * MS_PER_S
+            + comm_ms + overhead_ms)
 
 
 def fixed_batch_time_ms(batch, weight_bytes, activation_bytes_per_query, flops_per_query,

@@ -34,32 +34,73 @@ def test_max_batch_for_memory():
 
 
 def test_step_time_and_budget_are_consistent():
-    a, b, c, d, o = 10.0, 0.02, 0.05, 0.03, 2.0
-    # memory side at b=100: 10 + 2 = 12; compute side: 5 -> max 12, + D b 3 + O 2 = 17
-    assert perf.step_time_ms(100, a, b, c, d, o) == pytest.approx(17.0)
-    bmax = perf.max_batch_for_step_budget(17.0, a, b, c, d, o)
+    a, b, c, d, e, o = 10.0, 0.02, 0.05, 0.03, 0.01, 2.0
+    # b=100: matrix multiplies max(10, (0.05 + 0.03) x 100 = 8) = 10; attention + collectives
+    # (0.02 + 0.01) x 100 = 3; + O 2 -> 15
+    assert perf.step_time_ms(100, a, b, c, d, e, o) == pytest.approx(15.0)
+    bmax = perf.max_batch_for_step_budget(15.0, a, b, c, d, e, o)
     assert bmax == pytest.approx(100.0)
-    assert perf.step_time_ms(bmax, a, b, c, d, o) == pytest.approx(17.0)
+    assert perf.step_time_ms(bmax, a, b, c, d, e, o) == pytest.approx(15.0)
+    # compute-bound branch: b=400 -> max(10, 32) + 12 + 2 = 46
+    assert perf.step_time_ms(400, a, b, c, d, e, o) == pytest.approx(46.0)
+    assert perf.max_batch_for_step_budget(46.0, a, b, c, d, e, o) == pytest.approx(400.0)
 
 
 def test_budget_below_fixed_cost_gives_negative_batch():
-    assert perf.max_batch_for_step_budget(5.0, 10.0, 0.01, 0.01, 0.0, 2.0) < 1
+    assert perf.max_batch_for_step_budget(5.0, 10.0, 0.01, 0.01, 0.0, 0.0, 2.0) < 1
 
 
 def test_infinite_budget_is_unbounded():
-    assert np.isinf(perf.max_batch_for_step_budget(np.inf, 10.0, 0.01, 0.01, 0.01, 1.0))
+    assert np.isinf(perf.max_batch_for_step_budget(np.inf, 10.0, 0.01, 0.01, 0.01, 0.0, 1.0))
+
+
+def test_budget_with_no_per_sequence_serial_cost():
+    # B + E = 0: only the compute branch binds: (20 - 2) / (0.1 + 0.05) = 120
+    assert perf.max_batch_for_step_budget(20.0, 5.0, 0.0, 0.1, 0.05, 0.0, 2.0) == pytest.approx(120.0)
 
 
 def test_decode_coefficients_hand_computed():
     # 1 chip, 1 TB/s and 100 TFLOP/s effective; 10 GB weights, 1 MB/token KV over 500 tokens
-    a, b, c, d = perf.llm_decode_coefficients(
+    a, b, c, d, e = perf.llm_decode_coefficients(
         weight_bytes=10e9, kv_bytes_token=1e6, ctx_decode_tokens=500, flops_per_token=20e9,
-        attn_flops_per_token_decode=0.0, prefill_flops_per_query=20e9 * 1000, output_tokens=200,
-        bandwidth_bps=1e12, flops_per_s=100e12)
+        attn_flops_per_token_decode=0.0, prefill_flops_per_query=20e9 * 1000, input_tokens=1000,
+        output_tokens=200, bandwidth_bps=1e12, flops_per_s=100e12, comm_ms_token=0.002)
     assert a == pytest.approx(10.0)       # 10 GB / 1 TB/s = 10 ms
     assert b == pytest.approx(0.5)        # 0.5 GB / 1 TB/s
     assert c == pytest.approx(0.2)        # 20 GFLOP / 100 TFLOP/s
     assert d == pytest.approx(1.0)        # 200 ms prefill / 200 tokens
+    assert e == pytest.approx(0.012)      # 0.002 ms x (1 + 1000 / 200) tokens per step
+
+
+def test_attention_term_takes_the_slower_of_memory_and_compute():
+    # 1 KB of KV per sequence on 1 TB/s = 1e-6 ms, but 1 GFLOP of attention on 1 TFLOP/s = 1 ms
+    _, b, _, _, _ = perf.llm_decode_coefficients(
+        weight_bytes=1e9, kv_bytes_token=1.0, ctx_decode_tokens=1000, flops_per_token=1e9,
+        attn_flops_per_token_decode=1e9, prefill_flops_per_query=0.0, input_tokens=1, output_tokens=1,
+        bandwidth_bps=1e12, flops_per_s=1e12)
+    assert b == pytest.approx(1.0)
+
+
+def test_tensor_parallel_traffic_and_links():
+    # Llama-2-70B on 4 chips: 80 layers x 2 x 8192 x 2 B x 2 x 3/4 = 3.93 MB per token
+    assert perf.tp_comm_bytes_per_token(80, 8192, 4) == pytest.approx(80 * 2 * 8192 * 2 * 1.5)
+    assert perf.tp_comm_bytes_per_token(80, 8192, 1) == 0
+    # NVLink 900 GB/s bidirectional inside an 8-chip domain, at 50 % efficiency: 225 GB/s per direction
+    assert perf.link_bandwidth_bps(4, 900.0, 8, 128.0, 0.5) == pytest.approx(225e9)
+    # beyond the domain the host link (PCIe Gen5 128 GB/s) carries it
+    assert perf.link_bandwidth_bps(4, 600.0, 2, 128.0, 1.0) == pytest.approx(64e9)
+    # PCIe-only card (no scale-up link): the host link everywhere
+    assert perf.link_bandwidth_bps(2, np.nan, 1, 64.0, 1.0) == pytest.approx(32e9)
+    assert np.isnan(perf.link_bandwidth_bps(2, np.nan, 1, np.nan, 1.0))
+    # 3.2 MB over 32 GB/s = 0.1 ms; unknown link or one chip -> 0
+    assert perf.comm_ms_per_token(3.2e6, 32e9) == pytest.approx(0.1)
+    assert perf.comm_ms_per_token(3.2e6, np.nan) == 0
+    assert perf.comm_ms_per_token(0.0, 32e9) == 0
+
+
+def test_prefill_adds_collectives():
+    # 10 TFLOP on 100 TFLOP/s = 100 ms, weights 10 ms, + 5 ms collectives + 2 ms overhead
+    assert perf.prefill_time_ms(10e12, 10e9, 100e12, 1e12, 2.0, 5.0) == pytest.approx(107.0)
 
 
 def test_fixed_batch_latency():
