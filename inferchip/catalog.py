@@ -146,8 +146,8 @@ def read_catalog(path: Path | None = None) -> pd.DataFrame:
     lines = [line for line, _ in rows]
     cells = []
     for line, row in rows:
-        if len(row) > width and not any(c.strip() for c in row[width:]):
-            row = row[:width]  # trailing empty cells, as spreadsheets export them
+        # No leniency for extra empty cells: an unquoted "1,979" shifts every later
+        # value one column right, and only the field count shows it.
         if len(row) > width:
             problems.append(f"{path}: line {line}: {len(row)} fields, header has {width}: a comma inside a value?"
                             " Quote the value or drop the thousands separator (1979, not 1,979)")
@@ -182,7 +182,7 @@ def read_catalog(path: Path | None = None) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         out.setdefault(column, pd.Series("", index=frame.index))
     df = pd.DataFrame(out)
-    _text_problems(df, lines, path, found)
+    _text_problems(df, lines, path, found, list(frame.columns))
     if found:
         raise InputError(_joined([message for _, _, message in sorted(found)]))
     df["kind"] = df["kind"].str.lower()
@@ -199,22 +199,24 @@ def _joined(problems: list[str]) -> str:
     return "\n".join(problems[:SHOWN_PROBLEMS]) + tail
 
 
-def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[tuple[int, int, str]]) -> None:
+def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[tuple[int, int, str]],
+                   header: list[str]) -> None:
     """Required text present, kind and cooling known, names single-line and unique (case-insensitive)."""
+    at = {column: position for position, column in enumerate(header)}
     for column in REQUIRED_TEXT:
         for i in np.flatnonzero((df[column] == "").to_numpy()):
-            found.append((lines[i], -1, f"{path}: line {lines[i]}: column '{column}' is empty; fill it in"))
+            found.append((lines[i], at[column], f"{path}: line {lines[i]}: column '{column}' is empty; fill it in"))
     multiline = df["name"].str.contains(r"[\r\n\t]", regex=True)
     for i in np.flatnonzero(multiline.to_numpy()):
-        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'name' holds a line break or tab;"
+        found.append((lines[i], at["name"], f"{path}: line {lines[i]}: column 'name' holds a line break or tab;"
                       " write the name on one line"))
     bad_kind = ~df["kind"].str.lower().isin(KINDS) & (df["kind"] != "")
     for i in np.flatnonzero(bad_kind.to_numpy()):
-        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'kind': {df['kind'].iat[i]!r} is not one of"
+        found.append((lines[i], at["kind"], f"{path}: line {lines[i]}: column 'kind': {df['kind'].iat[i]!r} is not one of"
                       f" {', '.join(KINDS)}.{did_you_mean(df['kind'].iat[i], KINDS)}"))
     bad_cooling = ~df["cooling"].str.lower().isin(COOLING) & (df["cooling"] != "")
     for i in np.flatnonzero(bad_cooling.to_numpy()):
-        found.append((lines[i], -1, f"{path}: line {lines[i]}: column 'cooling': {df['cooling'].iat[i]!r} is not"
+        found.append((lines[i], at["cooling"], f"{path}: line {lines[i]}: column 'cooling': {df['cooling'].iat[i]!r} is not"
                       " air or liquid (leave it empty for air)"))
     lowered = df["name"].str.lower()
     repeat = lowered.duplicated().to_numpy()
@@ -222,7 +224,7 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
     if duplicated.any():
         first_line = dict(zip(lowered[~repeat], np.asarray(lines)[~repeat], strict=True))
         for i in np.flatnonzero(duplicated):
-            found.append((lines[i], -1, f"{path}: line {lines[i]}: duplicate accelerator name {df['name'].iat[i]!r}"
+            found.append((lines[i], at["name"], f"{path}: line {lines[i]}: duplicate accelerator name {df['name'].iat[i]!r}"
                           f" (first on line {first_line[lowered.iat[i]]}); names are case-insensitive:"
                           " rename or delete one row"))
 
@@ -257,8 +259,9 @@ def _numeric(values: pd.Series, column: str, position: int, lines: list[int], pa
            else f"{v!r} is not a number; leave the cell empty if unknown")
     report(literal, lambda v: f"{v!r} is not a number; leave the cell empty if unknown")
     report(too_big, lambda v: f"{v} is implausibly large (above 1e12); check the unit in the column name")
+    zero_fix = "leave the cell empty if unknown" if column in POSITIVE_COLUMNS else "write 0"
     report(too_small, lambda v: f"{v} is implausibly small (below 1e-6); check the unit in the"
-           " column name, or write 0")
+           f" column name, or {zero_fix}")
     report(negative, lambda v: f"{v} must not be negative; leave the cell empty if unknown")
     report(zero, lambda v: f"must be > 0 (got {v}); leave the cell empty if unknown")
     report(fraction, lambda v: f"{v} must be at most 1 (a fraction of the peak)")

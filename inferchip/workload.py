@@ -99,6 +99,12 @@ class _Problems:
         self.origin = origin
         self.set_keys = set_keys or {}
         self.items: list[str] = []
+        self.suggested: set[str] = set()  # keys a did-you-mean already pointed at
+
+    def missing(self, key: str, message: str) -> None:
+        """Report a missing key, unless a misspelt key was already matched to it."""
+        if key not in self.suggested:
+            self.add(key, message)
 
     def add(self, key: str, message: str) -> None:
         if key in self.set_keys:
@@ -114,8 +120,10 @@ class _Problems:
 def _unknown_keys(section: dict, allowed: tuple[str, ...], prefix: str, problems: _Problems) -> None:
     for key in section:
         if key not in allowed:
-            problems.add(f"{prefix}{key}", f"unknown key.{did_you_mean(key, allowed)}"
-                         f" Allowed: {', '.join(allowed)}")
+            hint = did_you_mean(str(key), allowed)
+            if hint:
+                problems.suggested.add(prefix + hint.split("'")[1])
+            problems.add(f"{prefix}{key}", f"unknown key.{hint} Allowed: {', '.join(allowed)}")
 
 
 def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positive: bool = True,
@@ -152,8 +160,8 @@ def _number_hint(value: object) -> str:
         try:
             float(value.replace("_", ""))
         except ValueError:
-            return "; write a plain number with a dot for decimals and no units, e.g. 1000" if any(
-                ch.isdigit() for ch in value) else ""
+            return ("; write a plain number: a dot for decimals, no units or thousands separators"
+                    if any(ch.isdigit() for ch in value) else "")
         return f"; write it without quotes: {value.strip()}"
     if isinstance(value, bool):
         return "; write a number, not true/false"
@@ -173,8 +181,9 @@ def _table(raw: dict, key: str, problems: _Problems, required: bool) -> dict | N
     value = raw.get(key)
     if value is None:
         if required:
-            problems.add(f"[{key}]", f"missing section; add a [{key}] table"
-                         " (`inferchip workloads init` writes a commented template)")
+            if key not in problems.suggested:
+                problems.add(f"[{key}]", f"missing section; add a [{key}] table"
+                             " (`inferchip workloads init` writes a commented template)")
             return None
         return {}
     if not isinstance(value, dict):
@@ -234,11 +243,14 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     preset: dict[str, object] = {}
     if preset_name is not None:
         if not isinstance(preset_name, str):
-            problems.add("model.preset", f"must be a string (got {preset_name!r})")
+            problems.add("model.preset", f"must be a string in quotes (got {preset_name!r})")
+            model_ok = False  # the keys a preset would fill are not missing: the preset is
         else:
             preset = get_preset(preset_name, f"{origin}: model.preset")
             if preset.get("kind") != kind:
-                problems.add("model.preset", f"'{preset_name}' is a {preset.get('kind')} model but kind = {kind!r}")
+                problems.add("model.preset", f"'{preset_name}' is a {preset.get('kind')} model but kind = {kind!r};"
+                             " change one of them")
+                preset, model_ok = {}, False
 
     def model_number(key: str, **kw) -> float | None:
         value = _number(model, key, "model.", problems, **kw)
@@ -258,7 +270,7 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     if "queries_per_day" in traffic and "peak_queries_per_s" in traffic:
         problems.add("traffic", "give queries_per_day or peak_queries_per_s, not both; delete one")
     elif "queries_per_day" not in traffic and "peak_queries_per_s" not in traffic and traffic_ok:
-        problems.add("traffic.queries_per_day", "missing; add it (or peak_queries_per_s)")
+        problems.missing("traffic.queries_per_day", "missing; add it (or peak_queries_per_s)")
     if qpd is None and peak_qps is not None:
         qpd = peak_qps * 86_400 / peak_to_average
 
@@ -278,17 +290,17 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
                 kv_elems = 2.0 * kv_heads * head_dim
         for key, value in (("params_b", params_b), ("layers", layers)):
             if value is None and key not in model and model_ok:
-                problems.add(f"model.{key}", "missing; add it (or set model.preset)")
+                problems.missing(f"model.{key}", "missing; add it (or set model.preset)")
         if (kv_elems is None and model_ok
                 and not any(k in model for k in ("kv_heads", "head_dim", "kv_elems_per_token_per_layer"))):
-            problems.add("model.kv_heads", "missing: give kv_heads and head_dim (or kv_elems_per_token_per_layer, or a preset)")
+            problems.missing("model.kv_heads", "missing: give kv_heads and head_dim (or kv_elems_per_token_per_layer, or a preset)")
         if params_b is not None and active is not None and active > params_b:
             problems.add("model.active_params_b", f"must not exceed params_b ({active:g} > {params_b:g})")
         input_tokens = _number(traffic, "input_tokens", "traffic.", problems)
         output_tokens = _number(traffic, "output_tokens", "traffic.", problems)
         for key, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
             if value is None and key not in traffic and traffic_ok:
-                problems.add(f"traffic.{key}", "missing: add the mean tokens per query")
+                problems.missing(f"traffic.{key}", "missing: add the mean tokens per query")
         ttft = _number(slo, "ttft_ms", "slo.", problems)
         tpot = _number(slo, "tpot_ms", "slo.", problems)
         fields = dict(
@@ -308,7 +320,7 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
         activation = model_number("activation_mb_per_query", positive=False, minimum=0.0)
         for key, value in (("gflops_per_query", gflops), ("weights_mb", weights_mb)):
             if value is None and key not in model and model_ok:
-                problems.add(f"model.{key}", "missing; add it (or set model.preset)")
+                problems.missing(f"model.{key}", "missing; add it (or set model.preset)")
         latency = _number(slo, "latency_ms", "slo.", problems)
         fields = dict(gflops_per_query=gflops or 0.0, weights_mb=weights_mb or 0.0,
                       activation_mb_per_query=activation or 0.0,

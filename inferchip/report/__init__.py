@@ -95,7 +95,8 @@ _CELL = {
 def to_delimited(rows: list[dict], delimiter: str) -> str:
     """CSV (delimiter ',') or TSV ('\\t') of the rows, header first, columns in the
     first row's key order. Text cells are neutralised against formula injection
-    (safe_cell); in TSV, tabs and line breaks inside text become spaces."""
+    (safe_cell); in TSV, tabs and line breaks inside text become spaces, in CSV
+    line breaks become "\\n" inside a quoted value."""
     import csv
     import io
 
@@ -109,6 +110,10 @@ def to_delimited(rows: list[dict], delimiter: str) -> str:
         if delimiter == "\t":
             cells = [c.replace("\t", " ").replace("\r", " ").replace("\n", " ") if isinstance(v, str) else c
                      for c, v in zip(cells, values, strict=True)]
+        else:
+            # csv quotes a value holding "\n" but not one holding a lone "\r", which
+            # readers take as a line break: normalise line breaks inside text to "\n".
+            cells = [c.replace("\r\n", "\n").replace("\r", "\n") if "\r" in c else c for c in cells]
         columns.append(cells)
     header = [_safe_text(f) for f in fields]
     if delimiter == "\t":
