@@ -184,7 +184,8 @@ def _summary(doc: dict, feasible: list[dict]) -> list[str]:
                      f"per query, {fmt_number(best.get('savings_per_day_usd'))} USD a day and "
                      f"{fmt_number(best.get('savings_per_year_usd'))} USD a year "
                      f"({fmt_number(best.get('savings_percent'))}%) at {fmt_number(base['queries_per_day'])} queries a day.")
-    lines.append(f"- {len(feasible)} of {total} accelerators can serve the workload within its SLO and have a price.")
+    lines.append(f"- {len(feasible)} of the {total} accelerators listed can serve the workload within its SLO "
+                 "and have a price.")
     lines += [f"- {_md_escape(line)}" for line in _gate_lines(doc)]
     return lines
 
