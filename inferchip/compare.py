@@ -190,56 +190,115 @@ def _choose(points: dict[str, np.ndarray], rows: int) -> np.ndarray:
     return np.arange(rows) * k + pick
 
 
-def _reasons(kind: str, chips_rep: pd.DataFrame, pts: dict[str, np.ndarray], scen: dict[str, np.ndarray],
+class _Rows:
+    """The columns of `frame` repeated by the row index `idx`, gathered on first use
+    (a sweep touches a few dozen of the scenario and catalog columns, not all). With
+    `constants`, a column holding one value everywhere becomes a read-only broadcast
+    view instead of a copy (most columns of a sweep do not vary)."""
+
+    def __init__(self, frame: pd.DataFrame, idx: np.ndarray, constants: bool = False) -> None:
+        self._frame, self._idx, self._cache, self._constants = frame, idx, {}, constants
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            values = self._frame[name].to_numpy()
+            if self._constants and len(values) > 1 and (values == values[0]).all():
+                self._cache[name] = np.broadcast_to(values[:1], self._idx.shape)
+            else:
+                self._cache[name] = values[self._idx]
+        return self._cache[name]
+
+    def get(self, name: str, default: object = None) -> object:
+        return self[name] if name in self._frame.columns else default
+
+
+def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
+                     kv_precision: str = "fp16") -> dict[str, np.ndarray]:
+    """The chosen parallel size and its operating point for every (scenario, accelerator),
+    scenario-major (arrays of length S x C): what `evaluate(points=...)` accepts, so a
+    sweep whose varied keys leave performance alone computes it once and broadcasts it."""
+    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    scenarios = scenarios.reset_index(drop=True)
+    scenarios.attrs["precision"] = precision
+    pts_all = _operating_points(kind, chips, scenarios, kv_precision)
+    pick = _choose(pts_all, len(scenarios) * len(chips))
+    return {k: v[pick] for k, v in pts_all.items()}
+
+
+def _fmt_1dp(values: np.ndarray) -> np.ndarray:
+    """'1,234.5' for each value ('-' when not finite), formatting each distinct value once."""
+    uniques, inverse = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    text = np.array([f"{v:,.1f}" if np.isfinite(v) else "-" for v in uniques.tolist()], dtype=object)
+    return text[inverse.reshape(-1)]
+
+
+def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Rows,
              no_price: np.ndarray, no_power: np.ndarray) -> np.ndarray:
-    """A one-line reason per row where the chip cannot serve the workload, else ''."""
-    fmt = np.vectorize(lambda v: f"{v:,.1f}" if np.isfinite(v) else "-", otypes=[object])
-    need_gb = fmt(pts["weight_bytes"] / 1e9)
-    have_gb = fmt(pts["n"] * pts["capacity_gb"])
+    """A one-line reason per row where the chip cannot serve the workload, else ''.
+    The first condition that holds names the reason; numbers are formatted only for
+    the rows that carry them."""
     slo_name, slo_value = ("TPOT", scen["tpot_ms"]) if kind == "llm" else ("latency", scen["latency_ms"])
     conditions = [
-        chips_rep["precision_used"].to_numpy() == "",
+        chips_rep["precision_used"] == "",
         ~np.isfinite(pts["capacity_gb"]),
-        ~np.isfinite(chips_rep["memory_bw_tbps"].to_numpy()),
+        ~np.isfinite(chips_rep["memory_bw_tbps"].astype(float)),
         pts["b_mem"] < 1,
         (kind == "llm") & (pts["prefill_ms"] >= scen.get("ttft_ms", np.inf)),
         pts["b_slo"] < 1,
         no_price,
         no_power,
     ]
-    choices = [
-        chips_rep["precision_note"].to_numpy(),
-        "no memory capacity in the catalog (memory_gb / sram_mb)",
-        "no memory bandwidth in the catalog (memory_bw_tbps)",
-        "model does not fit: weights " + need_gb + " GB, usable memory " + have_gb + " GB at the largest size tried",
-        "TTFT SLO missed: prefill alone takes " + fmt(pts["prefill_ms"]) + " ms",
-        slo_name + " SLO missed: " + fmt(pts["tpot_b1"]) + " ms at batch 1 > " + fmt(slo_value) + " ms",
-        "no price in the catalog (server_price_usd, accelerator_price_usd or cloud_usd_per_hour)",
-        "no server power in the catalog (server_power_kw or tdp_w), so energy and facility cost are unknown",
-    ]
-    return np.select(conditions, choices, default="").astype(object)
+    rows = len(pts["n"])
+    code = np.select([np.broadcast_to(c, (rows,)) for c in conditions], np.arange(1, len(conditions) + 1), 0)
+    out = np.full(rows, "", dtype=object)
+    at = lambda arr, m: np.broadcast_to(arr, (rows,))[m]  # noqa: E731
+    m = code == 1
+    out[m] = at(chips_rep["precision_note"], m)
+    out[code == 2] = "no memory capacity in the catalog (memory_gb / sram_mb)"
+    out[code == 3] = "no memory bandwidth in the catalog (memory_bw_tbps)"
+    m = code == 4
+    if m.any():
+        out[m] = ("model does not fit: weights " + _fmt_1dp(at(pts["weight_bytes"], m) / 1e9) + " GB, usable memory "
+                  + _fmt_1dp(at(pts["n"] * pts["capacity_gb"], m)) + " GB at the largest size tried")
+    m = code == 5
+    if m.any():
+        out[m] = "TTFT SLO missed: prefill alone takes " + _fmt_1dp(at(pts["prefill_ms"], m)) + " ms"
+    m = code == 6
+    if m.any():
+        out[m] = (slo_name + " SLO missed: " + _fmt_1dp(at(pts["tpot_b1"], m)) + " ms at batch 1 > "
+                  + _fmt_1dp(at(slo_value, m)) + " ms")
+    out[code == 7] = "no price in the catalog (server_price_usd, accelerator_price_usd or cloud_usd_per_hour)"
+    out[code == 8] = ("no server power in the catalog (server_power_kw or tdp_w), "
+                      "so energy and facility cost are unknown")
+    return out
 
 
 def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
-             kv_precision: str = "fp16", trace: dict | None = None) -> pd.DataFrame:
+             kv_precision: str = "fp16", trace: dict | None = None, *,
+             points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """One row per (scenario, accelerator) with every result field. `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
     `inferchip explain`) receives every intermediate quantity of the chosen candidate,
-    one array element per result row."""
+    one array element per result row. `points` (from `operating_points` on these
+    scenarios) skips the performance step; `columns` builds only those result columns
+    (the one-line reasons are formatted only when `infeasible_reason` is among them)."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
-    pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace)
-    pick = _choose(pts_all, n_s * n_c)
-    if trace is not None:
-        trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
-    pts = {k: v[pick] for k, v in pts_all.items()}
+    if points is None:
+        pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace)
+        pick = _choose(pts_all, n_s * n_c)
+        if trace is not None:
+            trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
+        pts = {k: v[pick] for k, v in pts_all.items()}
+    else:
+        pts = points
     s_idx = np.repeat(np.arange(n_s), n_c)
     c_idx = np.tile(np.arange(n_c), n_s)
-    sc = {k: scenarios[k].to_numpy()[s_idx] for k in scenarios.columns}
-    ch = chips.iloc[c_idx].reset_index(drop=True)
-    C = lambda name: ch[name].to_numpy(dtype=float)  # noqa: E731
+    sc = _Rows(scenarios, s_idx, constants=True)
+    ch = _Rows(chips, c_idx)
+    C = lambda name: ch[name].astype(float)  # noqa: E731
 
     n = pts["n"]
     ok = pts["ok"]
@@ -252,14 +311,14 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     servers = fleet.servers_needed(accelerators, dps)
     server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
                          dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
-    budget = np.where(ch["cooling"].to_numpy() == "liquid", sc["rack_power_budget_liquid_kw"],
+    budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
     racks = fleet.racks_needed(servers, per_rack)
     provisioned_kw = servers * server_kw
     avg_kw = provisioned_kw * sc["avg_power_fraction"]
 
-    rent_only = ch["rent_only"].to_numpy(dtype=bool)
+    rent_only = ch["rent_only"].astype(bool)
     cloud = C("cloud_usd_per_hour")
     price = cost.server_price_usd(C("server_price_usd"), C("accelerator_price_usd"), dps, sc["host_price_fraction"])
     owned = ~rent_only & np.isfinite(price)
@@ -293,12 +352,13 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     annual_queries = sc["queries_per_day"] * DAYS_PER_YEAR
     out_tokens = sc["output_tokens"] if kind == "llm" else np.full(len(n), np.nan)
     feasible = ok & ~no_price & ~no_power
-    reasons = _reasons(kind, ch, pts, sc, no_price, no_power)
+    want_reasons = columns is None or "infeasible_reason" in columns
+    reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
     nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
     per_query = nan_unless(tco / annual_queries, feasible)
     acc_per_rack = per_rack * dps
 
-    result = pd.DataFrame({
+    data = {
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
         "price_basis": np.where(owned, "owned", np.where(rented, "rented", "unpriced")),
         "feasible": feasible, "infeasible_reason": np.where(feasible, "", reasons),
@@ -329,10 +389,11 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
         "calibration_source": ch["calibration_source"],
-        "price_is_estimate": owned & ch["price_is_estimate"].to_numpy(dtype=bool),
+        "price_is_estimate": owned & ch["price_is_estimate"].astype(bool),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
         "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),
-    })
+    }
+    result = pd.DataFrame(data if columns is None else {k: data[k] for k in columns})
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
                      avg_kw=avg_kw, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,

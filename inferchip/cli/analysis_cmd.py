@@ -1,5 +1,162 @@
-"""Commands registered on the app (filled in by the owner of this module)."""
+"""Decision analysis: `sweep`, `sensitivity`, `breakeven` and `uncertainty`.
+
+All four run on the vectorized pipeline of `compare` (many scenarios at once,
+never a Python loop per scenario), write JSON with `schema_version`, send data
+to stdout (or --output, atomically), and show a progress bar on stderr when a
+run takes longer than a second on a terminal."""
 
 from __future__ import annotations
 
-from inferchip.cli import app  # noqa: F401
+import sys
+from typing import Annotated
+
+import typer
+
+from inferchip.cli import app
+from inferchip.cli.common import (
+    AssumptionsOpt,
+    CatalogOpt,
+    ExtendOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    err,
+    handles_errors,
+    resolve_format,
+    stdout_console,
+)
+
+WorkloadArg = Annotated[str | None, typer.Argument(
+    help="Workload profile (TOML path or bundled name). Default: the bundled support-chatbot-70b.",
+    metavar="[WORKLOAD]")]
+TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
+
+
+def _console_for_views(fmt: Format, output) -> object:
+    """Charts go to stdout with a table or when the data goes to a file; otherwise to
+    stderr, so the data on stdout stays machine-readable."""
+    from inferchip.report.console import make_console
+
+    if fmt == Format.table or output is not None:
+        return stdout_console()
+    return make_console(sys.stderr)
+
+
+@app.command()
+@handles_errors
+def sweep(
+    workload: WorkloadArg = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", help="A varied key: KEY=START:STOP:N (evenly spaced, ends included), KEY=START:STOP:N:log "
+                       "(geometric) or KEY=V1,V2,... ; repeatable, the grid is their cross product.",
+        metavar="KEY=SPEC")] = None,
+    winners: Annotated[bool, typer.Option(
+        "--winners", help="One row per grid point: the cheapest feasible accelerator and the runner-up.")] = False,
+    fields: Annotated[str | None, typer.Option(
+        "--fields", help="Comma-separated result fields per row (default: feasible, chips_per_replica, "
+                         "accelerators, racks, cost_per_query_usd, cost_per_million_tokens_usd, annual_tco_usd, "
+                         "avg_power_kw, energy_per_query_j, infeasible_reason).", metavar="F1,F2")] = None,
+    chart: Annotated[bool, typer.Option(
+        "--chart", help="Draw cost per query against one varied key for the top accelerators "
+                        "(other varied keys held at their middle value).")] = False,
+    chart_key: Annotated[str | None, typer.Option(
+        "--chart-key", help="The varied key on the chart's x axis (default: the first numeric one).",
+        metavar="KEY")] = None,
+    top: TopOpt = 5,
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Evaluate a grid of assumption and workload values x every accelerator.
+
+    Long format: one row per (grid point, accelerator) with the varied keys and the
+    result fields; --winners keeps the cheapest feasible accelerator per grid point.
+    Any assumption (electricity_usd_per_kwh, pue, utilisation_target, server_life_years,
+    cost_of_capital, ...) or workload quantity (queries_per_day, input_tokens,
+    output_tokens, tpot_ms, ttft_ms, peak_to_average, ...) can vary; precision cannot
+    (run one sweep per --set precision=...). A million rows take a few seconds.
+
+    Examples:
+
+      inferchip sweep --vary electricity_usd_per_kwh=0.05:0.20:4 --vary pue=1.1,1.3,1.5 --winners
+
+      inferchip sweep support-chatbot-70b --vary queries_per_day=1e4:1e8:9:log --chart --format csv -o grid.csv
+
+      inferchip sweep --vary tpot_ms=20:200:10 --vary facility_model=colocation,owned --format json
+    """
+    import itertools
+
+    from inferchip import sweep as sweep_mod
+    from inferchip.inputs import load_inputs
+    from inferchip.report import analysis_view as view
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    varies = [sweep_mod.parse_vary(text) for text in vary or []]
+    chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
+    if chart:
+        numeric = [v.key for v in plan.varies if v.numeric]
+        chart_key = chart_key or (numeric[0] if numeric else plan.varies[0].key)
+        sweep_mod.chart_held_values(plan, chart_key)  # validate before any work
+        if "cost_per_query_usd" not in plan.fields:
+            plan.fields.append("cost_per_query_usd")
+    if winners and "cost_per_query_usd" not in plan.fields:
+        plan.fields.append("cost_per_query_usd")
+    fmt = resolve_format(fmt, output)
+    slices = []
+
+    with view.LazyProgress(f"sweep: {plan.rows:,} rows") as progress:
+        def chunks():
+            for chunk in sweep_mod.iter_chunks(plan, progress=progress):
+                if chart:
+                    slices.append(sweep_mod.chart_slice(plan, chunk, chart_key))
+                yield sweep_mod.winners(chunk, plan) if winners else chunk
+
+        stream = chunks()
+        first = next(stream)
+        columns = sweep_mod.winner_columns(plan) if winners else plan.columns
+        kinds = view.column_kinds(first[columns], int_columns=("grid_point", "feasible_accelerators"))
+        rows_all = itertools.chain([first], stream)
+        if fmt == Format.table and output is None:
+            _table_from_chunks(rows_all, columns, plan, winners, view)
+        else:
+            style = "markdown" if fmt in (Format.table, Format.markdown) else fmt.value
+            head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
+            with view.atomic_stream(output) as handle:
+                written = view.stream_document(handle, style, head, columns, kinds, rows_all)
+            if output is not None:
+                err(f"wrote {written:,} rows to {output}")
+    if chart:
+        import pandas as pd
+
+        series = sweep_mod.chart_series(plan, pd.concat(slices, ignore_index=True), chart_key, top)
+        held = ", ".join(f"{k} = {v}" for k, v in series["held"].items())
+        title = f"Cost per query vs {chart_key} ({plan.workload.name})" + (f"; held: {held}" if held else "")
+        view.line_chart(_console_for_views(fmt, output), title, series["x"], series["series"], chart_key,
+                        "cost per query, USD")
+
+
+def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
+    from inferchip.document import records
+    from inferchip.units import RESULT_FIELDS
+
+    keys = [v.column for v in plan.varies]
+    if winners:
+        extra = ["winner", "cost_per_query_usd", "runner_up", "runner_up_premium_fraction"]
+    else:
+        extra = ["accelerator", "feasible", "accelerators", "cost_per_query_usd"]
+    columns = [c for c in keys + extra if c in columns]  # the terminal view is narrow; files get all
+    shown, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        if len(shown) < view.TABLE_ROW_LIMIT:
+            shown += records(chunk[columns].head(view.TABLE_ROW_LIMIT - len(shown)))
+    title = (f"Sweep of {plan.workload.name}: {plan.grid_points:,} grid points x {len(plan.chips)} accelerators"
+             + (" (cheapest feasible per grid point)" if winners else ""))
+    units = {k: f.unit for k, f in RESULT_FIELDS.items()}
+    units["runner_up_cost_per_query_usd"] = "USD"
+    view.render_rows_table(shown, columns, stdout_console(), title, units, total)

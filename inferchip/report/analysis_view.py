@@ -1,0 +1,460 @@
+"""Views for the decision-analysis commands (sweep, sensitivity, breakeven,
+uncertainty): fast streaming CSV / TSV / JSON / Markdown rows, an atomic
+streaming file writer, a lazily shown progress bar, and terminal charts
+(line chart, tornado, quantile bands)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from inferchip.errors import OutputError
+from inferchip.report import FORMULA_PREFIXES
+from inferchip.report.fmt import fmt_number
+
+SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
+TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
+
+
+# ---------------------------------------------------------------- progress
+
+
+class LazyProgress:
+    """A rich progress bar on stderr that appears only once the work has taken
+    longer than `delay_s` and only when stderr is a terminal; silent otherwise."""
+
+    def __init__(self, description: str, delay_s: float = 1.0, stream=None) -> None:
+        self.description = description
+        self.delay_s = delay_s
+        self.stream = stream if stream is not None else sys.stderr
+        self.started = time.perf_counter()
+        self._progress = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._progress is None:
+            if time.perf_counter() - self.started < self.delay_s or not _is_terminal(self.stream):
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            from inferchip.report.console import make_console
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeRemainingColumn(), console=make_console(self.stream), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=total)
+        self._progress.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- fast rows
+
+
+def _escape_percent(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def csv_text_cell(text: str, delimiter: str) -> str:
+    """One text cell: formula prefixes neutralised (leading apostrophe), CSV quoting
+    when the cell holds the delimiter, a quote or a line break; TSV flattens instead."""
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    if delimiter == "\t":
+        return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    if any(ch in text for ch in (delimiter, '"', "\n", "\r")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def markdown_text_cell(text: str) -> str:
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+class RowFormat:
+    """Formats a column frame into text rows at C speed per row: numbers with 10
+    significant digits (`%.10g`, or `%d` for whole-number columns), missing numbers
+    as `null_token`, text through `text_cell`. Rows are grouped by which numeric cells
+    are missing, so each group uses one printf template and no per-cell branching."""
+
+    def __init__(self, columns: Sequence[str], kinds: dict[str, str], *, style: str) -> None:
+        self.columns = list(columns)
+        self.kinds = kinds  # column -> "int" | "float" | "text" | "flag"
+        self.style = style  # "csv" | "tsv" | "json" | "markdown"
+        self.delimiter = {"csv": ",", "tsv": "\t", "json": ",", "markdown": " | "}[style]
+        self.null = {"csv": "", "tsv": "", "json": "null", "markdown": "-"}[style]
+        self.prefix = {"json": "{", "markdown": "| "}.get(style, "")
+        self.suffix = {"json": "}", "markdown": " |"}.get(style, "")
+
+    def header(self) -> str:
+        if self.style == "json":
+            return ""
+        if self.style == "markdown":
+            cells = [markdown_text_cell(c) for c in self.columns]
+            aligns = ["---:" if self.kinds.get(c) in ("int", "float") else "---" for c in self.columns]
+            return "| " + " | ".join(cells) + " |\n|" + "|".join(aligns) + "|\n"
+        return self.delimiter.join(csv_text_cell(c, self.delimiter) for c in self.columns) + "\n"
+
+    def _text(self, value: str) -> str:
+        if self.style == "json":
+            return json.dumps(value, ensure_ascii=False)
+        if self.style == "markdown":
+            return markdown_text_cell(value)
+        return csv_text_cell(value, self.delimiter)
+
+    def _number(self, value: float, kind: str) -> str:
+        if value is None or not math.isfinite(value):
+            return self.null
+        return "%d" % value if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g" % value
+
+    def _text_cells(self, series):
+        """Rendered cells of a text column (object array), each distinct value rendered once."""
+        import numpy as np
+        import pandas as pd
+
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            rendered = np.asarray([self._text(str(c)) for c in series.cat.categories] + [self.null], dtype=object)
+            return rendered[series.cat.codes.to_numpy()]
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        rendered = np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
+        return rendered[codes]
+
+    def rows(self, frame) -> str:
+        """The frame's rows as text, each ending in a newline (JSON: objects joined by
+        commas). Columns with few distinct values (varied keys, counts, names) are
+        rendered once per value; the rest per row, grouped by missing cells."""
+        import numpy as np
+        import pandas as pd
+
+        if len(frame) == 0:
+            return ""
+        n = len(frame)
+        few = max(64, n // 8)
+        cells: dict[str, object] = {}  # name -> rendered object array, or float array (per-row numbers)
+        per_row: list[str] = []
+        for name in self.columns:
+            kind = self.kinds[name]
+            if kind == "text":
+                cells[name] = self._text_cells(frame[name])
+            elif kind == "flag":
+                cells[name] = np.where(frame[name].to_numpy(dtype=bool), "true", "false").astype(object)
+            else:
+                values = frame[name].to_numpy(dtype=float)
+                codes, uniques = pd.factorize(values, use_na_sentinel=True)
+                if len(uniques) <= few:
+                    rendered = [self._number(u, kind) for u in uniques.tolist()] + [self.null]
+                    cells[name] = np.asarray(rendered, dtype=object)[codes]
+                else:
+                    cells[name] = values
+                    per_row.append(name)
+        if per_row:
+            missing = np.stack([~np.isfinite(cells[name]) for name in per_row], axis=1)
+            code = missing @ (1 << np.arange(len(per_row), dtype=np.int64)) if len(per_row) < 62 else \
+                pd.factorize(pd.Series([r.tobytes() for r in np.packbits(missing, axis=1)]))[0]
+            groups, _ = pd.factorize(code)
+            firsts = pd.Series(np.arange(n)).groupby(groups, sort=False).first().to_numpy()
+        else:
+            missing = np.zeros((n, 0), dtype=bool)
+            groups, firsts = np.zeros(n, dtype=np.int64), np.array([0])
+        out = np.empty(n, dtype=object)
+        for group, row in enumerate(firsts):
+            gap = dict(zip(per_row, missing[row], strict=True))
+            template, fill = self._template(gap)
+            idx = np.flatnonzero(groups == group) if len(firsts) > 1 else None
+            columns = [(cells[name] if idx is None else cells[name][idx]).tolist() for name in fill]
+            texts = [template % values for values in zip(*columns, strict=True)] if fill else [template] * (
+                n if idx is None else len(idx))
+            if idx is None:
+                out[:] = texts
+            else:
+                out[idx] = texts
+        return (",\n" if self.style == "json" else "").join(out.tolist())
+
+    def _template(self, gap: dict[str, bool]) -> tuple[str, list[str]]:
+        parts, fill = [], []
+        for name in self.columns:
+            kind = self.kinds[name]
+            if name in gap and gap[name]:
+                cell = _escape_percent(self.null)
+            else:
+                cell = {"int": "%d", "float": f"%.{SIGNIFICANT_DIGITS}g"}.get(kind, "%s") if name in gap else "%s"
+                fill.append(name)
+            if self.style == "json":
+                cell = _escape_percent(json.dumps(name)) + ":" + cell
+            parts.append(cell)
+        line = self.prefix + _escape_percent(self.delimiter).join(parts) + self.suffix
+        return line + ("" if self.style == "json" else "\n"), fill
+
+
+def column_kinds(frame, text_columns: Sequence[str] = (), flag_columns: Sequence[str] = (),
+                 int_columns: Sequence[str] = ()) -> dict[str, str]:
+    """Kind of each column of a result frame, for RowFormat."""
+    import pandas as pd
+
+    kinds = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if name in flag_columns or pd.api.types.is_bool_dtype(dtype):
+            kinds[name] = "flag"
+        elif name in text_columns or not pd.api.types.is_numeric_dtype(dtype) or isinstance(
+                dtype, pd.CategoricalDtype):
+            kinds[name] = "text"
+        elif name in int_columns or pd.api.types.is_integer_dtype(dtype):
+            kinds[name] = "int"
+        else:
+            kinds[name] = "float"
+    return kinds
+
+
+def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str], kinds: dict[str, str],
+                    chunks: Iterator) -> int:
+    """Write chunks of rows to `handle` as CSV/TSV/Markdown (header then rows) or
+    JSON (the `head` document with a `results` list of row objects). Returns rows written."""
+    formatter = RowFormat(columns, kinds, style=fmt)
+    written = 0
+    if fmt == "json":
+        text = json.dumps({**(head or {}), "results": []}, indent=2, ensure_ascii=False, allow_nan=False)
+        opening, closing = text.rsplit('"results": []', 1)
+        handle.write(opening + '"results": [\n')
+        for chunk in chunks:
+            body = formatter.rows(chunk[list(columns)])
+            if body:
+                handle.write((",\n" if written else "") + body)
+                written += len(chunk)
+        handle.write("\n  ]" + closing + "\n")
+        return written
+    handle.write(formatter.header())
+    for chunk in chunks:
+        handle.write(formatter.rows(chunk[list(columns)]))
+        written += len(chunk)
+    return written
+
+
+@contextmanager
+def atomic_stream(path: Path | None):
+    """A text handle: stdout when `path` is None, else a temporary file in the
+    target's folder renamed over `path` on success and removed on any failure."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give a file name for --output")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: folder {folder} does not exist; create it first")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
+            yield handle
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o644 & ~mask)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+        raise
+
+
+# ---------------------------------------------------------------- tables
+
+
+def render_rows_table(rows: list[dict], columns: Sequence[str], console, title: str = "",
+                      units: dict[str, str] | None = None, total: int | None = None) -> None:
+    """A rich table of result rows (at most TABLE_ROW_LIMIT), numbers right-aligned."""
+    from rich.table import Table
+
+    units = units or {}
+    table = Table(title=title or None, title_justify="left", header_style="bold", pad_edge=False)
+    shown = rows[:TABLE_ROW_LIMIT]
+    for name in columns:
+        numeric = any(isinstance(r.get(name), (int, float)) and not isinstance(r.get(name), bool) for r in shown)
+        table.add_column(name.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
+    for row in shown:
+        table.add_row(*[fmt_number(row.get(name), units.get(name, "")) for name in columns])
+    console.print(table)
+    count = total if total is not None else len(rows)
+    if count > len(shown):
+        console.print(f"[dim]showing {len(shown)} of {count:,} rows; "
+                      "use --format csv --output FILE for all of them[/dim]")
+
+
+# ---------------------------------------------------------------- charts
+
+MARKERS = "ox+*#@%&=~"
+STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
+          "bright_green", "bright_yellow")
+
+
+def _axis_position(values: Sequence[float], log: bool) -> list[float]:
+    finite = [v for v in values if v is not None and math.isfinite(v) and (v > 0 or not log)]
+    if not finite:
+        return [math.nan for _ in values]
+    transform = (lambda v: math.log10(v)) if log else (lambda v: v)  # noqa: E731
+    lo, hi = transform(min(finite)), transform(max(finite))
+    span = hi - lo or 1.0
+    return [math.nan if v is None or not math.isfinite(v) or (log and v <= 0) else (transform(v) - lo) / span
+            for v in values]
+
+
+def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequence[float | None]],
+               x_label: str, y_label: str, width: int = 64, height: int = 16) -> None:
+    """Markers for each series on a character grid; log axes when a range spans
+    more than a factor of 20."""
+    from rich.text import Text
+
+    ys = [y for values in series.values() for y in values if y is not None and math.isfinite(y)]
+    if not ys or not x:
+        console.print(f"[dim]{title}: nothing to chart (no feasible accelerator on this slice)[/dim]")
+        return
+    x_log = min(x) > 0 and max(x) / min(x) > 20
+    y_log = min(ys) > 0 and max(ys) / min(ys) > 20
+    x_pos = _axis_position(list(x), x_log)
+    y_all = _axis_position(ys, y_log)
+    y_min, y_max = min(ys), max(ys)
+    grid = [[(" ", "") for _ in range(width)] for _ in range(height)]
+    offset = 0
+    for s, values in enumerate(series.values()):
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        positions = y_all[offset:offset + len(finite)]
+        offset += len(finite)
+        it = iter(positions)
+        for xp, value in zip(x_pos, values, strict=True):
+            if value is None or not math.isfinite(value):
+                continue
+            yp = next(it)
+            if math.isnan(xp) or math.isnan(yp):
+                continue
+            col = min(width - 1, int(round(xp * (width - 1))))
+            row = height - 1 - min(height - 1, int(round(yp * (height - 1))))
+            grid[row][col] = (MARKERS[s % len(MARKERS)], STYLES[s % len(STYLES)])
+    label_hi, label_lo = fmt_number(y_max, "USD"), fmt_number(y_min, "USD")
+    pad = max(len(label_hi), len(label_lo))
+    console.print(Text(title, style="bold"))
+    for r, line in enumerate(grid):
+        label = label_hi if r == 0 else label_lo if r == height - 1 else ""
+        text = Text(label.rjust(pad) + " |")
+        for char, style in line:
+            text.append(char, style=style or None)
+        console.print(text)
+    console.print(" " * pad + " +" + "-" * width)
+    left, right = fmt_number(min(x)), fmt_number(max(x))
+    console.print(" " * (pad + 2) + left + right.rjust(width - len(left)))
+    scale = ", log scale" if x_log else ""
+    console.print(" " * (pad + 2) + f"{x_label}{scale}".center(width))
+    console.print(f"[dim]y: {y_label}{' (log scale)' if y_log else ''}[/dim]")
+    legend = Text("")
+    for s, name in enumerate(series):
+        legend.append(f" {MARKERS[s % len(MARKERS)]} ", style=STYLES[s % len(STYLES)])
+        legend.append(name + " ")
+    console.print(legend)
+
+
+def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width: int = 40) -> None:
+    """One bar per assumption, widest swing first: the low end left of the base
+    value and the high end right of it. Each bar: {label, low, high, low_value, high_value}."""
+    from rich.text import Text
+
+    finite = [v for b in bars for v in (b["low"], b["high"]) if v is not None and math.isfinite(v)]
+    console.print(Text(title, style="bold"))
+    if not finite or base is None or not math.isfinite(base):
+        console.print("[dim]nothing to draw[/dim]")
+        return
+    reach = max(abs(v - base) for v in finite) or 1.0
+    half = width // 2
+    label_w = max(len(b["label"]) for b in bars)
+    for bar in bars:
+        text = Text(bar["label"].ljust(label_w) + " ")
+        cells = [" "] * width
+        styles = [""] * width
+        for value, style in ((bar["low"], "cyan"), (bar["high"], "magenta")):
+            if value is None or not math.isfinite(value):
+                continue
+            length = int(round(abs(value - base) / reach * half))
+            if value < base:
+                span = range(half - length, half)
+            else:
+                span = range(half, min(width, half + length))
+            for i in span:
+                cells[i], styles[i] = "█", style
+        for i in range(width):
+            if i == half and cells[i] == " ":
+                cells[i] = "|"
+            text.append(cells[i], style=styles[i] or None)
+        text.append(f" {fmt_number(bar['low'], 'USD')} .. {fmt_number(bar['high'], 'USD')}")
+        text.append(f"  ({bar['range_label']})", style="dim")
+        console.print(text)
+    console.print(" " * (label_w + 1) + "base".center(width) + f"  {fmt_number(base, 'USD')} USD/query")
+    console.print("[dim]cyan: cost at the assumption's low end; magenta: at its high end[/dim]")
+
+
+def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> None:
+    """p10-p90 bands with the p50 marked, one line per accelerator (log scale when
+    the values span more than a factor of 20)."""
+    from rich.text import Text
+
+    values = [r[k] for r in rows for k in ("p10", "p50", "p90") if r.get(k) is not None and r[k] > 0]
+    console.print(Text(title, style="bold"))
+    if not values:
+        console.print("[dim]nothing to draw[/dim]")
+        return
+    log = max(values) / min(values) > 20
+    lo, hi = min(values), max(values)
+    transform = (lambda v: math.log10(v)) if log else (lambda v: v)  # noqa: E731
+    span = transform(hi) - transform(lo) or 1.0
+    place = lambda v: int(round((transform(v) - transform(lo)) / span * (width - 1)))  # noqa: E731
+    label_w = max(len(r["accelerator"]) for r in rows)
+    for r in rows:
+        text = Text(r["accelerator"].ljust(label_w) + " ")
+        cells = [" "] * width
+        if r.get("p10") is not None and r.get("p90") is not None:
+            for i in range(place(r["p10"]), place(r["p90"]) + 1):
+                cells[i] = "─"
+            cells[place(r["p50"])] = "●"
+        text.append("".join(cells), style="cyan")
+        text.append(f" {fmt_number(r.get('p10'), 'USD')} / {fmt_number(r.get('p50'), 'USD')} / "
+                    f"{fmt_number(r.get('p90'), 'USD')}")
+        console.print(text)
+    scale = " (log scale)" if log else ""
+    console.print(" " * (label_w + 1) + fmt_number(lo, "USD") + fmt_number(hi, "USD").rjust(width - len(
+        fmt_number(lo, "USD"))) + f"  USD/query{scale}")

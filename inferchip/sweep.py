@@ -1,0 +1,422 @@
+"""Parameter sweeps: a grid over assumption and workload keys x the catalog.
+
+Every grid point is one scenario of the vectorized pipeline (`compare.evaluate`);
+the grid is evaluated in chunks of about `CHUNK_ROWS` (grid point x accelerator)
+rows so memory stays bounded however large the grid grows. Performance (memory
+fit, operating point under the SLO, choice of parallel size) is computed once per
+distinct combination of the varied keys that affect it and broadcast to the grid
+points that share it; a sweep over economics alone computes it once per chunk.
+
+Grid order: the first `--vary` key changes slowest (like nested loops written in
+the order given); inside a grid point, accelerators keep catalog order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from inferchip import assumptions as assumptions_mod
+from inferchip.assumptions import Assumptions
+from inferchip.calibration import attach_factors
+from inferchip.compare import (
+    CANDIDATE_SLOTS,
+    WORKLOAD_NUMBERS,
+    evaluate,
+    operating_points,
+    scenario_frame,
+)
+from inferchip.errors import UsageError, did_you_mean
+from inferchip.units import RESULT_FIELDS
+from inferchip.workload import Workload
+
+# (grid point x accelerator) rows evaluated at once: a cost-only sweep runs fastest in
+# large chunks (~200 MB of arrays); one that recomputes performance in smaller ones
+CHUNK_ROWS_COST_ONLY = 262_144
+CHUNK_ROWS = 65_536
+# (scenario x accelerator x candidate size) elements per performance batch: small
+# enough to stay in cache, which makes the operating-point step about twice as fast
+PERF_BATCH_ELEMENTS = 196_608
+MAX_ROWS = 500_000_000  # beyond this a sweep is a typo, not a study
+MAX_POINTS_PER_KEY = 10_000_000
+
+# Assumptions the operating point never reads (memory fit, batch, latency, candidate
+# choice): varying only these reuses one performance evaluation. Anything not listed
+# is treated as affecting performance, which is always correct, only slower.
+# tests/test_sweep.py checks each key really leaves the operating points unchanged.
+ECONOMIC_KEYS = frozenset({
+    "electricity_usd_per_kwh", "pue", "facility_model", "colocation_usd_per_kw_month",
+    "facility_build_usd_per_w", "facility_life_years", "facility_opex_usd_per_w_month",
+    "server_life_years", "cost_of_capital", "capital_charge", "avg_power_fraction",
+    "network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
+    "maintenance_fraction_per_year", "software_usd_per_accelerator_year", "staff_usd_per_server_year",
+    "rack_power_budget_air_kw", "rack_power_budget_liquid_kw", "rack_units_usable",
+    "host_price_fraction", "host_power_fraction", "committed_use_discount",
+})
+
+# Workload keys that apply to one kind only.
+LLM_ONLY = frozenset({"params_b", "active_params_b", "layers", "kv_elems_per_token_per_layer", "hidden",
+                      "input_tokens", "output_tokens", "ttft_ms", "tpot_ms"})
+FIXED_ONLY = frozenset({"gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms"})
+
+# Result columns written per (grid point, accelerator) unless --fields says otherwise.
+DEFAULT_FIELDS = ("feasible", "chips_per_replica", "accelerators", "racks", "cost_per_query_usd",
+                  "cost_per_million_tokens_usd", "annual_tco_usd", "avg_power_kw", "energy_per_query_j",
+                  "infeasible_reason")
+# Text columns of the pipeline; the rest of RESULT_FIELDS are numbers or flags.
+TEXT_FIELDS = frozenset({"vendor", "kind", "price_basis", "infeasible_reason", "throughput_source",
+                         "precision_used", "precision_note"})
+FLAG_FIELDS = frozenset({"feasible", "meets_slo"})
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One varied key and its grid values (floats, or choice strings)."""
+
+    key: str
+    values: tuple
+    spec: str  # as written on the command line, for messages and the document
+
+    @property
+    def numeric(self) -> bool:
+        return not isinstance(self.values[0], str)
+
+    @property
+    def column(self) -> str:
+        """Output column of the varied value: the key, or `slo_<key>` for an SLO target
+        that is also a result field (tpot_ms, ttft_ms, latency_ms at the operating point)."""
+        return f"slo_{self.key}" if self.key in RESULT_FIELDS else self.key
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise UsageError(f"{where}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
+def parse_vary(text: str) -> Vary:
+    """`KEY=START:STOP:N` (N evenly spaced values, ends included), `KEY=START:STOP:N:log`
+    (geometric spacing) or `KEY=V1,V2,...` (explicit values, also for choices such as
+    facility_model=colocation,owned)."""
+    key, sep, spec = text.partition("=")
+    key, spec = key.strip(), spec.strip()
+    where = f"--vary {text}"
+    example = "e.g. --vary electricity_usd_per_kwh=0.05:0.20:16 or --vary queries_per_day=1e4:1e8:9:log"
+    if not sep or not key or not spec:
+        raise UsageError(f"{where}: expected KEY=START:STOP:N[:log] or KEY=V1,V2,..., {example}")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "lin")):
+            raise UsageError(f"{where}: expected START:STOP:N or START:STOP:N:log, {example}")
+        start, stop = _number(parts[0], where), _number(parts[1], where)
+        count = _number(parts[2], where)
+        if not count.is_integer() or not 1 <= count <= MAX_POINTS_PER_KEY:
+            raise UsageError(f"{where}: N must be a whole number from 1 to {MAX_POINTS_PER_KEY:,} (got {parts[2]})")
+        if len(parts) == 4 and parts[3] == "log":
+            if start <= 0 or stop <= 0:
+                raise UsageError(f"{where}: log spacing needs START and STOP > 0")
+            values = np.geomspace(start, stop, int(count))
+        else:
+            values = np.linspace(start, stop, int(count))
+        # 12 significant digits: 0.15, not linspace's 0.15000000000000002
+        return Vary(key, tuple(float(f"{v:.12g}") for v in values), spec)
+    items = [item.strip() for item in spec.split(",") if item.strip()]
+    if not items:
+        raise UsageError(f"{where}: no values, {example}")
+    parsed = [assumptions_mod.parse_scalar(item) for item in items]
+    if all(isinstance(v, float) for v in parsed):
+        return Vary(key, tuple(_number(item, where) for item in items), spec)
+    if any(isinstance(v, float) for v in parsed):
+        raise UsageError(f"{where}: mixes numbers and words; give one kind of value")
+    return Vary(key, tuple(items), spec)
+
+
+def check_varies(varies: Sequence[Vary], workload: Workload, assumptions: Assumptions) -> None:
+    """Every varied key is known, applies to this workload, is varied once, and every
+    value is valid (assumption ranges and choices; workload quantities positive)."""
+    if not varies:
+        raise UsageError("sweep: give at least one --vary KEY=START:STOP:N, e.g. --vary pue=1.1:1.6:6")
+    seen: set[str] = set()
+    workload_keys = set(WORKLOAD_NUMBERS)
+    for vary in varies:
+        where = f"--vary {vary.key}={vary.spec}"
+        if vary.key in seen:
+            raise UsageError(f"{where}: {vary.key} is varied twice; give one --vary per key")
+        seen.add(vary.key)
+        if vary.key in assumptions.specs:
+            for value in {vary.values[0], vary.values[-1], *(vary.values if not vary.numeric else ())}:
+                assumptions_mod.check_value(vary.key, value, where, assumptions.specs)
+            continue
+        if vary.key in ("precision", "kv_precision"):
+            raise UsageError(f"{where}: precision cannot vary inside one sweep (every scenario of a run shares "
+                             "the weight and KV formats); run one sweep per --set precision=...")
+        if vary.key not in workload_keys:
+            choices = list(assumptions.specs) + sorted(workload_keys)
+            raise UsageError(f"{where}: unknown key.{did_you_mean(vary.key, choices)} Keys: any assumption in "
+                             "data/assumptions.toml or a workload quantity such as queries_per_day, input_tokens, "
+                             "output_tokens, tpot_ms, ttft_ms, peak_to_average.")
+        wrong_kind = (workload.kind == "llm" and vary.key in FIXED_ONLY) or (
+            workload.kind == "fixed" and vary.key in LLM_ONLY)
+        if wrong_kind:
+            raise UsageError(f"{where}: {vary.key} does not apply to a {workload.kind} workload ({workload.name})")
+        if not vary.numeric:
+            raise UsageError(f"{where}: {vary.key} takes numbers")
+        low = min(vary.values)
+        if vary.key == "peak_to_average" and low < 1:
+            raise UsageError(f"{where}: peak_to_average must be >= 1 (got {low:g})")
+        if vary.key == "activation_mb_per_query" and low < 0:
+            raise UsageError(f"{where}: activation_mb_per_query must be >= 0 (got {low:g})")
+        if vary.key not in ("peak_to_average", "activation_mb_per_query") and low <= 0:
+            raise UsageError(f"{where}: {vary.key} must be > 0 (got {low:g})")
+    by_key = {v.key: v for v in varies}
+    if workload.kind == "llm" and "active_params_b" in by_key:
+        params = by_key["params_b"].values if "params_b" in by_key else (workload.params_b,)
+        if max(by_key["active_params_b"].values) > min(params):
+            raise UsageError(f"--vary active_params_b={by_key['active_params_b'].spec}: must not exceed "
+                             f"params_b ({min(params):g}) anywhere on the grid")
+
+
+def check_fields(fields: Sequence[str], kind: str) -> list[str]:
+    """The result fields a sweep writes: known names, in the order given."""
+    out: list[str] = []
+    for name in fields:
+        if name not in RESULT_FIELDS:
+            raise UsageError(f"--fields {name}: unknown result field.{did_you_mean(name, list(RESULT_FIELDS))}")
+        if name in ("accelerator",) or name in out:
+            continue
+        out.append(name)
+    if kind == "fixed":
+        out = [f for f in out if f not in ("cost_per_million_tokens_usd", "tokens_per_s_per_accelerator",
+                                           "tpot_ms", "ttft_ms")]
+    return out
+
+
+@dataclass
+class Sweep:
+    """A planned sweep: inputs, grid and output columns. `chips` carry efficiency factors."""
+
+    workload: Workload
+    assumptions: Assumptions
+    chips: pd.DataFrame
+    varies: list[Vary]
+    fields: list[str]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v.values) for v in self.varies)
+
+    @property
+    def grid_points(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def accelerators(self) -> list[str]:
+        return self.chips["name"].tolist()
+
+    @property
+    def rows(self) -> int:
+        return self.grid_points * len(self.chips)
+
+    @property
+    def columns(self) -> list[str]:
+        return ["grid_point", *(v.column for v in self.varies), "accelerator", *self.fields]
+
+    @property
+    def performance_keys(self) -> list[str]:
+        """Varied keys that change the operating point (the rest only change costs)."""
+        return [v.key for v in self.varies if v.key not in ECONOMIC_KEYS]
+
+
+def plan(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, varies: Sequence[Vary],
+         fields: Sequence[str] | None = None) -> Sweep:
+    """Validate the grid and the fields; attach efficiency factors to the catalog once."""
+    check_varies(varies, workload, assumptions)
+    chosen = check_fields(list(fields) if fields else list(DEFAULT_FIELDS), workload.kind)
+    sweep = Sweep(workload, assumptions, attach_factors(chips).reset_index(drop=True), list(varies), chosen)
+    if sweep.rows > MAX_ROWS:
+        raise UsageError(f"--vary: the grid has {sweep.grid_points:,} points x {len(chips)} accelerators = "
+                         f"{sweep.rows:,} rows, above the {MAX_ROWS:,}-row limit; use fewer points per key")
+    return sweep
+
+
+def _scenarios(sweep: Sweep, first: int, stop: int) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
+    """Scenario rows for grid points [first, stop) and the per-key value index of each."""
+    count = stop - first
+    index = np.unravel_index(np.arange(first, stop), sweep.shape)
+    base = scenario_frame(sweep.workload, sweep.assumptions, 1)
+    columns = {k: np.repeat(base[k].to_numpy(), count) for k in base.columns}
+    for vary, idx in zip(sweep.varies, index, strict=True):
+        columns[vary.key] = np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx]
+    varied = {v.key for v in sweep.varies}
+    dense = sweep.workload.kind == "llm" and sweep.workload.active_params_b == sweep.workload.params_b
+    if dense and "params_b" in varied and "active_params_b" not in varied:
+        columns["active_params_b"] = columns["params_b"]  # a dense model uses every parameter per token
+    return pd.DataFrame(columns), index
+
+
+def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...], want_reasons: bool):
+    """Operating points per (grid point, accelerator), computed once per distinct
+    combination of the performance keys; and the one-line reasons, likewise."""
+    n_c = len(sweep.chips)
+    positions = [i for i, v in enumerate(sweep.varies) if v.key not in ECONOMIC_KEYS]
+    if positions:
+        combo = np.ravel_multi_index([index[i] for i in positions], [sweep.shape[i] for i in positions])
+        _, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
+    else:
+        first, inverse = np.zeros(1, dtype=np.int64), np.zeros(len(scen), dtype=np.int64)
+    unique_scen = scen.iloc[first].reset_index(drop=True)
+    kind, w = sweep.workload.kind, sweep.workload
+    batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
+    parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision)
+             for i in range(0, len(unique_scen), batch)]
+    pts_u = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    rows = (np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), len(scen)))
+    reasons = None
+    if want_reasons:
+        table = evaluate(kind, sweep.chips, unique_scen, w.precision, w.kv_precision, points=pts_u,
+                         columns=["infeasible_reason"])["infeasible_reason"].to_numpy(dtype=object)
+        codes, labels = pd.factorize(table)
+        reasons = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
+    return {k: v[rows] for k, v in pts_u.items()}, reasons
+
+
+def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
+    """Result rows for grid points [first, stop): grid_point, the varied keys,
+    accelerator and the chosen fields, one row per (grid point, accelerator)."""
+    scen, index = _scenarios(sweep, first, stop)
+    n_c = len(sweep.chips)
+    want_reasons = "infeasible_reason" in sweep.fields
+    points, reasons = _performance(sweep, scen, index, want_reasons)
+    w = sweep.workload
+    numeric = [f for f in sweep.fields if f != "infeasible_reason"]
+    result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
+                      columns=numeric)
+    out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
+    for vary, idx in zip(sweep.varies, index, strict=True):
+        out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)
+    out["accelerator"] = pd.Categorical.from_codes(np.tile(np.arange(n_c), stop - first),
+                                                   categories=sweep.accelerators)
+    for name in sweep.fields:
+        out[name] = reasons if name == "infeasible_reason" else result[name].to_numpy()
+    return pd.DataFrame(out)
+
+
+def iter_chunks(sweep: Sweep, chunk_rows: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Iterator[pd.DataFrame]:
+    """The sweep's result rows, chunk by chunk (each a DataFrame of whole grid points).
+    `progress(rows_done, rows_total)` is called after each chunk."""
+    if chunk_rows is None:
+        chunk_rows = CHUNK_ROWS if sweep.performance_keys else CHUNK_ROWS_COST_ONLY
+    per_chunk = max(1, chunk_rows // max(1, len(sweep.chips)))
+    done = 0
+    for first in range(0, sweep.grid_points, per_chunk):
+        stop = min(first + per_chunk, sweep.grid_points)
+        chunk = evaluate_chunk(sweep, first, stop)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, sweep.rows)
+        yield chunk
+
+
+def winners(chunk: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
+    """Per grid point: the cheapest feasible accelerator (by cost per query), its
+    fields, the runner-up and how much dearer it is. A grid point where nothing is
+    feasible has an empty winner."""
+    n_c = len(sweep.chips)
+    points = len(chunk) // n_c
+    cost = chunk["cost_per_query_usd"].to_numpy(dtype=float).reshape(points, n_c)
+    masked = np.where(np.isfinite(cost), cost, np.inf)
+    order = np.argsort(masked, axis=1, kind="stable")
+    best, second = order[:, 0], order[:, 1] if n_c > 1 else order[:, 0]
+    rows = np.arange(points)
+    has_best = np.isfinite(masked[rows, best])
+    has_second = np.isfinite(masked[rows, second]) & (n_c > 1)
+    pick = rows * n_c + best
+    names = np.asarray(sweep.accelerators, dtype=object)
+    out: dict[str, object] = {"grid_point": chunk["grid_point"].to_numpy()[pick]}
+    for vary in sweep.varies:
+        out[vary.column] = chunk[vary.column].to_numpy()[pick]
+    out["winner"] = np.where(has_best, names[best], "")
+    for name in sweep.fields:
+        if name in ("feasible", "infeasible_reason"):
+            continue
+        out[name] = np.where(has_best, chunk[name].to_numpy()[pick], np.nan)
+    out["runner_up"] = np.where(has_second, names[second], "")
+    out["runner_up_cost_per_query_usd"] = np.where(has_second, masked[rows, second], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["runner_up_premium_fraction"] = np.where(
+            has_best & has_second, masked[rows, second] / masked[rows, best] - 1.0, np.nan)
+    out["feasible_accelerators"] = np.isfinite(masked).sum(axis=1)
+    return pd.DataFrame(out)
+
+
+def winner_columns(sweep: Sweep) -> list[str]:
+    fields = [f for f in sweep.fields if f not in ("feasible", "infeasible_reason")]
+    return ["grid_point", *(v.column for v in sweep.varies), "winner", *fields, "runner_up",
+            "runner_up_cost_per_query_usd", "runner_up_premium_fraction", "feasible_accelerators"]
+
+
+def chart_slice(sweep: Sweep, chunk: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of a chunk on the chart's slice: every varied key other than `key`
+    held at its middle grid value."""
+    held = chart_held_values(sweep, key)
+    column = {v.key: v.column for v in sweep.varies}
+    mask = np.ones(len(chunk), dtype=bool)
+    for other, value in held.items():
+        mask &= chunk[column[other]].to_numpy() == value
+    return chunk.loc[mask, [column[key], "accelerator", "cost_per_query_usd"]]
+
+
+def chart_held_values(sweep: Sweep, key: str) -> dict[str, object]:
+    keys = [v.key for v in sweep.varies]
+    if key not in keys:
+        raise UsageError(f"--chart-key {key}: not a varied key; choose one of {', '.join(keys)}")
+    axis = keys.index(key)
+    if not sweep.varies[axis].numeric:
+        raise UsageError(f"--chart-key {key}: a chart needs a numeric key ({key} takes words)")
+    return {v.key: v.values[len(v.values) // 2] for i, v in enumerate(sweep.varies) if i != axis}
+
+
+def chart_series(sweep: Sweep, part: pd.DataFrame, key: str, top: int) -> dict[str, object]:
+    """Cost per query against `key` on the chart slice for the `top` accelerators
+    (cheapest by median cost over the slice), as JSON-ready lists (None = infeasible)."""
+    column = {v.key: v.column for v in sweep.varies}[key]
+    wide = part.pivot_table(index=column, columns="accelerator", values="cost_per_query_usd", observed=False,
+                            aggfunc="first", dropna=False)
+    ranked = wide.median(axis=0, skipna=True).dropna().sort_values(kind="mergesort")
+    chosen = [str(name) for name in ranked.index[:top]]
+    return {"key": key, "x": [float(x) for x in wide.index], "held": chart_held_values(sweep, key),
+            "series": {name: [None if not np.isfinite(y) else float(y) for y in wide[name].to_numpy(dtype=float)]
+                       for name in chosen}}
+
+
+def document_head(sweep: Sweep, catalog_source: str, winners_only: bool) -> dict[str, object]:
+    """The JSON document around the rows: inputs, the grid and the column list."""
+    from inferchip import __version__
+    from inferchip.document import SCHEMA_VERSION, assumptions_block, clean_number
+
+    grid = [{"key": v.key, "column": v.column, "spec": v.spec, "points": len(v.values),
+             "affects": "cost only" if v.key in ECONOMIC_KEYS else "performance and cost",
+             "values": [clean_number(x) for x in v.values]} for v in sweep.varies]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inferchip_version": __version__,
+        "command": "sweep",
+        "workload": {**sweep.workload.as_dict(), "origin": sweep.workload.origin},
+        "catalog": catalog_source,
+        "assumptions": assumptions_block(sweep.assumptions),
+        "grid": grid,
+        "grid_points": sweep.grid_points,
+        "accelerators": sweep.accelerators,
+        "rows": sweep.grid_points if winners_only else sweep.rows,
+        "winners_only": winners_only,
+        "columns": winner_columns(sweep) if winners_only else sweep.columns,
+    }

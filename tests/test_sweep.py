@@ -1,0 +1,322 @@
+"""`inferchip sweep` and inferchip.sweep: grid parsing, agreement with `compare`,
+chunking, winners, the fast row formatter and the CLI."""
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inferchip import sweep as sw
+from inferchip.calibration import attach_factors
+from inferchip.compare import evaluate, operating_points, run_compare, scenario_frame
+from inferchip.errors import InferchipError, UsageError
+from inferchip.inputs import load_inputs
+from inferchip.report.analysis_view import RowFormat, column_kinds
+
+COMPARED = ["feasible", "chips_per_replica", "batch_size", "accelerators", "servers", "racks", "tpot_ms",
+            "capex_usd", "annual_tco_usd", "cost_per_query_usd", "cloud_cost_per_query_usd", "avg_power_kw",
+            "energy_per_query_j", "kw_per_rack", "infeasible_reason"]
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_inputs(None)
+
+
+def _by_name(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(accelerator=frame["accelerator"].astype(str)).set_index("accelerator").sort_index()
+
+
+def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame, fields=COMPARED) -> None:
+    a, e = _by_name(actual), _by_name(expected)
+    assert list(a.index) == list(e.index)
+    for field in fields:
+        left, right = a[field].to_numpy(), e[field].to_numpy()
+        if left.dtype.kind == "f" or right.dtype.kind == "f":
+            np.testing.assert_allclose(left.astype(float), right.astype(float), rtol=1e-12, equal_nan=True,
+                                       err_msg=field)
+        else:
+            assert left.tolist() == right.tolist(), field
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def test_parse_linear_log_and_list():
+    v = sw.parse_vary("pue=1.1:1.5:5")
+    assert v.key == "pue" and v.values == pytest.approx((1.1, 1.2, 1.3, 1.4, 1.5))
+    v = sw.parse_vary("queries_per_day=1e4:1e8:5:log")
+    assert v.values == pytest.approx((1e4, 1e5, 1e6, 1e7, 1e8))
+    v = sw.parse_vary("facility_model=colocation,owned")
+    assert v.values == ("colocation", "owned") and not v.numeric
+    assert sw.parse_vary("tpot_ms=20,50,1_000").values == (20.0, 50.0, 1000.0)
+    assert sw.parse_vary("pue=1.3:1.3:1").values == (1.3,)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("pue", "expected KEY=START:STOP:N"),
+    ("pue=1.1:1.5", "expected START:STOP:N"),
+    ("pue=1.1:1.5:2.5", "N must be a whole number"),
+    ("pue=1.1:1.5:0", "N must be a whole number"),
+    ("pue=a:1.5:3", "'a' is not a number"),
+    ("queries_per_day=0:1e6:3:log", "log spacing needs START and STOP > 0"),
+    ("pue=1.1:1.5:3:cubic", "expected START:STOP:N or START:STOP:N:log"),
+    ("facility_model=owned,2", "mixes numbers and words"),
+])
+def test_parse_errors(text, message):
+    with pytest.raises(UsageError, match=message):
+        sw.parse_vary(text)
+
+
+@pytest.mark.parametrize("specs, message", [
+    (["electricity=0.1:0.2:2"], "unknown key. Did you mean 'electricity_usd_per_kwh'?"),
+    (["pue=0.5:1.5:3"], "'pue' must be >= 1"),
+    (["facility_model=colocation,rented"], "'facility_model' must be one of colocation, owned"),
+    (["precision=fp8,fp16"], "precision cannot vary"),
+    (["latency_ms=10:20:2"], "does not apply to a llm workload"),
+    (["tpot_ms=0:50:3"], "tpot_ms must be > 0"),
+    (["peak_to_average=0.5:2:3"], "peak_to_average must be >= 1"),
+    (["pue=1.1:1.2:2", "pue=1.3:1.4:2"], "varied twice"),
+    (["active_params_b=50:90:3"], "must not exceed params_b"),
+])
+def test_grid_validation(base, specs, message):
+    with pytest.raises(InferchipError, match=message) as caught:
+        sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary(s) for s in specs])
+    assert caught.value.exit_code == 2
+
+
+def test_unknown_field(base):
+    with pytest.raises(UsageError, match="Did you mean 'cost_per_query_usd'"):
+        sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary("pue=1.1:1.2:2")],
+                ["cost_per_querry_usd"])
+
+
+# ---------------------------------------------------------------- agreement with compare
+
+
+def test_evaluate_with_precomputed_points_equals_compare(base):
+    """evaluate(points=, columns=) (the sweep's path) gives compare's numbers."""
+    chips = attach_factors(base.chips)
+    w = base.workload
+    scen = scenario_frame(w, base.assumptions, 1)
+    points = operating_points(w.kind, chips, scen, w.precision, w.kv_precision)
+    fast = evaluate(w.kind, chips, scen, w.precision, w.kv_precision, points=points,
+                    columns=["accelerator"] + COMPARED)
+    assert list(fast.columns) == ["accelerator"] + COMPARED
+    _assert_same(fast, run_compare(w, base.assumptions, base.chips))
+
+
+@pytest.mark.parametrize("workload, specs, at", [
+    (None, ["electricity_usd_per_kwh=0.05:0.2:4", "pue=1.1,1.5"], {"electricity_usd_per_kwh": 0.15, "pue": 1.5}),
+    (None, ["tpot_ms=20:200:4", "utilisation_target=0.5,0.9"], {"tpot_ms": 140.0, "utilisation_target": 0.5}),
+    (None, ["queries_per_day=1e4:1e8:5:log", "facility_model=colocation,owned"],
+     {"queries_per_day": 1e6, "facility_model": "owned"}),
+    ("video-analytics-resnet50", ["latency_ms=10:50:3", "server_life_years=3,6"],
+     {"latency_ms": 30.0, "server_life_years": 6.0}),
+    ("rag-long-context-70b", ["input_tokens=1000:8000:3", "capital_charge=annuity,straight_line"],
+     {"input_tokens": 4500.0, "capital_charge": "straight_line"}),
+])
+def test_sweep_rows_equal_compare_with_set(workload, specs, at):
+    """Any grid point of a sweep equals `compare --set key=value ...` at that point."""
+    inputs = load_inputs(workload)
+    plan = sw.plan(inputs.workload, inputs.assumptions, inputs.chips, [sw.parse_vary(s) for s in specs],
+                   ["accelerator"] + COMPARED)
+    frame = pd.concat(sw.iter_chunks(plan, chunk_rows=40), ignore_index=True)
+    mask = np.ones(len(frame), dtype=bool)
+    columns = {v.key: v.column for v in plan.varies}
+    for key, value in at.items():
+        mask &= frame[columns[key]].to_numpy() == value
+    assert mask.sum() == len(inputs.chips)
+    sets = [f"{k}={v}" for k, v in at.items()]
+    ref = load_inputs(workload, sets=sets)
+    fields = [f for f in COMPARED if f in plan.fields]
+    _assert_same(frame[mask], run_compare(ref.workload, ref.assumptions, ref.chips), fields)
+
+
+def test_chunking_does_not_change_rows(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips,
+                   [sw.parse_vary("tpot_ms=30:90:3"), sw.parse_vary("pue=1.1:1.5:3")])
+    whole = pd.concat(sw.iter_chunks(plan, chunk_rows=10_000), ignore_index=True)
+    small = pd.concat(sw.iter_chunks(plan, chunk_rows=1), ignore_index=True)
+    assert len(whole) == plan.rows == 9 * len(base.chips)
+    assert list(whole.columns) == plan.columns
+    pd.testing.assert_frame_equal(whole, small)
+    assert whole["grid_point"].tolist() == np.repeat(np.arange(9), len(base.chips)).tolist()
+    # first key slowest
+    assert whole["slo_tpot_ms"].iloc[:: len(base.chips)].tolist() == [30.0] * 3 + [60.0] * 3 + [90.0] * 3
+
+
+def test_feasible_iff_no_reason(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary("tpot_ms=5:60:6")])
+    frame = pd.concat(sw.iter_chunks(plan), ignore_index=True)
+    reasons = frame["infeasible_reason"].astype(str)
+    assert (frame["feasible"] == (reasons == "")).all()
+    assert reasons.str.startswith("TPOT SLO missed").any()
+
+
+def test_dense_model_active_params_follow_params(base):
+    """Varying params_b of a dense model varies the parameters used per token too."""
+    assert base.workload.active_params_b == base.workload.params_b
+    plan = sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary("params_b=35,70")],
+                   ["tokens_per_s_per_accelerator"])
+    frame = pd.concat(sw.iter_chunks(plan), ignore_index=True)
+    ref = load_inputs(None, sets=["params_b=35", "active_params_b=35"])
+    expected = run_compare(ref.workload, ref.assumptions, ref.chips)
+    _assert_same(frame[frame["params_b"] == 35.0], expected, ["tokens_per_s_per_accelerator"])
+
+
+@pytest.mark.parametrize("key", sorted(sw.ECONOMIC_KEYS))
+def test_economic_keys_leave_operating_points_alone(base, key):
+    """The sweep computes performance once for these keys; that is only right if the
+    operating point really does not read them."""
+    spec = base.assumptions.specs.get(key)
+    if spec is None:
+        pytest.skip(f"{key} is not in data/assumptions.toml")
+    chips = attach_factors(base.chips)
+    w = base.workload
+    values = ("colocation", "owned") if key == "facility_model" else (
+        ("annuity", "straight_line") if key == "capital_charge" else (spec.low, spec.high))
+    points = []
+    for value in values:
+        scen = scenario_frame(w, base.assumptions, 1).assign(**{key: value})
+        points.append(operating_points(w.kind, chips, scen, w.precision, w.kv_precision))
+    for name in points[0]:
+        np.testing.assert_array_equal(points[0][name], points[1][name], err_msg=f"{key} changes {name}")
+
+
+def test_winners_by_hand(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips,
+                   [sw.parse_vary("electricity_usd_per_kwh=0.05,0.3"), sw.parse_vary("tpot_ms=15,60")])
+    chunk = pd.concat(sw.iter_chunks(plan), ignore_index=True)
+    best = sw.winners(chunk, plan)
+    assert list(best.columns) == sw.winner_columns(plan)
+    assert len(best) == 4
+    for _, row in best.iterrows():
+        rows = chunk[chunk["grid_point"] == row["grid_point"]]
+        feasible = rows[rows["cost_per_query_usd"].notna()].sort_values("cost_per_query_usd", kind="mergesort")
+        assert row["winner"] == feasible["accelerator"].iloc[0]
+        assert row["cost_per_query_usd"] == feasible["cost_per_query_usd"].iloc[0]
+        assert row["runner_up"] == feasible["accelerator"].iloc[1]
+        assert row["runner_up_premium_fraction"] == pytest.approx(
+            feasible["cost_per_query_usd"].iloc[1] / feasible["cost_per_query_usd"].iloc[0] - 1)
+        assert row["feasible_accelerators"] == len(feasible)
+
+
+def test_winner_empty_when_nothing_feasible(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary("tpot_ms=0.01,50")])
+    best = sw.winners(pd.concat(sw.iter_chunks(plan), ignore_index=True), plan)
+    assert best["winner"].tolist()[0] == "" and math.isnan(best["cost_per_query_usd"].iloc[0])
+    assert best["feasible_accelerators"].tolist()[0] == 0 and best["winner"].tolist()[1] != ""
+
+
+def test_chart_series_holds_other_keys_at_middle(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips,
+                   [sw.parse_vary("pue=1.1,1.3,1.5"), sw.parse_vary("electricity_usd_per_kwh=0.05:0.25:5")])
+    part = pd.concat([sw.chart_slice(plan, c, "electricity_usd_per_kwh") for c in sw.iter_chunks(plan)])
+    series = sw.chart_series(plan, part, "electricity_usd_per_kwh", top=3)
+    assert series["held"] == {"pue": 1.3}
+    assert series["x"] == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.25])
+    assert len(series["series"]) == 3
+    for values in series["series"].values():
+        assert values == sorted(values)  # dearer power, dearer queries (owned) or flat (rented)
+
+
+# ---------------------------------------------------------------- the row formatter
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                          st.integers(-10**12, 10**12).map(float)), min_size=1, max_size=40))
+def test_row_format_numbers_round_trip(values):
+    frame = pd.DataFrame({"x": values, "name": ["=a,b"] * len(values)})
+    text = RowFormat(["x", "name"], {"x": "float", "name": "text"}, style="csv").rows(frame)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == len(values)
+    for (cell, name), value in zip(rows, values, strict=True):
+        assert name == "'=a,b"
+        if math.isfinite(value):
+            assert float(cell) == float(f"{value:.10g}")
+        else:
+            assert cell == ""
+
+
+def test_row_format_json_and_markdown():
+    frame = pd.DataFrame({"n": [1.0, np.nan], "ok": [True, False], "t": ['a "q" | b', "c"]})
+    kinds = column_kinds(frame)
+    assert kinds == {"n": "float", "ok": "flag", "t": "text"}
+    text = RowFormat(["n", "ok", "t"], kinds, style="json").rows(frame)
+    assert json.loads("[" + text + "]") == [{"n": 1, "ok": True, "t": 'a "q" | b'}, {"n": None, "ok": False, "t": "c"}]
+    md = RowFormat(["n", "ok", "t"], kinds, style="markdown")
+    assert md.header() == "| n | ok | t |\n|---:|---|---|\n"
+    assert md.rows(frame) == '| 1 | true | a "q" \\| b |\n| - | false | c |\n'
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_csv_long_format(invoke):
+    result = invoke("sweep", "--vary", "electricity_usd_per_kwh=0.05:0.2:4", "--vary", "pue=1.1,1.5",
+                    "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    chips = len(load_inputs(None).chips)
+    assert len(rows) == 8 * chips
+    assert list(rows[0])[:4] == ["grid_point", "electricity_usd_per_kwh", "pue", "accelerator"]
+    assert {r["feasible"] for r in rows} == {"true", "false"}
+    assert all((r["cost_per_query_usd"] == "") == (r["feasible"] == "false") for r in rows)
+
+
+def test_cli_json_document(invoke):
+    result = invoke("sweep", "--vary", "tpot_ms=20,50", "--winners", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1 and doc["command"] == "sweep" and doc["winners_only"] is True
+    assert doc["grid"][0]["key"] == "tpot_ms" and doc["grid"][0]["values"] == [20, 50]
+    assert doc["grid"][0]["affects"] == "performance and cost"
+    assert len(doc["results"]) == 2 and list(doc["results"][0]) == doc["columns"]
+    assert all(r["winner"] for r in doc["results"])
+    assert "NaN" not in result.stdout
+
+
+def test_cli_output_file_and_chart(invoke, tmp_path):
+    target = tmp_path / "grid.tsv"
+    result = invoke("sweep", "--vary", "queries_per_day=1e4:1e7:4:log", "--chart", "--top", "2",
+                    "--output", str(target))
+    assert result.exit_code == 0, result.stderr
+    lines = target.read_text().splitlines()
+    assert lines[0].split("\t")[:3] == ["grid_point", "queries_per_day", "accelerator"]
+    assert "Cost per query vs queries_per_day" in result.stdout
+    assert f"wrote {len(lines) - 1:,} rows to {target}" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.tsv"]
+
+
+def test_cli_markdown_and_table(invoke):
+    md = invoke("sweep", "--vary", "pue=1.1,1.5", "--format", "markdown").stdout
+    assert md.startswith("| grid_point | pue | accelerator |")
+    table = invoke("sweep", "--vary", "pue=1.1,1.5", "--winners", "--format", "table")
+    assert table.exit_code == 0 and "cheapest feasible" in table.stdout
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--vary", "electricity=0.1:0.2:2"], 2, "Did you mean 'electricity_usd_per_kwh'"),
+    ([], 2, "give at least one --vary"),
+    (["--vary", "pue=1.1:1.2:2", "--chart", "--chart-key", "tpot_ms"], 2, "not a varied key"),
+    (["--vary", "pue=1.1:1.2:2", "--catalog", "/nonexistent.csv"], 3, "not found"),
+])
+def test_cli_errors(invoke, tmp_path, args, code, message):
+    target = tmp_path / "out.csv"
+    result = invoke("sweep", *args, "--output", str(target))
+    assert result.exit_code == code
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "" and not target.exists()
+
+
+def test_cli_help_has_example(invoke):
+    result = invoke("sweep", "--help")
+    assert result.exit_code == 0 and "inferchip sweep --vary" in result.stdout
