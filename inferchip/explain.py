@@ -120,9 +120,9 @@ class _Origins:
         preset = self.workload.preset
         if preset:
             entry = load_presets().get(preset.lower(), {})
-            detail = "weights_mparams x bytes per weight" if key == "weights_mb" else key
-            detail = "default_precision" if key == "precision" else detail
-            return (f"model preset {preset} ({detail}) in data/models.csv: {entry.get('source', '')}, "
+            detail = {"weights_mb": " (weights_mparams x bytes per weight)",
+                      "precision": " (default_precision)"}.get(key, "")
+            return (f"model preset {preset}{detail} in data/models.csv: {entry.get('source', '')}, "
                     f"as of {entry.get('as_of', '')}")
         return "default"
 

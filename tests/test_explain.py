@@ -164,7 +164,7 @@ def test_inputs_name_their_origins(invoke, tmp_path):
                                                      "origin": "workload", "source": "--set input_tokens"}
     assert inputs[("output_tokens", "workload")]["source"] == ("bundled workload support-chatbot-70b.toml: "
                                                                "[traffic] output_tokens")
-    assert inputs[("params_b", "workload")]["source"].startswith("model preset llama-2-70b (params_b) in data/models.csv")
+    assert inputs[("params_b", "workload")]["source"].startswith("model preset llama-2-70b in data/models.csv: ")
     memory = inputs[("memory_bw_tbps", "catalog")]["source"]
     assert memory.startswith("bundled catalog.csv line ") and "(NVIDIA H100 SXM): " in memory and ", as of " in memory
     assert inputs[("memory_efficiency", "calibration")]["source"].startswith("data/calibration.csv, ")
@@ -254,3 +254,13 @@ def test_explain_is_deterministic(invoke):
         raise AssertionError(f"{constant} in JSON")
 
     json.loads(first, parse_constant=reject)  # NaN / Infinity are not JSON
+
+
+def test_markdown_sources_name_the_inputs_they_hold(invoke):
+    out = invoke("explain", "--chip", "NVIDIA H100 SXM", "--format", "markdown").stdout
+    sources = out.split("## Sources\n\n")[1].splitlines()
+    assert sources[0] == "1. precision: bundled workload support-chatbot-70b.toml: [model] precision"
+    preset = next(line for line in sources if "model preset llama-2-70b in data/models.csv" in line)
+    assert "params_b" in preset and "layers" in preset  # one footnote for every key the preset fills
+    catalog = next(line for line in sources if "bundled catalog.csv line" in line and "memory_gb" in line)
+    assert "memory_bw_tbps" in catalog and "(NVIDIA H100 SXM)" in catalog

@@ -29,13 +29,19 @@ def _explain_title(doc: dict) -> str:
 
 
 def _footnotes(doc: dict) -> tuple[dict[str, int], list[str]]:
-    """Number every distinct non-step source, in order of first use."""
+    """Number every distinct non-step source in order of first use; each footnote
+    names the inputs that come from it ("memory_gb, tdp_w: catalog.csv line 3 ...")."""
     numbers: dict[str, int] = {}
+    names: dict[str, list[str]] = {}
     for step in doc["steps"]:
         for item in step["inputs"]:
-            if item["origin"] != "step" and item["source"] not in numbers:
-                numbers[item["source"]] = len(numbers) + 1
-    return numbers, list(numbers)
+            if item["origin"] == "step":
+                continue
+            numbers.setdefault(item["source"], len(numbers) + 1)
+            used = names.setdefault(item["source"], [])
+            if item["name"] not in used:
+                used.append(item["name"])
+    return numbers, [f"{', '.join(names[source])}: {source}" for source in numbers]
 
 
 def _input_text(item: dict, numbers: dict[str, int]) -> str:
@@ -65,8 +71,8 @@ def render_explain_table(doc: dict, console) -> None:
         table.add_row(str(index), step["label"], fmt_number(step["value"], step["unit"]), step["unit"], detail)
     console.print(table)
     console.print("Sources:")
-    for source in sources:
-        console.print(f"  [{numbers[source]}] {source}", markup=False)
+    for number, source in enumerate(sources, 1):
+        console.print(f"  [{number}] {source}", markup=False)
 
 
 def render_explain_markdown(doc: dict) -> str:
@@ -79,7 +85,7 @@ def render_explain_markdown(doc: dict) -> str:
         out.append(f"| {index} | {_md(step['section'])} | {_md(step['label'])} | "
                    f"{_md(fmt_number(step['value'], step['unit']))} | {_md(step['unit'])} | "
                    f"{_md(step['formula'])} | {inputs} |")
-    out += ["", "## Sources", ""] + [f"{numbers[s]}. {_md(s)}" for s in sources]
+    out += ["", "## Sources", ""] + [f"{number}. {_md(source)}" for number, source in enumerate(sources, 1)]
     return "\n".join(out) + "\n"
 
 
