@@ -189,11 +189,50 @@ def assumptions_schema() -> dict[str, object]:
                      {"assumptions": {"type": "array", "items": row}}, ["assumptions"])
 
 
+_CELL = {"type": ["string", "number", "boolean", "null"]}
+
+
+def _rows_schema(title: str, required: list[str]) -> dict[str, object]:
+    """The generic list documents of `catalog list` and `workloads list`."""
+    return {
+        "$schema": DRAFT, "title": title, "type": "object", "required": ["schema_version", "rows"],
+        "properties": {
+            "schema_version": {"const": 1},
+            "rows": {"type": "array", "items": {"type": "object", "required": required,
+                                                "additionalProperties": _CELL}},
+        },
+    }
+
+
+def catalog_list_schema() -> dict[str, object]:
+    return _rows_schema("inferchip catalog list --format json", ["name", "vendor", "kind"])
+
+
+def workloads_list_schema() -> dict[str, object]:
+    return _rows_schema("inferchip workloads list --format json", ["name", "kind", "queries_per_day"])
+
+
+def catalog_show_schema() -> dict[str, object]:
+    return {
+        "$schema": DRAFT, "title": "inferchip catalog show --format json", "type": "object",
+        "required": ["schema_version", "accelerator"],
+        "properties": {
+            "schema_version": {"const": 1},
+            "accelerator": {"type": "object", "required": ["name", "vendor", "kind", "source", "as_of"],
+                            "additionalProperties": _CELL,
+                            "description": "every catalog column of the row (units: data/README.md)"},
+        },
+    }
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "compare": compare_schema,
     "explain": explain_schema,
     "diff": diff_schema,
     "assumptions": assumptions_schema,
+    "catalog list": catalog_list_schema,
+    "catalog show": catalog_show_schema,
+    "workloads list": workloads_list_schema,
 }
 
 

@@ -91,3 +91,11 @@ def test_cli_schema_output_file(invoke, tmp_path):
     target = tmp_path / "compare.schema.json"
     assert invoke("schema", "compare", "--output", str(target)).exit_code == 0
     Draft202012Validator.check_schema(json.loads(target.read_text()))
+
+
+@pytest.mark.parametrize("args, command", [(["catalog", "list"], "catalog list"),
+                                           (["catalog", "show", "NVIDIA H100 SXM"], "catalog show"),
+                                           (["workloads", "list"], "workloads list")])
+def test_list_outputs_validate(invoke, args, command):
+    _validate(command, json.loads(invoke(*args, "--format", "json").stdout))
+    assert json.loads(invoke("schema", *command.split()).stdout)["title"].startswith(f"inferchip {command} ")

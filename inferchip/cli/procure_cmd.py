@@ -125,8 +125,9 @@ def diff(
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def schema(
-    command: Annotated[str | None, typer.Argument(
-        help="compare, explain, diff or assumptions; omit for all of them.", metavar="[COMMAND]")] = None,
+    command: Annotated[list[str] | None, typer.Argument(
+        help="compare, explain, diff, assumptions, catalog list, catalog show or workloads list; "
+             "omit for all of them.", metavar="[COMMAND]")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of a command's `--format json` output, so
@@ -136,12 +137,15 @@ def schema(
 
       inferchip schema compare > compare.schema.json
 
+      inferchip schema catalog list
+
       inferchip schema
     """
     from inferchip.report import to_json
     from inferchip.schema import all_schemas, schema_for
 
-    emit_text(to_json(schema_for(command) if command else all_schemas()), output)
+    name = " ".join(command or [])
+    emit_text(to_json(schema_for(name) if name else all_schemas()), output)
 
 
 @app.command(epilog=EXIT_CODE_HELP)
