@@ -438,15 +438,18 @@ def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
 
 
 def _measured_step(steps: _Steps, r: dict) -> None:
-    """When compare used a measured benchmark instead of the model, say so: the
-    per-replica throughput above is then the measured one."""
-    if r.get("throughput_source") == "measured":
-        steps.add("throughput_source", "Throughput source", None, "",
-                  "measured (data/benchmarks.csv) replaces modeled",
-                  "a measured benchmark for this chip, model and precision at an SLO at least as tight "
-                  "as the workload's was used for the throughput", [
-                      {"name": "throughput_source", "value": "measured", "unit": "", "origin": "catalog",
-                       "source": "data/benchmarks.csv (see `inferchip validate`)"}])
+    """When compare used a measured benchmark instead of the model, say so and cite it:
+    the per-replica throughput above is then the measured one (the trace carries
+    whatever the pipeline used)."""
+    if r.get("throughput_source") != "measured":
+        return
+    reference = r.get("throughput_reference") or "data/benchmarks.csv"
+    steps.add("throughput_source", "Throughput source: measured", r.get("queries_per_s_per_accelerator"),
+              "queries/s", "q/s per accelerator = measured benchmark (replaces the modeled operating point)",
+              "a measured benchmark for this chip, model and precision at an SLO at least as tight as the "
+              "workload's; `inferchip validate` compares model and measurement",
+              [{"name": "throughput_reference", "value": str(reference), "unit": "", "origin": "catalog",
+                "source": f"data/benchmarks.csv: {reference}"}])
 
 
 def _fleet_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:

@@ -264,3 +264,15 @@ def test_markdown_sources_name_the_inputs_they_hold(invoke):
     assert "params_b" in preset and "layers" in preset  # one footnote for every key the preset fills
     catalog = next(line for line in sources if "bundled catalog.csv line" in line and "memory_gb" in line)
     assert "memory_bw_tbps" in catalog and "(NVIDIA H100 SXM)" in catalog
+
+
+def test_measured_throughput_is_cited():
+    from inferchip.explain import _measured_step, _Steps
+
+    steps = _Steps()
+    _measured_step(steps, {"throughput_source": "modeled"})
+    assert steps.items == []
+    _measured_step(steps, {"throughput_source": "measured", "queries_per_s_per_accelerator": 3.5,
+                           "throughput_reference": "MLPerf v4.1 Server, 8xH100"})
+    (step,) = steps.items
+    assert step["value"] == 3.5 and step["inputs"][0]["source"] == "data/benchmarks.csv: MLPerf v4.1 Server, 8xH100"
