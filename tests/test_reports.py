@@ -274,3 +274,15 @@ def test_procurement_walkthrough_subprocess(tmp_path):
     assert any(r["key"] == "pue" for r in listed["assumptions"])
     bad = _run("explain", "svc.toml", "--chip", "NVIDIA H100 SMX", cwd=tmp_path)
     assert bad.returncode == 3 and "Traceback" not in bad.stderr and "Did you mean" in bad.stderr
+
+
+def test_memo_caveats_name_measured_throughput(compare_json):
+    from inferchip.report.compare_view import render_markdown
+
+    doc = compare_json()
+    first = next(r for r in doc["results"] if r["feasible"])
+    first.update(throughput_source="measured", throughput_reference="MLPerf v5.0 Server (fixture)")
+    caveats = render_markdown(doc).split("## Caveats")[1].split("## Workload")[0]
+    assert f"- Throughput is **measured** for {first['accelerator']} (MLPerf v5.0 Server (fixture))." in caveats
+    feasible = sum(r["feasible"] for r in doc["results"])
+    assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible}" in caveats

@@ -214,6 +214,11 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
     if modeled:
         lines.append(f"- Throughput is **modeled** (roofline with calibrated efficiency factors) for {len(modeled)} of "
                      f"{len(feasible)} feasible rows; `inferchip validate` reports the model's error against MLPerf.")
+    measured = [r for r in feasible if r.get("throughput_source") == "measured"]
+    if measured:
+        lines.append("- Throughput is **measured** for " + "; ".join(
+            f"{_md_escape(r['accelerator'])} ({_md_escape(r.get('throughput_reference') or 'data/benchmarks.csv')})"
+            for r in measured) + ".")
     rented = [r["accelerator"] for r in feasible if r.get("price_basis") == "rented"]
     if rented:
         lines.append(f"- Rented rows ({_md_escape(', '.join(rented))}) use on-demand list prices per "
