@@ -21,6 +21,9 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
 	$(BIN)/python bench/bench.py
 
+validate-table: $(STAMP)  ## regenerate the README accuracy table from `inferchip validate`
+	$(BIN)/python bench/validate_table.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests
 

@@ -275,13 +275,16 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
 
 def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
              kv_precision: str = "fp16", trace: dict | None = None, *,
-             points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+             points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None,
+             measured: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (scenario, accelerator) with every result field. `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
     `inferchip explain`) receives every intermediate quantity of the chosen candidate,
     one array element per result row. `points` (from `operating_points` on these
     scenarios) skips the performance step; `columns` builds only those result columns
-    (the one-line reasons are formatted only when `infeasible_reason` is among them)."""
+    (the one-line reasons are formatted only when `infeasible_reason` is among them).
+    `measured` (measured.candidates for the workload) replaces the modeled throughput
+    wherever a benchmark row stands for the (chip, workload): measured beats modeled."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
@@ -299,6 +302,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     sc = _Rows(scenarios, s_idx, constants=True)
     ch = _Rows(chips, c_idx)
     C = lambda name: ch[name].astype(float)  # noqa: E731
+    pts, throughput_source, throughput_reference = _prefer_measured(kind, pts, measured, ch, sc)
 
     n = pts["n"]
     ok = pts["ok"]
@@ -362,7 +366,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
         "price_basis": np.where(owned, "owned", np.where(rented, "rented", "unpriced")),
         "feasible": feasible, "infeasible_reason": np.where(feasible, "", reasons),
-        "throughput_source": "modeled",
+        "throughput_source": throughput_source, "throughput_reference": throughput_reference,
         "precision_used": ch["precision_used"], "precision_note": ch["precision_note"],
         "chips_per_replica": n, "batch_size": np.where(ok, pts["batch"], np.nan),
         "replicas": nan_unless(replicas, ok), "accelerators": nan_unless(accelerators, ok),
@@ -402,6 +406,39 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     return result
 
 
+def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFrame | None, ch: _Rows,
+                     sc: _Rows) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Measured beats modeled (rule in inferchip.measured): where a benchmark row matches,
+    the replica rate becomes measured per-accelerator throughput x chips per replica
+    [tokens/s, and queries/s = tokens/s / output tokens; samples/s for fixed work], and
+    the operating point counts as meeting the SLO (the run met a bound at least as
+    tight). The modeled parallel size stays (it must hold the weights: b_mem >= 1);
+    where the model itself missed the SLO its batch and latencies are not shown.
+    Returns the points, throughput_source ('measured' | 'modeled') and the benchmark used."""
+    count = len(pts["n"])
+    modeled = np.full(count, "modeled", dtype=object)
+    if measured is None or len(measured) == 0:
+        return pts, modeled, np.full(count, "", dtype=object)
+    from inferchip import measured as measured_mod
+
+    keys = ("input_tokens", "output_tokens", "ttft_ms", "tpot_ms") if kind == "llm" else ("gflops_per_query", "latency_ms")
+    scen = {k: np.broadcast_to(sc[k], (count,)).astype(float) for k in keys}
+    value, index = measured_mod.match(kind, measured, ch["name"], ch["precision_used"], scen)
+    use = np.isfinite(value) & (pts["b_mem"] >= 1)
+    n = pts["n"]
+    if kind == "llm":
+        tokens = np.where(use, value * n, pts["tokens_per_s_replica"])
+        qps = np.where(use, tokens / scen["output_tokens"], pts["qps_replica"])
+    else:
+        tokens = pts["tokens_per_s_replica"]
+        qps = np.where(use, value * n, pts["qps_replica"])
+    hide = use & ~pts["ok"]
+    out = {**pts, "tokens_per_s_replica": tokens, "qps_replica": qps, "ok": pts["ok"] | use,
+           **{k: np.where(hide, np.nan, pts[k]) for k in ("batch", "ttft_ms", "tpot_ms", "latency_ms")}}
+    source = np.where(use, "measured", modeled).astype(object)
+    return out, source, measured_mod.reference_text(measured, np.where(use, index, -1))
+
+
 def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
     """Feasible rows first, ordered by `sort` (best first for that metric), then name;
     infeasible rows last by name. Deterministic whatever the catalog's row order."""
@@ -419,8 +456,12 @@ def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | Non
 
 def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame,
                 sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
-    """The main job: rank every accelerator for one workload under one assumption set."""
+    """The main job: rank every accelerator for one workload under one assumption set;
+    a measured benchmark of the same work replaces the model where one matches."""
+    from inferchip.measured import candidates
+
     chips = attach_factors(chips)
     scenarios = scenario_frame(workload, assumptions)
-    results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision)
+    results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                       measured=candidates(workload.preset, workload.precision))
     return rank(results.drop(columns=["scenario"]), sort, top)

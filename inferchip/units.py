@@ -72,6 +72,7 @@ RESULT_FIELDS: dict[str, Field] = {
     "feasible": Field("", "the chip can serve the workload within the SLO and has a price"),
     "infeasible_reason": Field("", "why not, when feasible is false"),
     "throughput_source": Field("", "modeled or measured"),
+    "throughput_reference": Field("", "the measured benchmark used when throughput_source is measured"),
     "precision_used": Field("", "weight precision actually used"),
     "precision_note": Field("", "set when the requested precision was not available"),
     "chips_per_replica": Field("count", "accelerators holding one model copy"),

@@ -1,5 +1,164 @@
-"""Commands registered on the app (filled in by the owner of this module)."""
+"""`inferchip validate` (predicted vs measured) and `inferchip calibrate` (fit the factors)."""
 
 from __future__ import annotations
 
-from inferchip.cli import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from inferchip.cli import app
+from inferchip.cli.common import (
+    AssumptionsOpt, CatalogOpt, ExtendOpt, Format, FormatOpt, OutputOpt, SetOpt, emit_text, err, handles_errors,
+    resolve_format, stdout_console,
+)
+
+BenchmarksOpt = Annotated[Path | None, typer.Option(
+    "--benchmarks", help="Measured results CSV (schema in data/README.md). Default: the bundled data/benchmarks.csv.",
+    metavar="FILE")]
+CalibrationOpt = Annotated[Path | None, typer.Option(
+    "--calibration", help="Efficiency factors CSV. Default: the bundled data/calibration.csv.", metavar="FILE")]
+
+
+def _assumption_values(assumptions: Path | None, sets: list[str] | None) -> dict[str, object]:
+    from inferchip import assumptions as assumptions_mod
+    from inferchip.errors import UsageError
+
+    specs = assumptions_mod.load_specs()
+    parsed = assumptions_mod.parse_set_options(sets or [])
+    unknown = [k for k in parsed if k not in specs]
+    if unknown:
+        raise UsageError(f"--set {unknown[0]}: not an assumption key; validate takes its workloads from the "
+                         "benchmarks, so only assumptions (e.g. memory_usable_fraction) can be set")
+    layers = []
+    if assumptions is not None:
+        layers.append((str(assumptions), assumptions_mod.read_assumptions_file(assumptions)))
+    layers.append(("--set", parsed))
+    return dict(assumptions_mod.resolve(layers, specs).values)
+
+
+def _read_calibration(path: Path | None):
+    from inferchip.calibration import read_calibration
+    from inferchip.errors import InputError, NotFoundError
+
+    try:
+        table = read_calibration(path)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: calibration file not found; check the path") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a calibration CSV ({exc}); see data/README.md for the columns") from None
+    missing = [c for c in ("scope", "key", "compute_efficiency", "memory_efficiency") if c not in table]
+    if missing:
+        raise InputError(f"{path or 'data/calibration.csv'}: line 1: missing column(s) {', '.join(missing)};"
+                         " see data/README.md")
+    return table
+
+
+@app.command()
+@handles_errors
+def validate(
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    benchmarks: BenchmarksOpt = None,
+    calibration: CalibrationOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Predicted vs measured throughput for every measured benchmark row (MLPerf), with
+    the error statistics: median |error|, geometric-mean ratio, worst case, rows within
+    +-25 % (per LLM and fixed-work class), leave-one-out error of the calibration, and
+    predicted vs measured system power where MLPerf Power measured it.
+
+    Each row's workload is the benchmark's (dataset token means, latency bounds), run
+    through the same model `compare` uses on the measured chip and system size.
+
+    Examples:
+
+      inferchip validate
+
+      inferchip validate --format json | jq .summary
+
+      inferchip validate --format markdown -o accuracy.md
+    """
+    from inferchip import validate as validate_mod
+    from inferchip.catalog import load_catalog
+    from inferchip.measured import read_benchmarks
+
+    values = _assumption_values(assumptions, set_)
+    table_cal = _read_calibration(calibration)
+    chips = load_catalog(catalog, extend_catalog)
+    bench = read_benchmarks(benchmarks)
+    table = validate_mod.run(bench, chips, table_cal, values)
+    sources = {"benchmarks": str(benchmarks or "data/benchmarks.csv"),
+               "calibration": str(calibration or "data/calibration.csv"),
+               "catalog": str(catalog or "data/catalog.csv") + "".join(f" + {p}" for p in extend_catalog or [])}
+    doc = validate_mod.validate_document(table, table_cal, sources)
+    fmt = resolve_format(fmt, output)
+    from inferchip.report import to_delimited, to_json, validate_view
+
+    if fmt == Format.table and output is None:
+        validate_view.render_table(doc, stdout_console())
+        return
+    if fmt == Format.json:
+        text = to_json(doc)
+    elif fmt in (Format.markdown, Format.table):
+        text = validate_view.render_markdown(doc)
+    else:
+        text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
+    emit_text(text, output)
+
+
+@app.command()
+@handles_errors
+def calibrate(
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    benchmarks: BenchmarksOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    loo: Annotated[bool, typer.Option("--loo/--no-loo", help="Also compute leave-one-out errors (slower).")] = True,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Fit the model's efficiency factors to the measured rows (per chip family where
+    data exists, per kind otherwise, a few factors shared by all) and report in-sample
+    and leave-one-out error. `--format csv` (or `-o FILE.csv`) writes the calibration
+    file `compare` and `validate` read. Deterministic grid search; takes ~30 s.
+
+    Examples:
+
+      inferchip calibrate --format json
+
+      inferchip calibrate -o data/calibration.csv && make validate-table
+    """
+    from inferchip import calibrate as calibrate_mod
+    from inferchip import validate as validate_mod
+    from inferchip.catalog import KINDS, load_catalog
+    from inferchip.measured import read_benchmarks
+
+    values = _assumption_values(assumptions, set_)
+    chips = load_catalog(catalog, extend_catalog)
+    frame = validate_mod.validation_frame(read_benchmarks(benchmarks), chips)
+    err("fitting efficiency factors to the measured rows" + (" (with leave-one-out)..." if loo else "..."))
+    result = calibrate_mod.run(frame, values, kinds=[k for k in KINDS], leave_one_out=loo)
+    fmt = resolve_format(fmt, output)
+    if fmt == Format.csv:
+        emit_text(calibrate_mod.to_csv_text(result.factors), output)
+        return
+    from inferchip.document import records
+    from inferchip.report import to_delimited, to_json
+
+    doc = {"schema_version": 1, "command": "calibrate", "server_factor": result.server_factor,
+           "factors": records(result.factors), "rows": records(result.rows)}
+    if fmt == Format.json:
+        emit_text(to_json(doc), output)
+        return
+    from inferchip.report import validate_view
+    from inferchip.report.catalog_view import render_rows
+
+    if fmt == Format.tsv:
+        emit_text(to_delimited(doc["factors"], "\t"), output)
+        return
+    render_rows(validate_view.calibration_rows(doc), fmt.value, output, emit_text, "Fitted efficiency factors")

@@ -1,0 +1,217 @@
+"""Measured results (data/benchmarks.csv) and the measured-beats-modeled rule.
+
+A benchmark row is a measured per-accelerator throughput for one chip, model,
+weight precision and MLPerf scenario. `benchmark_workloads` turns each row into
+the workload it measured (dataset token means or work per sample, and the
+scenario's latency bounds); `validate` predicts those workloads, and `compare`
+uses a measured throughput instead of the model when the user's workload is the
+measured one or an easier one:
+
+    same accelerator, same model preset, same weight precision (requested and used),
+    the same work per query (mean input and output tokens, or GFLOP per query,
+    within SHAPE_TOLERANCE), and an SLO at least as loose as the measured bound
+    (TTFT >= bound, TPOT >= bound, latency >= bound; an Offline row has no bound,
+    so it only stands for a workload with no SLO).
+
+Among several matching rows the highest throughput wins (the best configuration
+demonstrated under bounds at least as tight as the user's).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inferchip.data_files import data_path
+from inferchip.errors import InputError, NotFoundError
+from inferchip.models import load_presets
+from inferchip.units import PRECISIONS
+
+SCENARIOS = ("Offline", "Server", "Interactive")
+UNITS = {"llm": "tokens_per_s", "fixed": "samples_per_s"}
+REQUIRED = ("accelerator", "model", "scenario", "precision", "accelerator_count",
+            "throughput_per_accelerator", "throughput_unit", "source")
+NUMBERS = ("accelerator_count", "throughput_per_accelerator", "ttft_ms", "tpot_ms", "latency_ms",
+           "system_power_w")
+# Relative difference in mean tokens (or GFLOP) per query still counted as "the same work".
+SHAPE_TOLERANCE = 0.10
+# KV-cache precision of the measured runs, by weight precision: the reference
+# (benchmark-models.csv, typical_precision_by_accelerator) lists FP8 KV beside
+# FP8 and FP4 weights; other submissions keep a 16-bit cache.
+KV_PRECISION_FOR_WEIGHTS = {"fp8": "fp8", "fp4": "fp8"}
+
+
+def _read_csv(path: Path, what: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: {what} file not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc}); save it as UTF-8 CSV") from None
+    reader = csv.DictReader(text.splitlines())
+    rows = []
+    try:
+        for row in reader:
+            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
+    return list(reader.fieldnames or []), rows
+
+
+def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
+    """Read and check a benchmarks CSV (schema in data/README.md). Every problem is
+    listed with its line; numbers as floats (empty bounds = no bound = inf)."""
+    path = Path(path) if path is not None else data_path("benchmarks.csv")
+    header, rows = _read_csv(path, "benchmarks")
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
+    problems: list[str] = []
+    records = []
+    for line, row in rows:
+        rec: dict[str, object] = {k: row.get(k, "") for k in header}
+        for key in NUMBERS:
+            text = row.get(key, "")
+            try:
+                value = float(text) if text else math.nan
+            except ValueError:
+                problems.append(f"{path}: line {line}: {key} = {text!r} is not a number")
+                value = math.nan
+            if text and not (math.isfinite(value) and value > 0):
+                problems.append(f"{path}: line {line}: {key} must be > 0 (got {text!r})")
+            rec[key] = value
+        for key in ("accelerator_count", "throughput_per_accelerator"):
+            if not row.get(key):
+                problems.append(f"{path}: line {line}: {key} is empty; give the measured value")
+        if row.get("scenario") not in SCENARIOS:
+            problems.append(f"{path}: line {line}: scenario {row.get('scenario')!r} must be one of {', '.join(SCENARIOS)}")
+        precision = row.get("precision", "").lower()
+        if precision and precision not in PRECISIONS:
+            problems.append(f"{path}: line {line}: precision {precision!r} must be one of {', '.join(PRECISIONS)} or empty")
+        if row.get("throughput_unit") not in UNITS.values():
+            problems.append(f"{path}: line {line}: throughput_unit must be tokens_per_s or samples_per_s")
+        rec["precision"] = precision
+        rec["model"] = row.get("model", "").lower()
+        rec["benchmark_line"] = line
+        records.append(rec)
+    if problems:
+        raise InputError("\n".join(problems))
+    frame = pd.DataFrame(records)
+    for key in ("ttft_ms", "tpot_ms", "latency_ms"):
+        frame[key] = frame[key].fillna(np.inf)
+    frame["benchmark_file"] = str(path)
+    return frame
+
+
+def read_benchmark_workloads(path: Path | None = None) -> pd.DataFrame:
+    """Per-model corrections to the dataset shape (data/benchmark_workloads.csv):
+    input/output tokens or GFLOP per query the benchmark really runs; empty = models.csv."""
+    path = Path(path) if path is not None else data_path("benchmark_workloads.csv")
+    _, rows = _read_csv(path, "benchmark workloads")
+    out = []
+    for line, row in rows:
+        rec: dict[str, object] = {"model": row["model"].lower(), "shape_source": row.get("source", "")}
+        for key in ("input_tokens", "output_tokens", "gflops_per_query"):
+            try:
+                rec[key] = float(row[key]) if row.get(key) else math.nan
+            except ValueError:
+                raise InputError(f"{path}: line {line}: {key} = {row[key]!r} is not a number") from None
+        out.append(rec)
+    return pd.DataFrame(out, columns=["model", "input_tokens", "output_tokens", "gflops_per_query", "shape_source"])
+
+
+def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each benchmark row with the workload it measured: kind, the preset's
+    architecture, dataset mean input/output tokens (or GFLOP and weights per
+    sample), weight and KV precision, and latency bounds (inf = none).
+
+    Sources, in order: data/benchmark_workloads.csv, then models.csv dataset_*
+    columns and architecture. A blank precision takes the preset's default.
+    An LLM row bounded only by end-to-end latency (MLPerf GPT-J Server, 20 s)
+    becomes TTFT <= latency and TPOT <= latency / output tokens."""
+    shapes = read_benchmark_workloads() if shapes is None else shapes
+    presets = load_presets()
+    unknown = sorted(set(benchmarks["model"]) - set(presets))
+    if unknown:
+        raise InputError(f"{benchmarks['benchmark_file'].iloc[0]}: model(s) {', '.join(unknown)} not in models.csv;"
+                         " use a preset name from `inferchip workloads` presets (data/models.csv)")
+    preset = pd.DataFrame.from_dict(presets, orient="index")
+    p = lambda key: benchmarks["model"].map(preset[key])  # noqa: E731
+    s = lambda key: benchmarks["model"].map(shapes.set_index("model")[key]).astype(float)  # noqa: E731
+    kind = p("kind")
+    precision = benchmarks["precision"].where(benchmarks["precision"] != "", p("default_precision"))
+    input_tokens = s("input_tokens").fillna(p("dataset_input_tokens").astype(float))
+    output_tokens = s("output_tokens").fillna(p("dataset_output_tokens").astype(float))
+    gflops = s("gflops_per_query").fillna(p("gflops_per_query").astype(float))
+    from inferchip.units import BYTES_PER_PRECISION
+
+    weights_mb = p("weights_mparams").astype(float) * precision.map(BYTES_PER_PRECISION)
+    llm = (kind == "llm").to_numpy()
+    latency_only = llm & np.isinf(benchmarks["ttft_ms"]) & np.isfinite(benchmarks["latency_ms"])
+    ttft = benchmarks["ttft_ms"].where(~latency_only, benchmarks["latency_ms"])
+    tpot = benchmarks["tpot_ms"].where(~latency_only, benchmarks["latency_ms"] / output_tokens)
+    return benchmarks.assign(
+        kind=kind, precision_run=precision, kv_precision=precision.map(KV_PRECISION_FOR_WEIGHTS).fillna("fp16"),
+        params_b=p("params_b").astype(float), active_params_b=p("active_params_b").astype(float),
+        layers=p("layers").astype(float), kv_elems_per_token_per_layer=p("kv_elems_per_token_per_layer").astype(float),
+        hidden=p("hidden").astype(float), input_tokens=input_tokens, output_tokens=output_tokens,
+        gflops_per_query=gflops, weights_mb=weights_mb, activation_mb_per_query=p("activation_mb_per_query").astype(float).fillna(0.0),
+        bound_ttft_ms=ttft, bound_tpot_ms=tpot,
+        bound_latency_ms=benchmarks["latency_ms"].where(~llm, np.inf),
+        shape_source=benchmarks["model"].map(shapes.set_index("model")["shape_source"]).fillna(""),
+    )
+
+
+def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Benchmark rows (with their workloads) that could stand for a workload of this
+    preset and weight precision; empty for a custom model."""
+    table = benchmark_workloads(read_benchmarks() if benchmarks is None else benchmarks)
+    if not preset:
+        return table.iloc[0:0]
+    return table[(table["model"] == preset.lower()) & (table["precision_run"] == precision)].reset_index(drop=True)
+
+
+def _close(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(value / reference - 1.0) <= SHAPE_TOLERANCE + 1e-12
+
+
+def match(kind: str, rows: pd.DataFrame, accelerator: np.ndarray, precision_used: np.ndarray,
+          scen: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per result row: the best measured throughput per accelerator [tokens/s or
+    samples/s] that stands for this (accelerator, workload), NaN if none, and the
+    index into `rows` of the row used (-1 if none). Vectorized: (result rows x
+    benchmark rows) boolean matrix; the rule is in the module docstring."""
+    count = len(accelerator)
+    if rows is None or len(rows) == 0 or count == 0:
+        return np.full(count, np.nan), np.full(count, -1)
+    name = np.char.lower(np.asarray(accelerator, dtype=str))[:, None]
+    same_chip = name == np.char.lower(rows["accelerator"].to_numpy(dtype=str))[None, :]
+    same_precision = np.asarray(precision_used, dtype=str)[:, None] == rows["precision_run"].to_numpy(dtype=str)[None, :]
+    col = lambda key: np.asarray(scen[key], dtype=float)[:, None]  # noqa: E731
+    ref = lambda key: rows[key].to_numpy(dtype=float)[None, :]  # noqa: E731
+    if kind == "llm":
+        shape = _close(col("input_tokens"), ref("input_tokens")) & _close(col("output_tokens"), ref("output_tokens"))
+        slo = (col("ttft_ms") >= ref("bound_ttft_ms")) & (col("tpot_ms") >= ref("bound_tpot_ms"))
+    else:
+        shape = _close(col("gflops_per_query"), ref("gflops_per_query"))
+        slo = col("latency_ms") >= ref("bound_latency_ms")
+    ok = same_chip & same_precision & shape & slo
+    value = np.where(ok, ref("throughput_per_accelerator"), -np.inf)
+    best = np.argmax(value, axis=1)
+    found = ok.any(axis=1)
+    return (np.where(found, value[np.arange(count), best], np.nan), np.where(found, best, -1))
+
+
+def reference_text(rows: pd.DataFrame, index: np.ndarray) -> np.ndarray:
+    """'<system>, <scenario>, <source> (<date>)' of the benchmark row used, '' where none."""
+    if rows is None or len(rows) == 0:
+        return np.full(len(index), "", dtype=object)
+    text = (rows["system"].astype(str) + ", " + rows["scenario"].astype(str) + ", " + rows["source"].astype(str)
+            + " (" + rows["date"].astype(str) + ")").to_numpy(dtype=object)
+    return np.where(index >= 0, text[np.maximum(index, 0)], "").astype(object)

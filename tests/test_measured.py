@@ -1,0 +1,141 @@
+"""Measured results: loading, the measured workloads, and measured-beats-modeled in compare."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inferchip.errors import InputError, NotFoundError
+from inferchip.measured import benchmark_workloads, match, read_benchmarks
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return read_benchmarks()
+
+
+def test_bundled_benchmarks_load_with_sources(bench):
+    assert len(bench) >= 70
+    assert (bench["source"].str.len() > 10).all()
+    assert bench["url"].str.startswith("https://").all()
+    assert set(bench["scenario"]) <= {"Offline", "Server", "Interactive"}
+    offline = bench[bench["scenario"] == "Offline"]
+    assert np.isinf(offline[["ttft_ms", "tpot_ms", "latency_ms"]].to_numpy()).all(), "Offline has no bound"
+
+
+def test_bad_benchmark_file_lists_every_problem_with_its_line(tmp_path):
+    path = tmp_path / "bench.csv"
+    path.write_text("accelerator,model,scenario,precision,accelerator_count,throughput_per_accelerator,"
+                    "throughput_unit,source\n"
+                    "NVIDIA H100 SXM,llama-2-70b,Offline,fp8,8,abc,tokens_per_s,x\n"
+                    "NVIDIA H100 SXM,llama-2-70b,Batch,fp9,-1,10,tokens_per_s,x\n")
+    with pytest.raises(InputError) as info:
+        read_benchmarks(path)
+    message = info.value.message
+    assert "line 2: throughput_per_accelerator = 'abc' is not a number" in message
+    assert "line 3: scenario 'Batch'" in message and "line 3: precision 'fp9'" in message
+    assert "line 3: accelerator_count must be > 0" in message
+    with pytest.raises(NotFoundError):
+        read_benchmarks(tmp_path / "missing.csv")
+
+
+def test_measured_workloads_take_dataset_means_and_bounds(bench):
+    table = benchmark_workloads(bench)
+    llama = table[(table["model"] == "llama-2-70b") & (table["scenario"] == "Server")].iloc[0]
+    assert (llama["input_tokens"], llama["output_tokens"]) == (222.3, 294.45)
+    assert (llama["bound_ttft_ms"], llama["bound_tpot_ms"]) == (2000, 200)
+    assert llama["kv_precision"] == "fp8"  # FP8 KV beside FP8 weights
+    gptj = table[(table["model"] == "gpt-j-6b") & (table["scenario"] == "Server")].iloc[0]
+    # a 20 s end-to-end bound becomes TTFT <= 20 s and TPOT <= 20 s / 69 tokens
+    assert gptj["bound_ttft_ms"] == 20000 and gptj["bound_tpot_ms"] == pytest.approx(20000 / 69)
+    assert gptj["input_tokens"] == 870.7 and gptj["shape_source"].startswith("estimate")
+    bert = table[table["model"] == "bert-large"].iloc[0]
+    assert bert["gflops_per_query"] == 109.8  # unpadded SQuAD work, not the padded 246
+    assert bert["precision_run"] == "int8"  # blank precision takes the preset default
+
+
+def test_match_rule_hand_cases():
+    rows = pd.DataFrame({
+        "accelerator": ["Chip A", "Chip A", "Chip A"], "precision_run": ["fp8", "fp8", "fp8"],
+        "input_tokens": [200.0, 200.0, 200.0], "output_tokens": [300.0, 300.0, 300.0],
+        "bound_ttft_ms": [math.inf, 2000.0, 2000.0], "bound_tpot_ms": [math.inf, 200.0, 100.0],
+        "throughput_per_accelerator": [1000.0, 900.0, 800.0],
+    })
+    scen = {"input_tokens": np.array([200, 210, 200, 200, 300.0]),
+            "output_tokens": np.array([300, 300, 300, 300, 300.0]),
+            "ttft_ms": np.array([math.inf, 3000, 2000, 2000, 2000]),
+            "tpot_ms": np.array([math.inf, 250, 150, 50, 200.0])}
+    value, index = match("llm", rows, np.array(["chip a"] * 5), np.array(["fp8"] * 5), scen)
+    # no SLO: every row qualifies, the best (Offline) wins; looser than both Server bounds: 900;
+    # TPOT 150 is looser than the 100 ms row only: 800; TPOT 50 tighter than all: none;
+    # 300 input tokens is not the measured work: none
+    assert value[:3].tolist() == [1000.0, 900.0, 800.0] and index[:3].tolist() == [0, 1, 2]
+    assert np.isnan(value[3:]).all() and (index[3:] == -1).all()
+    other, _ = match("llm", rows, np.array(["chip a"]), np.array(["bf16"]), {k: v[:1] for k, v in scen.items()})
+    assert np.isnan(other).all(), "another precision is not the measured one"
+
+
+def _workload(tmp_path, precision="fp8", ttft=2000, tpot=200, inp=222.3, out=294.45, name="w"):
+    slo = "" if ttft is None else f"[slo]\nttft_ms = {ttft}\ntpot_ms = {tpot}\n"
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'schema_version = 1\nname = "{name}"\nkind = "llm"\n[model]\npreset = "llama-2-70b"\n'
+                    f'precision = "{precision}"\nkv_precision = "fp8"\n[traffic]\nqueries_per_day = 1000000\n'
+                    f"input_tokens = {inp}\noutput_tokens = {out}\n{slo}")
+    return str(path)
+
+
+def _rows(doc):
+    return {r["accelerator"]: r for r in doc["results"]}
+
+
+def test_compare_uses_measured_throughput_when_the_workload_matches(tmp_path, compare_json):
+    rows = _rows(compare_json(_workload(tmp_path)))
+    h100 = rows["NVIDIA H100 SXM"]
+    assert h100["throughput_source"] == "measured"
+    assert h100["tokens_per_s_per_accelerator"] == pytest.approx(2962.5)  # best H100 SXM Server row
+    assert "AS-4125GS-TNHR2-LCC" in h100["throughput_reference"]
+    assert h100["queries_per_s_per_accelerator"] == pytest.approx(2962.5 / 294.45)
+    assert rows["NVIDIA A100 80GB SXM"]["throughput_source"] == "modeled"  # no measured row
+    assert rows["NVIDIA A100 80GB SXM"]["throughput_reference"] == ""
+
+
+def test_looser_slo_still_uses_the_measurement(tmp_path, compare_json):
+    h100 = _rows(compare_json(_workload(tmp_path, ttft=5000, tpot=400)))["NVIDIA H100 SXM"]
+    assert h100["throughput_source"] == "measured"
+    assert h100["tokens_per_s_per_accelerator"] == pytest.approx(2962.5)
+
+
+def test_no_slo_uses_the_best_offline_measurement(tmp_path, compare_json):
+    h200 = _rows(compare_json(_workload(tmp_path, ttft=None)))["NVIDIA H200 SXM"]
+    assert h200["throughput_source"] == "measured"
+    assert h200["tokens_per_s_per_accelerator"] == pytest.approx(3912.8)  # not the MaxQ 3157.8
+
+
+def test_tighter_slo_falls_back_to_the_model(tmp_path, compare_json):
+    h100 = _rows(compare_json(_workload(tmp_path, tpot=100)))["NVIDIA H100 SXM"]
+    assert h100["throughput_source"] == "modeled"
+    assert h100["tokens_per_s_per_accelerator"] != pytest.approx(2962.5)
+
+
+def test_other_precision_or_other_work_falls_back_to_the_model(tmp_path, compare_json):
+    fp16 = _rows(compare_json(_workload(tmp_path, precision="fp16", name="a")))
+    assert fp16["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
+    assert fp16["NVIDIA B200"]["throughput_source"] == "modeled"
+    fp4 = _rows(compare_json(_workload(tmp_path, precision="fp4", name="b")))
+    assert fp4["NVIDIA B200"]["throughput_source"] == "measured"  # the B200 row ran FP4
+    assert fp4["NVIDIA H100 SXM"]["throughput_source"] == "modeled"  # H100 has no FP4: falls back to fp8
+    longer = _rows(compare_json(_workload(tmp_path, inp=1000, name="c")))
+    assert longer["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
+
+
+def test_fixed_work_match_on_the_unpadded_bert(tmp_path, compare_json):
+    path = tmp_path / "bert.toml"
+    path.write_text('schema_version = 1\nname = "bert"\nkind = "fixed"\n[model]\npreset = "bert-large"\n'
+                    'precision = "int8"\ngflops_per_query = 109.8\n[traffic]\nqueries_per_day = 1e8\n'
+                    "[slo]\nlatency_ms = 200\n")
+    rows = _rows(compare_json(str(path)))
+    assert rows["NVIDIA H100 SXM"]["throughput_source"] == "measured"
+    assert rows["NVIDIA H100 SXM"]["queries_per_s_per_accelerator"] == pytest.approx(7151.3)  # Server, 130 ms
+    padded = _rows(compare_json("fraud-scoring-bert"))  # 246 GFLOP padded work, 5 ms: the model
+    assert padded["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
