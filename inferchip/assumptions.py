@@ -25,6 +25,7 @@ _RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
     "rack_power_budget_liquid_kw": (0.0, False, None, False),
     "rack_units_usable": (0.0, False, None, False),
     "max_batch_size": (1.0, True, None, False),
+    "committed_use_discount": (0.0, True, 1.0, False),
 }
 # Plausible magnitudes of any numeric assumption: beyond them a typo is likelier
 # than a real site, and costs could overflow to inf.

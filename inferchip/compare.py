@@ -213,16 +213,30 @@ class _Rows:
 
 
 def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
-                     kv_precision: str = "fp16") -> dict[str, np.ndarray]:
+                     kv_precision: str = "fp16", *, paired: bool = False, resolved: bool = False,
+                     measured: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
     """The chosen parallel size and its operating point for every (scenario, accelerator),
     scenario-major (arrays of length S x C): what `evaluate(points=...)` accepts, so a
-    sweep whose varied keys leave performance alone computes it once and broadcasts it."""
-    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    sweep whose varied keys leave performance alone computes it once and broadcasts it.
+    `paired` (equal lengths) evaluates scenario i on chip row i only, for chip rows that
+    differ per scenario (sampled efficiency factors); `resolved` says the chips already
+    went through resolve_precision for this precision. `measured` applies measured
+    throughput here (then evaluate does not repeat it): the points gain
+    `throughput_source` and `throughput_reference`."""
+    chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
-    pts_all = _operating_points(kind, chips, scenarios, kv_precision)
-    pick = _choose(pts_all, len(scenarios) * len(chips))
-    return {k: v[pick] for k, v in pts_all.items()}
+    pts_all = _operating_points(kind, chips, scenarios, kv_precision, paired=paired)
+    rows = len(scenarios) if paired else len(scenarios) * len(chips)
+    pick = _choose(pts_all, rows)
+    pts = {k: v[pick] for k, v in pts_all.items()}
+    if measured is not None:
+        idx = np.arange(rows)
+        s_idx, c_idx = (idx, idx) if paired else (idx // len(chips), idx % len(chips))
+        pts, source, reference = _prefer_measured(kind, pts, measured, _Rows(chips, c_idx),
+                                                  _Rows(scenarios, s_idx, constants=True))
+        pts.update(throughput_source=source, throughput_reference=reference)
+    return pts
 
 
 def _fmt_1dp(values: np.ndarray) -> np.ndarray:
@@ -302,7 +316,11 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     sc = _Rows(scenarios, s_idx, constants=True)
     ch = _Rows(chips, c_idx)
     C = lambda name: ch[name].astype(float)  # noqa: E731
-    pts, throughput_source, throughput_reference = _prefer_measured(kind, pts, measured, ch, sc)
+    if "throughput_source" in pts:  # operating_points(measured=...) already applied measured throughput
+        pts = dict(pts)
+        throughput_source, throughput_reference = pts.pop("throughput_source"), pts.pop("throughput_reference")
+    else:
+        pts, throughput_source, throughput_reference = _prefer_measured(kind, pts, measured, ch, sc)
 
     n = pts["n"]
     ok = pts["ok"]

@@ -26,6 +26,7 @@ from inferchip.data_files import data_path
 from inferchip.document import SCHEMA_VERSION, clean_number, records
 from inferchip.errors import InferchipError, NotFoundError
 from inferchip.inputs import Inputs
+from inferchip.measured import candidates
 from inferchip.models import load_presets
 from inferchip.tomlfile import read_toml
 from inferchip.units import (
@@ -195,8 +196,10 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
     chips = attach_factors(inputs.chips.loc[[row.name]])
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}
+    # the same measured benchmarks compare.run_compare offers the pipeline (measured beats modeled)
     result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
-                      workload.kv_precision, trace=trace)
+                      workload.kv_precision, trace=trace,
+                      measured=candidates(workload.preset, workload.precision))
     t = {k: _scalar(v) for k, v in trace.items()}
     r = records(result, [f for f in RESULT_FIELDS if f in result.columns])[0]
     origins = _Origins(inputs, row, chips.iloc[0], workload_sets or set())
@@ -438,18 +441,23 @@ def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
 
 
 def _measured_step(steps: _Steps, r: dict) -> None:
-    """When compare used a measured benchmark instead of the model, say so and cite it:
-    the per-replica throughput above is then the measured one (the trace carries
-    whatever the pipeline used)."""
+    """Measured beats modeled: when compare used a benchmark for this chip, the steps
+    above are the model's view and this step is the replica rate the fleet is sized on
+    (compare's queries per second per accelerator x chips per replica)."""
     if r.get("throughput_source") != "measured":
         return
     reference = r.get("throughput_reference") or "data/benchmarks.csv"
-    steps.add("throughput_source", "Throughput source: measured", r.get("queries_per_s_per_accelerator"),
-              "queries/s", "q/s per accelerator = measured benchmark (replaces the modeled operating point)",
-              "a measured benchmark for this chip, model and precision at an SLO at least as tight as the "
-              "workload's; `inferchip validate` compares model and measurement",
-              [{"name": "throughput_reference", "value": str(reference), "unit": "", "origin": "catalog",
-                "source": f"data/benchmarks.csv: {reference}"}])
+    per_accelerator = r.get("queries_per_s_per_accelerator")
+    per_replica = None if per_accelerator is None else per_accelerator * r["chips_per_replica"]
+    llm = r.get("tokens_per_s_per_accelerator") is not None
+    formula = ("q/s per replica = measured tokens/s per accelerator x n / output_tokens" if llm
+               else "q/s per replica = measured samples/s per accelerator x n")
+    steps.add("queries_per_s_per_replica_measured", "Queries per second per replica (measured)", per_replica,
+              "queries/s", formula,
+              "a measured benchmark of this chip, model and precision under an SLO at least as tight as the "
+              "workload's replaces the modeled rate above; `inferchip validate` compares the two",
+              [{"name": "throughput_reference", "value": str(reference), "unit": "", "origin": "benchmark",
+                "source": f"data/benchmarks.csv: {reference}"}, "chips_per_replica"])
 
 
 def _fleet_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
@@ -459,7 +467,8 @@ def _fleet_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
                o.workload_key("peak_to_average")])
     steps.add("replicas", "Replicas", r["replicas"], "count", "replicas = max(1, ceil(peak / (q/s per replica x util)))",
               "enough model copies for the peak at the target utilisation",
-              ["peak_queries_per_s", "queries_per_s_per_replica", o.assumption("utilisation_target")])
+              ["peak_queries_per_s", "queries_per_s_per_replica_measured" if "queries_per_s_per_replica_measured"
+               in steps.index else "queries_per_s_per_replica", o.assumption("utilisation_target")])
     steps.add("accelerators", "Accelerators", r["accelerators"], "count", "accelerators = replicas x n",
               "every replica spans n chips", ["replicas", "chips_per_replica"])
     steps.add("servers", "Servers", r["servers"], "count", "servers = ceil(accelerators / devices_per_server)",

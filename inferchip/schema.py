@@ -130,7 +130,8 @@ def explain_schema() -> dict[str, object]:
         "type": "object", "required": ["name", "value", "unit", "origin", "source"],
         "properties": {
             "name": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}, "unit": _TEXT,
-            "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "step", "constant"]},
+            "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "benchmark", "step",
+                                "constant"]},
             "source": {"type": "string", "description": "catalog file, line, source and date; workload file and "
                                                         "key; assumption origin and source; or the step it came from"},
         },

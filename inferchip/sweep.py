@@ -31,6 +31,7 @@ from inferchip.compare import (
     scenario_frame,
 )
 from inferchip.errors import UsageError, did_you_mean
+from inferchip.measured import candidates
 from inferchip.units import RESULT_FIELDS
 from inferchip.workload import Workload
 
@@ -208,6 +209,7 @@ class Sweep:
     chips: pd.DataFrame
     varies: list[Vary]
     fields: list[str]
+    measured: pd.DataFrame | None = None  # benchmark rows that replace modeled throughput, as in `compare`
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -240,7 +242,8 @@ def plan(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, vari
     """Validate the grid and the fields; attach efficiency factors to the catalog once."""
     check_varies(varies, workload, assumptions)
     chosen = check_fields(list(fields) if fields else list(DEFAULT_FIELDS), workload.kind)
-    sweep = Sweep(workload, assumptions, attach_factors(chips).reset_index(drop=True), list(varies), chosen)
+    sweep = Sweep(workload, assumptions, attach_factors(chips).reset_index(drop=True), list(varies), chosen,
+                  candidates(workload.preset, workload.precision))
     if sweep.rows > MAX_ROWS:
         raise UsageError(f"--vary: the grid has {sweep.grid_points:,} points x {len(chips)} accelerators = "
                          f"{sweep.rows:,} rows, above the {MAX_ROWS:,}-row limit; use fewer points per key")
@@ -275,14 +278,15 @@ def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...]
     unique_scen = scen.iloc[first].reset_index(drop=True)
     kind, w = sweep.workload.kind, sweep.workload
     batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
-    parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision)
+    parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision,
+                              measured=sweep.measured)
              for i in range(0, len(unique_scen), batch)]
     pts_u = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     rows = (np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), len(scen)))
     reasons = None
     if want_reasons:
         table = evaluate(kind, sweep.chips, unique_scen, w.precision, w.kv_precision, points=pts_u,
-                         columns=["infeasible_reason"])["infeasible_reason"].to_numpy(dtype=object)
+                         columns=["infeasible_reason"], measured=sweep.measured)["infeasible_reason"].to_numpy(dtype=object)
         codes, labels = pd.factorize(table)
         reasons = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
     return {k: v[rows] for k, v in pts_u.items()}, reasons
@@ -298,7 +302,7 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     w = sweep.workload
     numeric = [f for f in sweep.fields if f != "infeasible_reason"]
     result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
-                      columns=numeric)
+                      columns=numeric, measured=sweep.measured)
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
     for vary, idx in zip(sweep.varies, index, strict=True):
         out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)

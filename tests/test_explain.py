@@ -119,7 +119,8 @@ def test_every_step_reference_carries_that_steps_value(invoke):
         assert step["section"] in ("precision and memory", "operating point", "fleet", "power and racks", "cost")
         assert step["formula"] and step["unit"] is not None and step["inputs"]
         for item in step["inputs"]:
-            assert item["origin"] in ("catalog", "workload", "assumption", "calibration", "step", "constant")
+            assert item["origin"] in ("catalog", "workload", "assumption", "calibration", "benchmark", "step",
+                                      "constant")
             assert item["source"], item
             if item["origin"] == "step":
                 cited = seen[item["name"]]  # only earlier steps can be cited
@@ -266,13 +267,32 @@ def test_markdown_sources_name_the_inputs_they_hold(invoke):
     assert "memory_bw_tbps" in catalog and "(NVIDIA H100 SXM)" in catalog
 
 
-def test_measured_throughput_is_cited():
+def test_measured_rows_agree_with_compare(invoke, compare_json):
+    """Measured beats modeled: explain sizes the fleet on the same benchmark compare used."""
+    rows = [r for r in compare_json("video-analytics-resnet50")["results"] if r["throughput_source"] == "measured"]
+    if not rows:
+        pytest.skip("no bundled benchmark matches this workload any more")
+    for row in rows[:3]:
+        doc = _explain(invoke, "video-analytics-resnet50", "--chip", row["accelerator"])
+        steps = _steps(doc)
+        assert doc["cost_per_query_usd"] == row["cost_per_query_usd"]
+        measured = steps["queries_per_s_per_replica_measured"]
+        assert _close(measured["value"], row["queries_per_s_per_accelerator"] * row["chips_per_replica"])
+        assert measured["inputs"][0]["origin"] == "benchmark"
+        assert measured["inputs"][0]["source"] == f"data/benchmarks.csv: {row['throughput_reference']}"
+        assert [i["name"] for i in steps["replicas"]["inputs"]][1] == "queries_per_s_per_replica_measured"
+
+
+def test_measured_step_only_for_measured_rows():
     from inferchip.explain import _measured_step, _Steps
 
     steps = _Steps()
     _measured_step(steps, {"throughput_source": "modeled"})
     assert steps.items == []
+    steps.add("chips_per_replica", "Chips per replica", 4, "count", "n", "", [])
     _measured_step(steps, {"throughput_source": "measured", "queries_per_s_per_accelerator": 3.5,
+                           "tokens_per_s_per_accelerator": 700.0, "chips_per_replica": 4,
                            "throughput_reference": "MLPerf v4.1 Server, 8xH100"})
-    (step,) = steps.items
-    assert step["value"] == 3.5 and step["inputs"][0]["source"] == "data/benchmarks.csv: MLPerf v4.1 Server, 8xH100"
+    step = steps.items[-1]
+    assert step["value"] == 14.0 and "tokens/s per accelerator x n / output_tokens" in step["formula"]
+    assert step["inputs"][0]["source"] == "data/benchmarks.csv: MLPerf v4.1 Server, 8xH100"

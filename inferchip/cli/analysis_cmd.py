@@ -21,6 +21,7 @@ from inferchip.cli.common import (
     FormatOpt,
     OutputOpt,
     SetOpt,
+    emit_text,
     err,
     handles_errors,
     resolve_format,
@@ -160,3 +161,149 @@ def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
     units = {k: f.unit for k, f in RESULT_FIELDS.items()}
     units["runner_up_cost_per_query_usd"] = "USD"
     view.render_rows_table(shown, columns, stdout_console(), title, units, total)
+
+
+def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") -> None:
+    """JSON / CSV / TSV / Markdown of a document's rows (tables are drawn by each command)."""
+    from inferchip.report import to_delimited, to_json
+    from inferchip.report.analysis_view import markdown_rows
+
+    if fmt == Format.json:
+        text = to_json(doc)
+    elif fmt in (Format.markdown, Format.table):
+        text = markdown_rows(doc[rows_key])
+    else:
+        text = to_delimited(doc[rows_key], "," if fmt == Format.csv else "\t")
+    emit_text(text, output)
+
+
+@app.command()
+@handles_errors
+def sensitivity(
+    workload: WorkloadArg = None,
+    top: TopOpt = 5,
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Swing each assumption across its documented range, one at a time.
+
+    Every numeric assumption with a low/high in data/assumptions.toml is set to its
+    low and then its high end, all others at their base value. Reports the cost per
+    query of the top N accelerators at each end, ranks the assumptions by how much
+    they move the cheapest accelerator's cost (a tornado), and says where the
+    cheapest accelerator changes.
+
+    Examples:
+
+      inferchip sensitivity
+
+      inferchip sensitivity rag-long-context-70b --top 3 --format json
+
+      inferchip sensitivity --set facility_model=owned --format csv -o swings.csv
+    """
+    from inferchip import sensitivity as sens
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
+    doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
+    fmt = resolve_format(fmt, output)
+    if fmt == Format.table and output is None:
+        from inferchip.report.analysis_view import render_sensitivity
+
+        render_sensitivity(doc, stdout_console())
+        return
+    _render_document(doc, fmt, output)
+
+
+@app.command()
+@handles_errors
+def breakeven(
+    workload: WorkloadArg = None,
+    top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """Own vs rent (on demand, committed) vs a per-token API.
+
+    Per accelerator: cost per query of each option at the workload's volume, the
+    daily volume from which owning beats each alternative, and the months until
+    owning's capital is paid back by what it saves. API prices come from
+    data/api_prices.csv (models comparable to the workload's preset); the committed
+    price is on demand x (1 - committed_use_discount).
+
+    Examples:
+
+      inferchip breakeven
+
+      inferchip breakeven assistant-8b-high-volume --top 5
+
+      inferchip breakeven --set committed_use_discount=0.55 --format json
+    """
+    from inferchip import breakeven as be
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    result = be.run(inputs.workload, inputs.assumptions, inputs.chips)
+    doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
+    fmt = resolve_format(fmt, output)
+    if fmt == Format.table and output is None:
+        from inferchip.report.analysis_view import render_breakeven
+
+        render_breakeven(doc, stdout_console())
+        return
+    _render_document(doc, fmt, output)
+
+
+@app.command()
+@handles_errors
+def uncertainty(
+    workload: WorkloadArg = None,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo draws.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
+    catalog: CatalogOpt = None,
+    extend_catalog: ExtendOpt = None,
+    assumptions: AssumptionsOpt = None,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+) -> None:
+    """p10 / p50 / p90 cost per query and the probability each accelerator is cheapest.
+
+    Each draw samples every assumption you did not set from its documented
+    distribution (triangular(low, value, high) unless data/assumptions.toml says
+    otherwise) and one efficiency multiplier per chip family from the model's
+    calibration error, then sizes and prices every fleet. Deterministic for a seed.
+
+    Examples:
+
+      inferchip uncertainty --samples 100000 --seed 1
+
+      inferchip uncertainty rag-long-context-70b --top 5 --format json
+
+      inferchip uncertainty --set electricity_usd_per_kwh=0.12 --samples 20000 -o bands.csv
+    """
+    from inferchip import uncertainty as unc
+    from inferchip.inputs import load_inputs
+    from inferchip.report.analysis_view import LazyProgress
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
+        result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
+    doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
+    fmt = resolve_format(fmt, output)
+    if fmt == Format.table and output is None:
+        from inferchip.report.analysis_view import render_uncertainty
+
+        render_uncertainty(doc, stdout_console())
+        return
+    _render_document(doc, fmt, output)

@@ -390,9 +390,10 @@ def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequen
     console.print(legend)
 
 
-def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width: int = 40) -> None:
-    """One bar per assumption, widest swing first: the low end left of the base
-    value and the high end right of it. Each bar: {label, low, high, low_value, high_value}."""
+def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width: int = 36) -> None:
+    """One bar per assumption, widest swing first: the change at the low end and at
+    the high end drawn left (cheaper) or right (dearer) of the base value.
+    Each bar: {label, low, high} (costs at the two ends)."""
     from rich.text import Text
 
     finite = [v for b in bars for v in (b["low"], b["high"]) if v is not None and math.isfinite(v)]
@@ -402,30 +403,28 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         return
     reach = max(abs(v - base) for v in finite) or 1.0
     half = width // 2
-    label_w = max(len(b["label"]) for b in bars)
+    label_w = min(30, max(len(b["label"]) for b in bars))
     for bar in bars:
-        text = Text(bar["label"].ljust(label_w) + " ")
-        cells = [" "] * width
-        styles = [""] * width
+        label = bar["label"] if len(bar["label"]) <= label_w else bar["label"][:label_w - 1] + "~"
+        text = Text(label.ljust(label_w) + " ")
+        cells, styles = ["·"] * width, [""] * width
+        cells[half] = "|"
         for value, style in ((bar["low"], "cyan"), (bar["high"], "magenta")):
-            if value is None or not math.isfinite(value):
+            if value is None or not math.isfinite(value) or value == base:
                 continue
-            length = int(round(abs(value - base) / reach * half))
-            if value < base:
-                span = range(half - length, half)
-            else:
-                span = range(half, min(width, half + length))
+            length = max(1, int(round(abs(value - base) / reach * half)))
+            span = range(max(0, half - length), half) if value < base else range(half + 1, min(width, half + 1 + length))
             for i in span:
                 cells[i], styles[i] = "█", style
-        for i in range(width):
-            if i == half and cells[i] == " ":
-                cells[i] = "|"
-            text.append(cells[i], style=styles[i] or None)
-        text.append(f" {fmt_number(bar['low'], 'USD')} .. {fmt_number(bar['high'], 'USD')}")
-        text.append(f"  ({bar['range_label']})", style="dim")
+        for char, style in zip(cells, styles, strict=True):
+            text.append(char, style=style or ("dim" if char == "·" else None))
+        change = max((v for v in (bar["low"], bar["high"]) if v is not None and math.isfinite(v)),
+                     key=lambda v: abs(v - base))
+        text.append(f" {'+' if change >= base else '-'}{abs(change - base) / base * 100:.0f}%")
         console.print(text)
-    console.print(" " * (label_w + 1) + "base".center(width) + f"  {fmt_number(base, 'USD')} USD/query")
-    console.print("[dim]cyan: cost at the assumption's low end; magenta: at its high end[/dim]")
+    console.print(" " * (label_w + 1) + "cheaper".ljust(half) + "dearer".rjust(width - half)
+                  + f"   base {fmt_number(base, 'USD')} USD/query")
+    console.print("[dim]cyan: the assumption at its low end; magenta: at its high end[/dim]")
 
 
 def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> None:
@@ -443,18 +442,163 @@ def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> No
     transform = (lambda v: math.log10(v)) if log else (lambda v: v)  # noqa: E731
     span = transform(hi) - transform(lo) or 1.0
     place = lambda v: int(round((transform(v) - transform(lo)) / span * (width - 1)))  # noqa: E731
-    label_w = max(len(r["accelerator"]) for r in rows)
+    label_w = min(24, max(len(r["accelerator"]) for r in rows))
     for r in rows:
-        text = Text(r["accelerator"].ljust(label_w) + " ")
+        name = r["accelerator"] if len(r["accelerator"]) <= label_w else r["accelerator"][:label_w - 1] + "~"
+        text = Text(name.ljust(label_w) + " ")
         cells = [" "] * width
         if r.get("p10") is not None and r.get("p90") is not None:
             for i in range(place(r["p10"]), place(r["p90"]) + 1):
                 cells[i] = "─"
             cells[place(r["p50"])] = "●"
         text.append("".join(cells), style="cyan")
-        text.append(f" {fmt_number(r.get('p10'), 'USD')} / {fmt_number(r.get('p50'), 'USD')} / "
-                    f"{fmt_number(r.get('p90'), 'USD')}")
         console.print(text)
-    scale = " (log scale)" if log else ""
-    console.print(" " * (label_w + 1) + fmt_number(lo, "USD") + fmt_number(hi, "USD").rjust(width - len(
-        fmt_number(lo, "USD"))) + f"  USD/query{scale}")
+    left, right = fmt_number(lo, "USD"), fmt_number(hi, "USD")
+    console.print(" " * (label_w + 1) + left + right.rjust(width - len(left)))
+    console.print(" " * (label_w + 1) + ("USD per query" + (", log scale" if log else "")).center(width))
+
+
+# ---------------------------------------------------------------- command views
+
+
+def _unit_of(field: str) -> str:
+    return "USD" if field.endswith("_usd") else ""
+
+
+def markdown_rows(rows: list[dict]) -> str:
+    """A Markdown table of result rows (numbers formatted for reading, '-' when missing)."""
+    if not rows:
+        return ""
+    fields = list(rows[0])
+    numeric = {f for f in fields if any(isinstance(r[f], (int, float)) and not isinstance(r[f], bool) for r in rows)}
+    lines = ["| " + " | ".join(fields) + " |", "|" + "|".join("---:" if f in numeric else "---" for f in fields) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(markdown_text_cell(fmt_number(row[f], _unit_of(f))) for f in fields) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%" if value >= 0.01 or value == 0 else f"{value * 100:.2g}%"
+
+
+def render_sensitivity(doc: dict, console) -> None:
+    """Tornado of the base winner's cost, then the swing table and where the winner changes."""
+    from rich.table import Table
+
+    winner = doc["base_winner"]
+    base_cost = doc["base"][0]["cost_per_query_usd"]
+    effective = [r for r in doc["tornado"] if r["winner_swing_usd"]]
+    bars = [{"label": r["key"], "low": r["winner_cost_at_low_usd"], "high": r["winner_cost_at_high_usd"]}
+            for r in effective[:15]]
+    tornado_chart(console, f"Sensitivity of {doc['workload']['name']}: cost per query of {winner}, "
+                           "cheapest at the base case", bars, base_cost)
+    console.print("Top at the base case: " + "; ".join(
+        f"{r['accelerator']} {fmt_number(r['cost_per_query_usd'], 'USD')}" for r in doc["base"]))
+    table = Table(header_style="bold", pad_edge=False)
+    for header in ("Assumption", "Range", "At low\nUSD/query", "At high\nUSD/query", "Swing"):
+        table.add_column(header, justify="left" if header == "Assumption" else "right", no_wrap=True)
+    for r in effective:
+        table.add_row(r["key"], f"{fmt_number(r['low'])}-{fmt_number(r['high'])}",
+                      fmt_number(r["winner_cost_at_low_usd"], "USD"), fmt_number(r["winner_cost_at_high_usd"], "USD"),
+                      _percent(r["winner_swing_fraction"]), style="bold" if r["winner_changes"] else None)
+    console.print(table)
+    changed = [r for r in doc["tornado"] if r["winner_changes"]]
+    for r in changed:
+        ends = [(r[f"winner_at_{end}"] or "nothing feasible", f"{end} ({fmt_number(r[end])})")
+                for end in ("low", "high") if r[f"winner_at_{end}"] != winner]
+        text = (f"{ends[0][0]} at both ends" if len(ends) == 2 and ends[0][0] == ends[1][0]
+                else " and ".join(f"{who} at {where}" for who, where in ends))
+        console.print(f"[bold]{r['key']}[/bold]: the cheapest becomes {text}")
+    if not changed:
+        console.print(f"{winner} stays cheapest across every documented range.")
+    idle = [r["key"] for r in doc["tornado"] if not r["winner_swing_usd"]]
+    if idle:
+        console.print(f"[dim]No effect on {winner} under these settings: {', '.join(idle)}[/dim]")
+
+
+def _volume(value, status: str) -> str:
+    """A break-even volume to 3 significant digits, or what the search found instead."""
+    if status == "breakeven" and value is not None and value > 0:
+        return fmt_number(float(f"{value:.3g}"))
+    return {"at every volume tried": "always", "never": "never", "cannot own": "-", "no such option": "-"}.get(
+        status, "-")
+
+
+def render_breakeven(doc: dict, console) -> None:
+    from rich.table import Table
+
+    w = doc["workload"]
+    grid = doc["volume_grid_queries_per_day"]
+    api = doc["api_options"]
+    rows = [r for r in doc["results"] if any(r[k] is not None for k in (
+        "own_cost_per_query_usd", "on_demand_cost_per_query_usd"))]
+    costs = Table(title=f"{w['name']}: cost per query at {fmt_number(w['queries_per_day'])} queries/day, USD",
+                  title_justify="left", header_style="bold", pad_edge=False)
+    for i, header in enumerate(("Accelerator", "Own", "Rent on\ndemand", "Rent\ncommitted", "API", "Cheapest")):
+        costs.add_column(header, justify="left" if i in (0, 5) else "right", no_wrap=True,
+                         max_width=24 if i == 0 else None, overflow="ellipsis")
+    for r in rows:
+        costs.add_row(r["accelerator"], fmt_number(r["own_cost_per_query_usd"], "USD"),
+                      fmt_number(r["on_demand_cost_per_query_usd"], "USD"),
+                      fmt_number(r["committed_cost_per_query_usd"], "USD"),
+                      fmt_number(r["api_cost_per_query_usd"], "USD"), r["cheapest_option"] or "-")
+    console.print(costs)
+    owned = [r for r in rows if r["own_cost_per_query_usd"] is not None]
+    if owned:
+        table = Table(title="Owning beats the alternative from (queries/day), and payback (months)",
+                      title_justify="left", header_style="bold", pad_edge=False)
+        for i, header in enumerate(("Accelerator", "vs on\ndemand", "vs\ncommitted", "vs API",
+                                    "Payback vs\non demand", "Payback\nvs API")):
+            table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True,
+                             max_width=24 if i == 0 else None, overflow="ellipsis")
+        for r in owned:
+            table.add_row(r["accelerator"],
+                          *[_volume(r[f"breakeven_queries_per_day_vs_{a}"], r[f"owning_vs_{a}"])
+                            for a in ("on_demand", "committed", "api")],
+                          *[fmt_number(r[f"payback_months_vs_{a}"]) for a in ("on_demand", "api")])
+        console.print(table)
+    if api:
+        best = api[0]
+        console.print(f"API: {best['provider']} {best['model']}, {fmt_number(best['usd_per_million_input_tokens'])} "
+                      f"in / {fmt_number(best['usd_per_million_output_tokens'])} out USD per million tokens "
+                      f"(as of {best['as_of']})" + (f"; {len(api) - 1} dearer option(s) in the JSON"
+                                                    if len(api) > 1 else ""))
+    else:
+        console.print(f"API: none to compare ({doc['api_note']})")
+    console.print(f"[dim]Committed = on demand x (1 - {fmt_number(doc['committed_use_discount'])}). Volumes searched "
+                  f"from {fmt_number(grid[0])} to {fmt_number(grid[1])} queries/day: 'always' = owning is cheaper over "
+                  "the whole range, 'never' = nowhere up to its top. Payback = capex / monthly saving against the "
+                  "alternative at this volume; '-' = owning's running cost alone is higher.[/dim]")
+
+
+def render_uncertainty(doc: dict, console) -> None:
+    from rich.table import Table
+
+    rows = [r for r in doc["results"] if r["p50_cost_per_query_usd"] is not None]
+    title = (f"Uncertainty of {doc['workload']['name']}: {doc['samples']:,} samples, seed {doc['seed']}; "
+             "cost per query, USD")
+    table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False,
+                  caption="Cheapest: share of samples in which the accelerator is the cheapest feasible one",
+                  caption_justify="left")
+    partial = any(r["feasible_fraction"] < 1 for r in rows)
+    headers = ("Accelerator", "p10", "p50", "p90", "Base", "Cheapest") + (("Feasible",) if partial else ())
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True,
+                         max_width=24 if i == 0 else None, overflow="ellipsis")
+    for r in rows:
+        cells = [r["accelerator"], fmt_number(r["p10_cost_per_query_usd"], "USD"),
+                 fmt_number(r["p50_cost_per_query_usd"], "USD"), fmt_number(r["p90_cost_per_query_usd"], "USD"),
+                 fmt_number(r["base_cost_per_query_usd"], "USD"), _percent(r["probability_cheapest"])]
+        table.add_row(*cells, *((_percent(r["feasible_fraction"]),) if partial else ()))
+    console.print(table)
+    if doc["no_feasible_fraction"]:
+        console.print(f"No accelerator is feasible in {_percent(doc['no_feasible_fraction'])} of the samples.")
+    band_chart(console, "p10 - p90 band, p50 marked", [
+        {"accelerator": r["accelerator"], "p10": r["p10_cost_per_query_usd"], "p50": r["p50_cost_per_query_usd"],
+         "p90": r["p90_cost_per_query_usd"]} for r in rows[:12]])
+    never = [r["accelerator"] for r in doc["results"] if r["p50_cost_per_query_usd"] is None]
+    if never:
+        console.print(f"[dim]Never feasible in any sample: {', '.join(never)}[/dim]")
+    held = [d["key"] for d in doc["held_fixed"]]
+    console.print(f"[dim]Sampled: {len(doc['distributions'])} assumptions and "
+                  f"{len(doc['efficiency_multipliers'])} efficiency groups; held fixed: {', '.join(held)}[/dim]")

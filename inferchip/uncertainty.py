@@ -1,0 +1,293 @@
+"""Monte Carlo over the assumptions and the model's efficiency factors.
+
+Each sample draws every numeric assumption from its documented distribution
+(data/assumptions.toml: `low`, `high` and optionally `distribution`; the default
+is triangular(low, value, high)) and one efficiency multiplier per calibration
+group (chip family, else kind) from the calibration error. The whole sample set
+is evaluated by the vectorized pipeline in batches (performance in paired mode:
+sample i's chip rows carry sample i's factors), never one sample at a time.
+
+Distributions:
+- triangular(low, mode = the default value, high): the default for every key
+  with a documented range;
+- uniform(low, high) and loguniform(low, high): where a key says so;
+- fixed: a key whose value is a choice rather than an uncertainty, a key you set
+  yourself (workload [economics], --assumptions, --set: you know its value), and
+  the choice-valued keys (facility_model, capital_charge).
+Efficiency multiplier m = exp(e), e ~ Normal(0, sigma), sigma = ln(1 + E) / 0.6745,
+with E the leave-one-out median absolute error of the group's calibration
+(data/calibration.csv `loo_median_abs_error`: the family's row, else the kind's,
+else the fit over all rows), so that the median |e| matches ln(1 + E).
+It multiplies compute_efficiency, memory_efficiency and attention_efficiency
+(capped at 1). Rows whose throughput is measured (data/benchmarks.csv) keep it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from inferchip.assumptions import Assumptions
+from inferchip.calibration import attach_factors, read_calibration
+from inferchip.compare import (
+    CANDIDATE_SLOTS,
+    evaluate,
+    operating_points,
+    resolve_precision,
+    scenario_frame,
+)
+from inferchip.data_files import data_path
+from inferchip.errors import InputError, UsageError
+from inferchip.interconnect import attach_interconnect
+from inferchip.measured import candidates
+from inferchip.measured import match as match_measured
+from inferchip.tomlfile import read_toml
+from inferchip.workload import Workload
+
+DISTRIBUTIONS = ("triangular", "uniform", "loguniform", "fixed")
+SAMPLED_FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency")
+MEDIAN_ABS_NORMAL = 0.6744897501960817  # median of |Z| for a standard normal Z
+BATCH_ELEMENTS = 196_608  # (sample x accelerator x candidate size) per performance batch
+MAX_SAMPLES = 10_000_000
+QUANTILES = (10, 50, 90)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How one assumption is drawn."""
+
+    key: str
+    kind: str  # triangular | uniform | loguniform | fixed
+    value: float | str
+    low: float | None
+    high: float | None
+    why: str  # the source of the range, or why the key is held fixed
+
+    def as_dict(self) -> dict[str, object]:
+        params = {"low": self.low, "mode": self.value, "high": self.high} if self.kind == "triangular" else (
+            {"low": self.low, "high": self.high} if self.kind in ("uniform", "loguniform") else {"value": self.value})
+        return {"key": self.key, "distribution": self.kind, **params, "source": self.why}
+
+
+def distributions(assumptions: Assumptions, path=None) -> list[Distribution]:
+    """The distribution of every assumption, in data/assumptions.toml order."""
+    path = path or data_path("assumptions.toml")
+    raw = read_toml(path)
+    out = []
+    for key, spec in assumptions.specs.items():
+        value = assumptions.values[key]
+        entry = raw.get(key, {}) if isinstance(raw.get(key), dict) else {}
+        kind = entry.get("distribution", "triangular")
+        if kind not in DISTRIBUTIONS:
+            raise InputError(f"{path}: [{key}] distribution = {kind!r}: must be one of {', '.join(DISTRIBUTIONS)}")
+        origin = assumptions.origins.get(key, "default")
+        if isinstance(value, str) or spec.low is None or spec.high is None:
+            out.append(Distribution(key, "fixed", value, None, None, "a choice, not an uncertainty"))
+        elif origin != "default":
+            out.append(Distribution(key, "fixed", value, None, None, f"set by {origin}"))
+        elif kind == "fixed":
+            out.append(Distribution(key, "fixed", value, None, None,
+                                    entry.get("distribution_note", "held at its value")))
+        else:
+            low, high = float(spec.low), float(spec.high)
+            if not low <= float(value) <= high:
+                raise InputError(f"{path}: [{key}] value {value} lies outside low..high ({low}..{high})")
+            if kind == "loguniform" and low <= 0:
+                raise InputError(f"{path}: [{key}] loguniform needs low > 0 (got {low})")
+            out.append(Distribution(key, kind, float(value), low, high, spec.source))
+    return out
+
+
+def efficiency_groups(chips: pd.DataFrame, calibration: pd.DataFrame | None = None):
+    """Per chip: its calibration group ('family X' or 'kind Y'), and per group the
+    sigma of the log-normal efficiency multiplier and the error it came from."""
+    cal = read_calibration() if calibration is None else calibration
+    if "loo_median_abs_error" not in cal:
+        return np.array([""] * len(chips), dtype=object), {}
+    families = cal[cal["scope"] == "family"].set_index("key")["loo_median_abs_error"]
+    kinds = cal[cal["scope"] == "kind"].set_index("key")["loo_median_abs_error"]
+    overall = cal[(cal["scope"] == "fit") & (cal["key"] == "all")]["loo_median_abs_error"]
+    fallback = float(overall.iloc[0]) if len(overall) and np.isfinite(overall.iloc[0]) else math.nan
+    fam = chips["family"].str.lower().to_numpy(dtype=object)
+    kind = chips["kind"].str.lower().to_numpy(dtype=object)
+    in_family = np.isin(fam, families.index.to_numpy(dtype=object))
+    group = np.where(in_family, "family " + fam, "kind " + kind).astype(object)
+    sigma: dict[str, tuple[float, str]] = {}
+    for name in sorted(set(group.tolist())):
+        scope, key = name.split(" ", 1)
+        table = families if scope == "family" else kinds
+        error = float(table.get(key, math.nan))
+        where = f"calibration {scope} {key}: leave-one-out median |error| {error:.3g}"
+        if not np.isfinite(error):
+            error = fallback
+            where = f"calibration {scope} {key} has no error estimate: the fit over all rows, {error:.3g}"
+        if np.isfinite(error):
+            sigma[name] = (math.log1p(error) / MEDIAN_ABS_NORMAL, where)
+    return group, sigma
+
+
+def draw(dists: list[Distribution], groups: list[str], sigmas: dict[str, tuple[float, str]], samples: int,
+         seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Sampled assumption columns (one array per non-fixed key) and efficiency
+    multipliers (samples x groups), drawn in a fixed order from one seeded generator."""
+    rng = np.random.default_rng(seed)
+    columns: dict[str, np.ndarray] = {}
+    for d in dists:
+        if d.kind == "triangular":
+            columns[d.key] = (np.full(samples, d.value) if d.low == d.high
+                              else rng.triangular(d.low, d.value, d.high, samples))
+        elif d.kind == "uniform":
+            columns[d.key] = rng.uniform(d.low, d.high, samples)
+        elif d.kind == "loguniform":
+            columns[d.key] = np.exp(rng.uniform(math.log(d.low), math.log(d.high), samples))
+    multipliers = np.ones((samples, len(groups)))
+    for j, name in enumerate(groups):
+        if name in sigmas:
+            multipliers[:, j] = np.exp(rng.normal(0.0, sigmas[name][0], samples))
+    return columns, multipliers
+
+
+@dataclass
+class Result:
+    summary: pd.DataFrame  # one row per accelerator
+    distributions: list[Distribution]
+    efficiency: dict[str, tuple[float, str]]
+    samples: int
+    seed: int
+    no_feasible_fraction: float
+
+
+def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, samples: int, seed: int,
+        progress: Callable[[int, int], None] | None = None, measured: pd.DataFrame | None = None,
+        threads: int = 2, sample_efficiency: bool = True) -> Result:
+    """p10 / p50 / p90 of cost per query per accelerator over `samples` draws, the
+    fraction of draws where it is feasible and where it is the cheapest.
+    `sample_efficiency=False` holds the efficiency factors at their calibrated values."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
+    chips = attach_factors(chips).reset_index(drop=True)
+    kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
+    base_scen = scenario_frame(workload, assumptions, 1)
+    if measured is None:  # measured beats modeled, as in `compare`
+        measured = candidates(workload.preset, workload.precision)
+    extra = {"measured": measured}
+    base = evaluate(kind, chips, base_scen, precision, kv, **extra)
+    # the keys that pick a benchmark row (tokens, SLO) are workload keys, never sampled:
+    # keep only the rows that match at the base case, so each batch matches against few
+    resolved = resolve_precision(chips, precision)
+    keys = ("input_tokens", "output_tokens", "ttft_ms", "tpot_ms") if kind == "llm" else (
+        "gflops_per_query", "latency_ms")
+    _, used = match_measured(kind, measured, resolved["name"].to_numpy(), resolved["precision_used"].to_numpy(),
+                             {k: np.full(len(chips), float(base_scen[k].iloc[0])) for k in keys})
+    extra = {"measured": measured.iloc[np.unique(used[used >= 0])].reset_index(drop=True)}
+    dists = distributions(assumptions)
+    group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
+    groups = sorted(set(group.tolist()) - {""})
+    columns, multipliers = draw(dists, groups, sigmas, samples, seed)
+
+    # a chip without any price can never have a cost: leave it out of the sampling
+    live = np.flatnonzero(base["price_basis"].to_numpy() != "unpriced")
+    costs = np.full((samples, len(chips)), np.nan)
+    if len(live):
+        live_chips = attach_interconnect(resolve_precision(chips.iloc[live].reset_index(drop=True), precision))
+        # the performance step reads numbers and the precision; tiling text columns per sample costs time
+        slim = live_chips[[c for c in live_chips.columns
+                           if pd.api.types.is_numeric_dtype(live_chips[c]) or pd.api.types.is_bool_dtype(live_chips[c])
+                           or c in ("name", "kind", "family", "cooling", "precision_used")]]
+        slim = slim.assign(precision_used=pd.Categorical(slim["precision_used"]))
+        group_col = np.array([groups.index(g) if g in groups else -1 for g in group[live].tolist()])
+        n_live = len(live)
+        batch = max(1, BATCH_ELEMENTS // (n_live * CANDIDATE_SLOTS))
+
+        def evaluate_batch(first: int) -> int:
+            stop = min(first + batch, samples)
+            count = stop - first
+            scen = base_scen.iloc[np.zeros(count, dtype=np.int64)].reset_index(drop=True)
+            scen = scen.assign(**{k: v[first:stop] for k, v in columns.items()})
+            tiled = slim.iloc[np.tile(np.arange(n_live), count)].reset_index(drop=True)
+            if groups:
+                mult = np.where(group_col >= 0, multipliers[first:stop][:, np.maximum(group_col, 0)], 1.0).reshape(-1)
+            else:
+                mult = np.ones(count * n_live)
+            scaled = {f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
+                      for f in SAMPLED_FACTORS if f in tiled}
+            tiled = tiled.assign(**scaled)
+            pairs = scen.iloc[np.repeat(np.arange(count), n_live)]
+            points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
+            result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
+                              **extra)
+            costs[first:stop, live] = result["cost_per_query_usd"].to_numpy(dtype=float).reshape(count, n_live)
+            return stop
+
+        # batches are independent and write disjoint rows of `costs`; numpy releases the
+        # GIL inside array operations, so two threads use both cores of a small machine
+        starts = range(0, samples, batch)
+        if len(starts) > 1 and threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                for done, _ in enumerate(pool.map(evaluate_batch, starts), start=1):
+                    if progress is not None:
+                        progress(min(done * batch, samples), samples)
+        else:
+            for first in starts:
+                stop = evaluate_batch(first)
+                if progress is not None:
+                    progress(stop, samples)
+    return Result(_summarise(costs, base), dists, {g: sigmas[g] for g in groups if g in sigmas}, samples, seed,
+                  float(np.mean(~np.isfinite(costs).any(axis=1))))
+
+
+def _summarise(costs: np.ndarray, base: pd.DataFrame) -> pd.DataFrame:
+    """Per accelerator: quantiles over feasible draws, feasible fraction, P(cheapest)."""
+    finite = np.isfinite(costs)
+    feasible_fraction = finite.mean(axis=0)
+    masked = np.where(finite, costs, np.inf)
+    winner = np.argmin(masked, axis=1)
+    has_winner = finite.any(axis=1)
+    wins = np.bincount(winner[has_winner], minlength=costs.shape[1]) / len(costs)
+    quantiles = np.full((len(QUANTILES), costs.shape[1]), np.nan)
+    any_feasible = finite.any(axis=0)
+    if any_feasible.any():
+        with np.errstate(all="ignore"):
+            quantiles[:, any_feasible] = np.nanpercentile(costs[:, any_feasible], QUANTILES, axis=0)
+    frame = pd.DataFrame({
+        "accelerator": base["accelerator"].astype(str).to_numpy(),
+        "price_basis": base["price_basis"].to_numpy(),
+        "base_cost_per_query_usd": base["cost_per_query_usd"].to_numpy(dtype=float),
+        "p10_cost_per_query_usd": quantiles[0], "p50_cost_per_query_usd": quantiles[1],
+        "p90_cost_per_query_usd": quantiles[2],
+        "feasible_fraction": feasible_fraction, "probability_cheapest": wins,
+        "base_infeasible_reason": base["infeasible_reason"].astype(str).to_numpy(),
+    })
+    order = np.lexsort((frame["accelerator"].str.lower().to_numpy(), frame["p50_cost_per_query_usd"].fillna(np.inf)
+                        .to_numpy(), -frame["probability_cheapest"].to_numpy(), np.isnan(quantiles[1])))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def document(result: Result, workload: Workload, assumptions: Assumptions, catalog_source: str,
+             top: int | None = None) -> dict[str, object]:
+    from inferchip import __version__
+    from inferchip.document import SCHEMA_VERSION, assumptions_block, records
+
+    rows = result.summary.head(top) if top else result.summary
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inferchip_version": __version__,
+        "command": "uncertainty",
+        "workload": {**workload.as_dict(), "origin": workload.origin},
+        "catalog": catalog_source,
+        "assumptions": assumptions_block(assumptions),
+        "samples": result.samples,
+        "seed": result.seed,
+        "no_feasible_fraction": result.no_feasible_fraction,
+        "distributions": [d.as_dict() for d in result.distributions if d.kind != "fixed"],
+        "held_fixed": [d.as_dict() for d in result.distributions if d.kind == "fixed"],
+        "efficiency_multipliers": [{"group": g, "distribution": "lognormal", "sigma": round(s, 6), "source": why}
+                                   for g, (s, why) in result.efficiency.items()],
+        "results": records(rows),
+    }
