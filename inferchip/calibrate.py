@@ -10,8 +10,9 @@ What is fitted (a numpy grid search: deterministic, no per-row parameters):
 - per chip kind (gpu, asic, npu, ...): both, over every fitted row of that kind; a kind
   with fewer rows takes the fit over all rows;
 - shared by all chips: attention_efficiency (achieved fraction of peak bandwidth when
-  decode attention reads the KV cache), link_efficiency (achieved fraction of
-  chip-to-chip link bandwidth in tensor-parallel all-reduces), step_overhead_ms (fixed
+  decode attention reads the KV cache), link_efficiency and host_link_efficiency
+  (achieved fractions of scale-up link and of PCIe bandwidth in tensor-parallel
+  all-reduces), step_overhead_ms (fixed
   time per forward step), and the MLPerf Server throughput factor (Poisson arrivals and
   p99 bounds leave headroom a full-load model does not have; `validate` applies it).
 
@@ -36,9 +37,14 @@ import pandas as pd
 
 COMPUTE_GRID = np.round(np.geomspace(0.05, 1.0, 41), 4)
 MEMORY_GRID = np.round(np.geomspace(0.5, 1.0, 8), 4)
-ATTENTION_GRID = (0.15, 0.2, 0.25, 0.3, 0.4)
-LINK_EFFICIENCY_GRID = (0.15, 0.22, 0.3, 0.45, 0.65)
-STEP_OVERHEAD_GRID_MS = (1.0, 2.0, 4.0)
+# Shared factors: wider grids (attention 0.15-0.65, links 0.15-0.95, overhead 0.5-4 ms)
+# put the optimum inside these, each with a point on either side, except the scale-up
+# link: its fit sits at the 0.95 cap (an efficiency stays below 1; NVSwitch in-network
+# reduction moves less data than the ring formula assumes, which reads as ~1 here).
+ATTENTION_GRID = (0.25, 0.3, 0.35)
+LINK_EFFICIENCY_GRID = (0.65, 0.8, 0.95)
+HOST_LINK_EFFICIENCY_GRID = (0.15, 0.2, 0.25, 0.35)
+STEP_OVERHEAD_GRID_MS = (1.5, 2.0, 3.0)
 SERVER_FACTOR_GRID = np.round(np.arange(0.70, 1.0001, 0.02), 2)
 # Not identifiable from throughput at MLPerf batch sizes (hundreds of sequences share
 # it), so it stays an assumption: ~10 us per all-reduce launch, the order of NCCL's
@@ -81,11 +87,13 @@ class Shared:
 
     attention_efficiency: float
     link_efficiency: float
+    host_link_efficiency: float
     step_overhead_ms: float
 
 
 def shared_grid() -> list[Shared]:
-    return [Shared(a, k, s) for s in STEP_OVERHEAD_GRID_MS for k in LINK_EFFICIENCY_GRID for a in ATTENTION_GRID]
+    return [Shared(a, k, h, s) for s in STEP_OVERHEAD_GRID_MS for k in LINK_EFFICIENCY_GRID
+            for h in HOST_LINK_EFFICIENCY_GRID for a in ATTENTION_GRID]
 
 
 def log_ratio_matrix(frame: pd.DataFrame, assumptions: dict[str, object], trials: Trials,
@@ -104,6 +112,7 @@ def log_ratio_matrix(frame: pd.DataFrame, assumptions: dict[str, object], trials
     for combo in shared:
         big["attention_efficiency"] = combo.attention_efficiency
         big["link_efficiency"] = combo.link_efficiency
+        big["host_link_efficiency"] = combo.host_link_efficiency
         big["step_overhead_ms"] = combo.step_overhead_ms
         predicted = predict(big, assumptions)["predicted_per_accelerator"].to_numpy(float)
         out.append(np.log(predicted.reshape(n_trials, n_rows) / measured[None, :]))
@@ -243,7 +252,7 @@ def _median_abs(logs: np.ndarray) -> float:
 def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.DataFrame, shared: Shared,
                  server_factor: float, kinds: list[str]) -> pd.DataFrame:
     fitted_count = int(rows["fitted"].sum())
-    shared_note = (f"attention_efficiency, link_efficiency and step_overhead_ms shared, fitted over all "
+    shared_note = (f"attention_efficiency, link_efficiency, host_link_efficiency and step_overhead_ms shared, fitted over all "
                    f"{fitted_count} fitted rows; comm_overhead_ms_per_layer {COMM_LATENCY_MS_PER_LAYER} ms assumed "
                    "(not identifiable at MLPerf batch sizes)")
     out = []
@@ -254,7 +263,8 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
             "scope": scope, "key": key, "compute_efficiency": float(trials.compute[trial]),
             "memory_efficiency": float(trials.memory[trial]), "attention_efficiency": shared.attention_efficiency,
             "step_overhead_ms": shared.step_overhead_ms, "comm_overhead_ms_per_layer": COMM_LATENCY_MS_PER_LAYER,
-            "link_efficiency": shared.link_efficiency, "fit_rows": int((members & rows["fitted"].to_numpy()).sum()),
+            "link_efficiency": shared.link_efficiency, "host_link_efficiency": shared.host_link_efficiency,
+            "fit_rows": int((members & rows["fitted"].to_numpy()).sum()),
             "fit_median_abs_error": _median_abs(part["log_ratio"].to_numpy(float)),
             "loo_median_abs_error": _median_abs(part["loo_log_ratio"].to_numpy(float)),
             "source": f"fitted to data/benchmarks.csv (MLPerf Inference v4.0/v4.1): {how}; {shared_note}",
@@ -302,7 +312,8 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
 
 
 CSV_COLUMNS = ("scope", "key", "compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
-               "comm_overhead_ms_per_layer", "link_efficiency", "scenario_throughput_factor", "fit_rows",
+               "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "scenario_throughput_factor",
+               "fit_rows",
                "fit_median_abs_error", "loo_median_abs_error", "source")
 
 

@@ -120,10 +120,12 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         prefill_flops = flops_token * inp + attn_unit * inp * inp / 2.0
         b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, kv_token * (inp + outp))
         comm_bytes = perf.tp_comm_bytes_per_token(S("layers"), S("hidden"), n)
+        link_eff = _optional(chips, "link_efficiency", c_idx, np.nan)
+        host_eff = _optional(chips, "host_link_efficiency", c_idx, np.nan)
         link_bps = perf.link_bandwidth_bps(n, _optional(chips, "scaleup_gbps", c_idx, np.nan),
                                            _optional(chips, "scaleup_domain", c_idx, 1.0),
-                                           _optional(chips, "host_link_gbps", c_idx, np.nan),
-                                           _optional(chips, "link_efficiency", c_idx, np.nan))
+                                           _optional(chips, "host_link_gbps", c_idx, np.nan), link_eff,
+                                           np.where(np.isfinite(host_eff), host_eff, link_eff))
         comm_token = perf.comm_ms_per_token(comm_bytes, link_bps)
         attn_eff = _optional(chips, "attention_efficiency", c_idx, np.nan)
         kv_bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), np.where(np.isfinite(attn_eff), attn_eff, mem_eff))

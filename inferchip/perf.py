@@ -81,18 +81,23 @@ def tp_comm_bytes_per_token(layers, hidden, n_chips, activation_bytes=ALLREDUCE_
         return layers * 2.0 * hidden * activation_bytes * 2.0 * (n - 1.0) / n
 
 
-def link_bandwidth_bps(n_chips, scaleup_gbps, scaleup_domain, host_link_gbps, link_efficiency):
+def link_bandwidth_bps(n_chips, scaleup_gbps, scaleup_domain, host_link_gbps, link_efficiency,
+                       host_link_efficiency=None):
     """Achieved per-direction chip-to-chip bandwidth of the replica's collectives [bytes/s]
-    = (scale-up link if n <= scale-up domain, else the host link) [GB/s, bidirectional] / 2
-      x 1e9 x link efficiency. The scale-up link stands in when the host link is unknown;
-    NaN when both are unknown (the collective volume is then not modelled)."""
+    = scale-up link x link efficiency if n <= scale-up domain, else host link (PCIe) x
+      host-link efficiency; [GB/s, bidirectional] / 2 x 1e9. PCIe peer traffic crosses
+    host bridges and reaches a smaller fraction of its peak than NVLink-class fabrics,
+    hence two efficiencies (host-link efficiency defaults to the link efficiency). Each
+    link stands in for the other when unknown; NaN when both are unknown (the collective
+    traffic is then not modelled)."""
     n = np.asarray(n_chips, dtype=float)
-    scaleup = np.asarray(scaleup_gbps, dtype=float)
-    host = np.asarray(host_link_gbps, dtype=float)
+    host_eff = link_efficiency if host_link_efficiency is None else host_link_efficiency
+    scaleup = np.asarray(scaleup_gbps, dtype=float) * link_efficiency
+    host = np.asarray(host_link_gbps, dtype=float) * host_eff
     domain = np.nan_to_num(np.asarray(scaleup_domain, dtype=float), nan=1.0)
     beyond = np.where(np.isfinite(host), host, scaleup)
     within = np.where(np.isfinite(scaleup), scaleup, host)
-    return np.where(n <= domain, within, beyond) / 2.0 * BYTES_PER_GB * link_efficiency
+    return np.where(n <= domain, within, beyond) / 2.0 * BYTES_PER_GB
 
 
 def comm_ms_per_token(comm_bytes_per_token, link_bps):

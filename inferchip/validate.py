@@ -31,7 +31,8 @@ WITHIN = 0.25  # "within +-25 %" in the summary
 TARGET_MEDIAN = {"llm": 0.15, "fixed": 0.25}
 MAX_RATIO = 2.0
 LOO_GAP = 0.05
-SHARED_FACTORS = ("attention_efficiency", "link_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer")
+SHARED_FACTORS = ("attention_efficiency", "link_efficiency", "host_link_efficiency", "step_overhead_ms",
+                  "comm_overhead_ms_per_layer")
 CLASSES = ("llm", "fixed")
 # Columns a validation frame carries from the catalog row of the measured chip.
 CHIP_COLUMNS = ("name", "vendor", "kind", "family", "memory_gb", "memory_bw_tbps", "sram_mb", "fp16_tflops",

@@ -66,7 +66,8 @@ def small_grids(monkeypatch):
     monkeypatch.setattr(calibrate, "COMPUTE_GRID", np.array([0.3, 0.4, 0.5]))
     monkeypatch.setattr(calibrate, "MEMORY_GRID", np.array([0.6, 0.8]))
     monkeypatch.setattr(calibrate, "ATTENTION_GRID", (0.3, 0.5))
-    monkeypatch.setattr(calibrate, "LINK_EFFICIENCY_GRID", (0.3,))
+    monkeypatch.setattr(calibrate, "LINK_EFFICIENCY_GRID", (0.8,))
+    monkeypatch.setattr(calibrate, "HOST_LINK_EFFICIENCY_GRID", (0.2, 0.3))
     monkeypatch.setattr(calibrate, "STEP_OVERHEAD_GRID_MS", (2.0,))
     monkeypatch.setattr(calibrate, "SERVER_FACTOR_GRID", np.array([0.9, 1.0]))
 
@@ -75,13 +76,15 @@ def test_recovers_known_factors(frame, small_grids):
     """Measurements made by the model itself at known factors are fitted back exactly."""
     values = dict(resolve([]).values)
     truth = frame.assign(compute_efficiency=np.where(frame["family"] == "amd-cdna3", 0.3, 0.5),
-                         memory_efficiency=0.8, attention_efficiency=0.3, link_efficiency=0.3,
+                         memory_efficiency=0.8, attention_efficiency=0.3, link_efficiency=0.8,
+                         host_link_efficiency=0.2,
                          step_overhead_ms=2.0, comm_overhead_ms_per_layer=calibrate.COMM_LATENCY_MS_PER_LAYER)
     made_up = validate.predict(truth, values)["predicted_per_accelerator"].to_numpy()
     made_up = made_up * np.where(frame["scenario"] == "Server", 0.9, 1.0)
     result = calibrate.run(frame.assign(throughput_per_accelerator=made_up), values, leave_one_out=False)
     assert np.allclose(result.rows["log_ratio"], 0.0, atol=1e-9)
     assert result.server_factor == 0.9 and result.shared.attention_efficiency == 0.3
+    assert result.shared.host_link_efficiency == 0.2  # L40S on PCIe pins it
     fam = result.factors.set_index(["scope", "key"])
     assert fam.loc[("family", "amd-cdna3"), "compute_efficiency"] == 0.3
     assert fam.loc[("family", "nvidia-hopper"), "compute_efficiency"] == 0.5
@@ -111,7 +114,8 @@ def test_committed_calibration_is_sourced_and_physical():
     table = read_calibration()
     assert (table["source"].str.len() > 20).all()
     factors = table[table["scope"].isin(["family", "kind"])]
-    for column in ("compute_efficiency", "memory_efficiency", "attention_efficiency", "link_efficiency"):
+    for column in ("compute_efficiency", "memory_efficiency", "attention_efficiency", "link_efficiency",
+                   "host_link_efficiency"):
         assert factors[column].between(0.01, 1.0).all(), column
     assert factors["step_overhead_ms"].between(0, 20).all()
     assert set(table.loc[table["scope"] == "fit", "key"]) == {"llm", "fixed", "all"}

@@ -91,6 +91,9 @@ def test_tensor_parallel_traffic_and_links():
     assert perf.link_bandwidth_bps(4, 600.0, 2, 128.0, 1.0) == pytest.approx(64e9)
     # PCIe-only card (no scale-up link): the host link everywhere
     assert perf.link_bandwidth_bps(2, np.nan, 1, 64.0, 1.0) == pytest.approx(32e9)
+    # PCIe at its own efficiency: 64 GB/s / 2 x 0.25 = 8 GB/s; NVLink pairs keep theirs: 600 / 2 x 0.8
+    assert perf.link_bandwidth_bps(4, 600.0, 2, 64.0, 0.8, 0.25) == pytest.approx(8e9)
+    assert perf.link_bandwidth_bps(2, 600.0, 2, 64.0, 0.8, 0.25) == pytest.approx(240e9)
     assert np.isnan(perf.link_bandwidth_bps(2, np.nan, 1, np.nan, 1.0))
     # 3.2 MB over 32 GB/s = 0.1 ms; unknown link or one chip -> 0
     assert perf.comm_ms_per_token(3.2e6, 32e9) == pytest.approx(0.1)
