@@ -45,6 +45,7 @@ from inferchip.errors import InputError, UsageError
 from inferchip.interconnect import attach_interconnect
 from inferchip.measured import candidates
 from inferchip.measured import match as match_measured
+from inferchip.sweep import ECONOMIC_KEYS
 from inferchip.tomlfile import read_toml
 from inferchip.workload import Workload
 
@@ -202,6 +203,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
         group_col = np.array([groups.index(g) if g in groups else -1 for g in group[live].tolist()])
         n_live = len(live)
         batch = max(1, BATCH_ELEMENTS // (n_live * CANDIDATE_SLOTS))
+        perf_columns = [c for c in base_scen.columns if c not in ECONOMIC_KEYS]
 
         def evaluate_batch(first: int) -> int:
             stop = min(first + batch, samples)
@@ -216,7 +218,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
             scaled = {f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
                       for f in SAMPLED_FACTORS if f in tiled}
             tiled = tiled.assign(**scaled)
-            pairs = scen.iloc[np.repeat(np.arange(count), n_live)]
+            # the performance step never reads the cost-only keys (tests/test_sweep.py checks
+            # they leave it unchanged; a read would fail loudly here): do not repeat them per chip
+            pairs = scen[perf_columns].iloc[np.repeat(np.arange(count), n_live)]
             points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
             result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
                               **extra)

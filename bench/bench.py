@@ -1,0 +1,204 @@
+"""`make bench`: wall times and rates of the CLI and the vectorized pipeline.
+
+Prints, with the target each figure is held to:
+- `inferchip --help`, `python -c "import pandas"` and `inferchip compare` on the
+  default workload (median of several runs, each a fresh process);
+- a sweep of >= 1,000,000 (grid point x accelerator) rows: evaluation alone
+  (in process) and evaluation + CSV to a file through the CLI, with rows per
+  second and the peak memory of that process;
+- a sweep whose every grid point needs its own performance evaluation;
+- `inferchip uncertainty` with 100,000 samples over the whole catalog;
+- the vectorized pipeline against a straightforward Python loop that evaluates
+  the same model one scenario at a time, on a sample of the same grid (the
+  numbers must agree; the rates give the speedup).
+
+Timings are wall clock on this machine; other work on it slows them down.
+Usage: .venv/bin/python bench/bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+INFERCHIP = str(BIN / "inferchip")
+RESULTS: list[tuple[str, str, str, bool | None]] = []
+
+
+def run_child(argv: list[str]) -> tuple[float, float, int]:
+    """Run a command; return (wall seconds, peak RSS in MB, exit code) of that process alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.read().decode(errors="replace"))
+    proc.stderr.close()
+    return wall, usage.ru_maxrss / 1024.0, proc.returncode
+
+
+def median_wall(argv: list[str], runs: int) -> float:
+    run_child(argv)  # warm the file cache
+    return statistics.median(run_child(argv)[0] for _ in range(runs))
+
+
+def record(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    RESULTS.append((name, value, target, ok))
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    print(f"{name:<58} {value:>22}  {target}{mark}", flush=True)
+
+
+def bench_startup(runs: int) -> None:
+    help_s = median_wall([INFERCHIP, "--help"], runs)
+    pandas_s = median_wall([sys.executable, "-c", "import pandas"], runs)
+    compare_s = median_wall([INFERCHIP, "compare", "--format", "json"], runs)
+    record("inferchip --help", f"{help_s:.3f} s", "< 0.2 s", help_s < 0.2)
+    record('python -c "import pandas"', f"{pandas_s:.3f} s")
+    record("inferchip compare (default workload, JSON)", f"{compare_s:.3f} s",
+           f"<= 1.5 x pandas import = {1.5 * pandas_s:.3f} s", compare_s <= 1.5 * pandas_s)
+
+
+def sweep_specs(chips: int) -> tuple[list[str], list[str]]:
+    """A procurement grid (cost keys x one performance key) and a performance-only grid,
+    each sized to >= 1,000,000 rows for a catalog of `chips` accelerators."""
+    others = 6 * 4 * 5 * 5  # pue x server life x cost of capital x utilisation
+    electricity = math.ceil(1_000_000 / (others * chips))
+    cost = [f"electricity_usd_per_kwh=0.04:0.20:{electricity}", "pue=1.1:1.6:6", "server_life_years=3:6:4",
+            "cost_of_capital=0.05:0.15:5", "utilisation_target=0.5:0.9:5"]
+    tokens = math.ceil(1_000_000 / (200 * chips))
+    perf = ["tpot_ms=20:200:200", f"queries_per_day=1e4:1e8:{tokens}:log"]
+    return cost, perf
+
+
+def bench_sweep_eval(label: str, specs: list[str]) -> tuple[float, int]:
+    from inferchip import sweep as sw
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(None)
+    plan = sw.plan(inputs.workload, inputs.assumptions, inputs.chips, [sw.parse_vary(s) for s in specs])
+    start = time.perf_counter()
+    rows = sum(len(chunk) for chunk in sw.iter_chunks(plan))
+    seconds = time.perf_counter() - start
+    record(f"sweep evaluation, {label}: {rows:,} rows", f"{seconds:.2f} s", "")
+    record(f"  rows per second ({label})", f"{rows / seconds:,.0f}")
+    return seconds, rows
+
+
+def bench_sweep_cli(specs: list[str], folder: Path) -> None:
+    target = folder / "sweep.csv"
+    argv = [INFERCHIP, "sweep", *sum((["--vary", s] for s in specs), []), "--format", "csv", "--output", str(target)]
+    wall, rss_mb, code = run_child(argv)
+    rows = sum(1 for _ in target.open()) - 1 if code == 0 else 0
+    size_mb = target.stat().st_size / 1e6 if code == 0 else 0
+    record(f"inferchip sweep ... --format csv -o FILE: {rows:,} rows", f"{wall:.2f} s", "< 10 s",
+           code == 0 and rows >= 1_000_000 and wall < 10)
+    record("  rows per second, evaluation + CSV (CLI)", f"{rows / wall:,.0f}")
+    record("  peak memory of that process", f"{rss_mb:,.0f} MB", "< 1,500 MB", rss_mb < 1500)
+    record("  CSV size", f"{size_mb:,.0f} MB")
+
+
+def bench_uncertainty(folder: Path, samples: int) -> None:
+    target = folder / "u.json"
+    argv = [INFERCHIP, "uncertainty", "--samples", str(samples), "--seed", "1", "--format", "json",
+            "--output", str(target)]
+    wall, rss_mb, code = run_child(argv)
+    record(f"inferchip uncertainty --samples {samples:,} (whole catalog)", f"{wall:.2f} s", "< 5 s",
+           code == 0 and wall < 5)
+    record("  peak memory of that process", f"{rss_mb:,.0f} MB")
+
+    from inferchip import uncertainty as unc
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(None)
+    unc.run(inputs.workload, inputs.assumptions, inputs.chips, 1000, 0)  # warm up
+    start = time.perf_counter()
+    unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, 1)
+    seconds = time.perf_counter() - start
+    record("  in process (no start-up)", f"{seconds:.2f} s")
+    record("  samples x accelerators per second", f"{samples * len(inputs.chips) / seconds:,.0f}")
+
+
+def bench_loop_vs_vectorized(specs: list[str], label: str, sample_points: int) -> None:
+    """The same model one scenario at a time (a Python loop over grid points, each a
+    `compare`-style evaluation of the whole catalog) against the chunked pipeline."""
+    import numpy as np
+    import pandas as pd
+
+    from inferchip import sweep as sw
+    from inferchip.compare import evaluate, scenario_frame
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(None)
+    plan = sw.plan(inputs.workload, inputs.assumptions, inputs.chips, [sw.parse_vary(s) for s in specs],
+                   ["cost_per_query_usd"])
+    picks = np.linspace(0, plan.grid_points - 1, sample_points).astype(int)
+    w = inputs.workload
+    start = time.perf_counter()
+    looped = []
+    for g in picks.tolist():  # the straightforward way: one scenario, one evaluation
+        index = np.unravel_index(g, plan.shape)
+        scen = scenario_frame(w, inputs.assumptions, 1)
+        for vary, i in zip(plan.varies, index, strict=True):
+            scen[vary.key] = [vary.values[int(i)]]
+            if vary.key == "params_b" and w.active_params_b == w.params_b:
+                scen["active_params_b"] = [vary.values[int(i)]]
+        looped.append(evaluate(w.kind, plan.chips, scen, w.precision, w.kv_precision,
+                               measured=plan.measured)["cost_per_query_usd"].to_numpy())
+    loop_s = time.perf_counter() - start
+    loop_rate = len(picks) * len(plan.chips) / loop_s
+    start = time.perf_counter()
+    frames = [chunk for chunk in sw.iter_chunks(plan)]
+    vector_s = time.perf_counter() - start
+    vector_rate = plan.rows / vector_s
+    whole = pd.concat(frames, ignore_index=True)["cost_per_query_usd"].to_numpy().reshape(plan.grid_points, -1)
+    same = np.allclose(np.vstack(looped), whole[picks], rtol=1e-12, equal_nan=True)
+    record(f"per-scenario loop, {label} ({len(picks)} grid points)", f"{loop_rate:,.0f} rows/s")
+    record(f"vectorized pipeline, {label} ({plan.rows:,} rows)", f"{vector_rate:,.0f} rows/s")
+    record(f"  speedup, {label} (same numbers: {'yes' if same else 'NO'})", f"{vector_rate / loop_rate:,.0f} x",
+           ">= 100 x", same and vector_rate / loop_rate >= 100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 7
+    sys.path.insert(0, str(ROOT))
+    from inferchip.inputs import load_inputs
+
+    chips = len(load_inputs(None).chips)
+    cost_grid, perf_grid = sweep_specs(chips)
+    print(f"inferchip bench on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; catalog of {chips} "
+          f"accelerators")
+    print(f"cost grid: {' x '.join(cost_grid)}")
+    print(f"performance grid: {' x '.join(perf_grid)}\n")
+    bench_startup(runs)
+    seconds, _ = bench_sweep_eval("cost grid", cost_grid)
+    record("  target: evaluation of >= 1,000,000 rows", f"{seconds:.2f} s", "< 2 s", seconds < 2)
+    bench_sweep_eval("performance grid", perf_grid)
+    with tempfile.TemporaryDirectory(prefix="inferchip-bench-") as tmp:
+        bench_sweep_cli(cost_grid, Path(tmp))
+        bench_uncertainty(Path(tmp), 100_000)
+    bench_loop_vs_vectorized(cost_grid, "cost grid", 60 if args.quick else 200)
+    bench_loop_vs_vectorized(perf_grid, "performance grid", 60 if args.quick else 200)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    record("peak memory of this bench process", f"{peak:,.0f} MB")
+    missed = [name for name, _, _, ok in RESULTS if ok is False]
+    print(f"\nload average now {os.getloadavg()[0]:.2f}; "
+          + ("every target met" if not missed else f"missed: {'; '.join(n.strip() for n in missed)}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
