@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from inferchip.catalog import KINDS
+
 COMPUTE_GRID = np.round(np.geomspace(0.05, 1.0, 41), 4)
 MEMORY_GRID = np.round(np.geomspace(0.5, 1.0, 8), 4)
 # Shared factors: wider grids (attention 0.15-0.65, links 0.15-0.95, overhead 0.5-4 ms)
@@ -53,7 +55,6 @@ COMM_LATENCY_MS_PER_LAYER = 0.01
 MIN_ROWS_TWO_FACTORS = 4
 MIN_ROWS_ONE_FACTOR = 2
 PRIOR_COMPUTE_EFFICIENCY, PRIOR_MEMORY_EFFICIENCY, PRIOR_WEIGHT = 0.5, 0.8, 0.01
-KINDS = ("gpu", "asic", "npu", "lpu", "wafer", "cpu")
 SERVER_SCENARIOS = ("Server", "Interactive")
 MISSING_LOG_RATIO = 3.0  # charged when a trial cannot predict a row at all (~20x)
 

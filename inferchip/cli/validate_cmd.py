@@ -9,8 +9,18 @@ import typer
 
 from inferchip.cli import app
 from inferchip.cli.common import (
-    AssumptionsOpt, CatalogOpt, ExtendOpt, Format, FormatOpt, OutputOpt, SetOpt, emit_text, err, handles_errors,
-    resolve_format, stdout_console,
+    AssumptionsOpt,
+    CatalogOpt,
+    ExtendOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    emit_text,
+    err,
+    handles_errors,
+    resolve_format,
+    stdout_console,
 )
 
 BenchmarksOpt = Annotated[Path | None, typer.Option(
@@ -135,14 +145,14 @@ def calibrate(
     """
     from inferchip import calibrate as calibrate_mod
     from inferchip import validate as validate_mod
-    from inferchip.catalog import KINDS, load_catalog
+    from inferchip.catalog import load_catalog
     from inferchip.measured import read_benchmarks
 
     values = _assumption_values(assumptions, set_)
     chips = load_catalog(catalog, extend_catalog)
     frame = validate_mod.validation_frame(read_benchmarks(benchmarks), chips)
     err("fitting efficiency factors to the measured rows" + (" (with leave-one-out)..." if loo else "..."))
-    result = calibrate_mod.run(frame, values, kinds=[k for k in KINDS], leave_one_out=loo)
+    result = calibrate_mod.run(frame, values, leave_one_out=loo)
     fmt = resolve_format(fmt, output)
     if fmt == Format.csv:
         emit_text(calibrate_mod.to_csv_text(result.factors), output)

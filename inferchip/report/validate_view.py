@@ -130,8 +130,10 @@ def render_table(doc: dict, console) -> None:
 
 def calibration_rows(doc: dict) -> list[dict[str, str]]:
     """The fitted factor rows of a `calibrate` document, formatted."""
+    shown = ("scope", "key", "compute_efficiency", "memory_efficiency", "scenario_throughput_factor", "fit_rows",
+             "fit_median_abs_error", "loo_median_abs_error")
     out = []
     for row in doc["factors"]:
-        out.append({k: ("-" if v is None else fmt_number(v) if not isinstance(v, str) else v)
-                    for k, v in row.items() if k != "source"})
+        out.append({k: ("-" if row.get(k) is None else fmt_number(row[k]) if not isinstance(row[k], str) else row[k])
+                    for k in shown})
     return out
