@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def _costs(kind_args: tuple, chips: pd.DataFrame, workload: Workload, assumption
 
 
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, prices: pd.DataFrame | None = None,
-        measured: pd.DataFrame | None = None) -> Breakeven:
+        measured: pd.DataFrame | None = None, progress: Callable[[int, int], None] | None = None) -> Breakeven:
+    """Every option's cost per query at the workload's volume, break-even volumes and
+    payback per accelerator. `progress(done, total)` after the grid and each bisection step."""
     chips = attach_factors(chips).reset_index(drop=True)
     discount = float(assumptions["committed_use_discount"])
     options = api_options(workload, read_api_prices() if prices is None else prices)
@@ -139,6 +142,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
     exponents = np.linspace(-DECADES, DECADES, int(2 * DECADES * POINTS_PER_DECADE) + 1)
     volumes = volume * 10.0 ** exponents
     grid = _costs(kind_args, chips, workload, assumptions, volumes, discount, api_cost, measured)
+    steps = 1 + BISECTION_STEPS
+    if progress is not None:
+        progress(1, steps)
     n_c = len(chips)
     out: dict[str, np.ndarray] = {}
     brackets = []  # (alternative, chip index, low volume, high volume) to refine
@@ -159,13 +165,15 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
         lo = np.array([b[2] for b in brackets])
         hi = np.array([b[3] for b in brackets])
         rows = np.arange(len(brackets))
-        for _ in range(BISECTION_STEPS):  # every bracket halves at once: one evaluation per step
+        for step in range(BISECTION_STEPS):  # every bracket halves at once: one evaluation per step
             mid = np.sqrt(lo * hi)
             costs = _costs(kind_args, chips, workload, assumptions, mid, discount, api_cost, measured)
             own = costs["own"][rows, chip_of]
             alt_cost = np.select([alts == a for a in ALTERNATIVES], [costs[a][rows, chip_of] for a in ALTERNATIVES])
             win = own <= alt_cost
             hi, lo = np.where(win, mid, hi), np.where(win, lo, mid)
+            if progress is not None:
+                progress(2 + step, steps)
         for alt in ALTERNATIVES:
             mine = alts == alt
             out[f"breakeven_queries_per_day_vs_{alt}"][chip_of[mine]] = hi[mine]

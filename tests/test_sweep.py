@@ -320,3 +320,25 @@ def test_cli_errors(invoke, tmp_path, args, code, message):
 def test_cli_help_has_example(invoke):
     result = invoke("sweep", "--help")
     assert result.exit_code == 0 and "inferchip sweep --vary" in result.stdout
+
+
+def test_progress_bar_only_on_a_terminal_and_after_the_delay():
+    from inferchip.report.analysis_view import LazyProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown = Terminal()
+    with LazyProgress("sweep", delay_s=0.0, stream=shown) as progress:
+        progress(5, 10)
+        progress(10, 10)
+    assert "sweep" in shown.getvalue()
+    piped = io.StringIO()
+    with LazyProgress("sweep", delay_s=0.0, stream=piped) as progress:
+        progress(10, 10)
+    assert piped.getvalue() == ""
+    quick = Terminal()
+    with LazyProgress("sweep", delay_s=3600.0, stream=quick) as progress:
+        progress(10, 10)
+    assert quick.getvalue() == ""

@@ -250,9 +250,11 @@ def breakeven(
     """
     from inferchip import breakeven as be
     from inferchip.inputs import load_inputs
+    from inferchip.report.analysis_view import LazyProgress
 
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
-    result = be.run(inputs.workload, inputs.assumptions, inputs.chips)
+    with LazyProgress("breakeven: searching volumes") as progress:
+        result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
     fmt = resolve_format(fmt, output)
     if fmt == Format.table and output is None:
