@@ -153,7 +153,10 @@ def check_varies(varies: Sequence[Vary], workload: Workload, assumptions: Assump
             raise UsageError(f"{where}: {vary.key} is varied twice; give one --vary per key")
         seen.add(vary.key)
         if vary.key in assumptions.specs:
-            for value in {vary.values[0], vary.values[-1], *(vary.values if not vary.numeric else ())}:
+            values = vary.values
+            if vary.numeric and len(values) > 10_000:  # an interval: its ends and its smallest magnitude
+                values = (min(values), max(values), min(values, key=lambda v: abs(v) or math.inf))
+            for value in dict.fromkeys(values):
                 assumptions_mod.check_value(vary.key, value, where, assumptions.specs)
             continue
         if vary.key in ("precision", "kv_precision"):

@@ -77,6 +77,7 @@ def test_parse_errors(text, message):
 @pytest.mark.parametrize("specs, message", [
     (["electricity=0.1:0.2:2"], "unknown key. Did you mean 'electricity_usd_per_kwh'?"),
     (["pue=0.5:1.5:3"], "'pue' must be >= 1"),
+    (["pue=1.2,0.9,1.4"], "'pue' must be >= 1"),
     (["facility_model=colocation,rented"], "'facility_model' must be one of colocation, owned"),
     (["precision=fp8,fp16"], "precision cannot vary"),
     (["latency_ms=10:20:2"], "does not apply to a llm workload"),
@@ -307,6 +308,7 @@ def test_cli_markdown_and_table(invoke):
     (["--vary", "electricity=0.1:0.2:2"], 2, "Did you mean 'electricity_usd_per_kwh'"),
     ([], 2, "give at least one --vary"),
     (["--vary", "pue=1.1:1.2:2", "--chart", "--chart-key", "tpot_ms"], 2, "not a varied key"),
+    (["--vary", "facility_model=colocation,owned", "--chart"], 2, "--chart: no numeric varied key"),
     (["--vary", "pue=1.1:1.2:2", "--catalog", "/nonexistent.csv"], 3, "not found"),
 ])
 def test_cli_errors(invoke, tmp_path, args, code, message):

@@ -92,6 +92,7 @@ def sweep(
     import itertools
 
     from inferchip import sweep as sweep_mod
+    from inferchip.errors import UsageError
     from inferchip.inputs import load_inputs
     from inferchip.report import analysis_view as view
 
@@ -101,7 +102,10 @@ def sweep(
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
     if chart:
         numeric = [v.key for v in plan.varies if v.numeric]
-        chart_key = chart_key or (numeric[0] if numeric else plan.varies[0].key)
+        if chart_key is None and not numeric:
+            raise UsageError("--chart: no numeric varied key to draw cost against; vary a number "
+                             "(e.g. --vary pue=1.1:1.6:6) or drop --chart")
+        chart_key = chart_key or numeric[0]
         sweep_mod.chart_held_values(plan, chart_key)  # validate before any work
         if "cost_per_query_usd" not in plan.fields:
             plan.fields.append("cost_per_query_usd")
