@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inferchip.data_files import data_path
-from inferchip.errors import InputError, UsageError, did_you_mean
+from inferchip.errors import InputError, UsageError, did_you_mean, shown
 from inferchip.tomlfile import read_toml
 
 # key -> (minimum, minimum allowed?, maximum or None, maximum allowed?)
@@ -81,7 +81,7 @@ def load_specs(path: Path | None = None) -> dict[str, AssumptionSpec]:
 def check_value(key: str, value: object, where: str, specs: dict[str, AssumptionSpec]) -> float | str:
     """Validate one assumption value; return it normalised (float, or a choice string)."""
     if key not in specs:
-        raise InputError(f"{where}: unknown assumption '{key}'.{did_you_mean(key, list(specs))}"
+        raise InputError(f"{where}: unknown assumption '{shown(key)}'.{did_you_mean(key, list(specs))}"
                          " See `inferchip assumptions` or data/assumptions.toml for the keys.")
     if key in _CHOICES:
         if not isinstance(value, str) or value not in _CHOICES[key]:
@@ -135,7 +135,7 @@ def read_assumptions_file(path: Path) -> dict[str, object]:
     for key, value in raw.items():
         if isinstance(value, dict):
             if "value" not in value:
-                raise InputError(f"{path}: [{key}]: an assumptions file is flat; write `key = value` lines"
+                raise InputError(f"{path}: [{shown(key)}]: an assumptions file is flat; write `key = value` lines"
                                  " without sections, e.g. pue = 1.4")
             value = value["value"]
         flat[key] = value

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip.data_files import data_path
-from inferchip.errors import InputError, NotFoundError, did_you_mean
+from inferchip.errors import InputError, NotFoundError, did_you_mean, shown
 
 REQUIRED_COLUMNS = (
     "name", "vendor", "kind", "memory_gb", "memory_bw_tbps", "tdp_w", "devices_per_server",
@@ -119,17 +119,17 @@ def _header_problems(path: Path, header: list[str]) -> list[str]:
         if column not in header:
             lowered = {h.lower().replace(" ", "_"): h for h in strays}
             close = difflib.get_close_matches(column, list(lowered), n=1, cutoff=0.6)
-            fix = (f"found '{lowered[close[0]]}': rename it to '{column}'" if close
+            fix = (f"found '{shown(lowered[close[0]])}': rename it to '{column}'" if close
                    else "add the column (see data/README.md)")
             problems.append(f"{path}: line 1: missing required column '{column}'; {fix}")
     for column in strays:
         close = difflib.get_close_matches(column.lower(), KNOWN_COLUMNS, n=1, cutoff=_NEAR_MISS_CUTOFF)
         if close and close[0] not in header and close[0] not in REQUIRED_COLUMNS:
-            problems.append(f"{path}: line 1: column '{column}' is not a catalog column. Did you mean"
+            problems.append(f"{path}: line 1: column '{shown(column)}' is not a catalog column. Did you mean"
                             f" '{close[0]}'? Rename it (other extra columns are kept as they are)")
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     for column in dupes:
-        problems.append(f"{path}: line 1: column '{column}' appears {header.count(column)} times; keep one")
+        problems.append(f"{path}: line 1: column '{shown(column)}' appears {header.count(column)} times; keep one")
     return problems
 
 
@@ -258,14 +258,14 @@ def _numeric(values: pd.Series, column: str, position: int, lines: list[int], pa
            " no units or thousands separators (700, not 700W or 1,979)" if any(ch.isdigit() for ch in v)
            else f"{v!r} is not a number; leave the cell empty if unknown")
     report(literal, lambda v: f"{v!r} is not a number; leave the cell empty if unknown")
-    report(too_big, lambda v: f"{v} is implausibly large (above 1e12); check the unit in the column name")
+    report(too_big, lambda v: f"{shown(v)} is implausibly large (above 1e12); check the unit in the column name")
     zero_fix = "leave the cell empty if unknown" if column in POSITIVE_COLUMNS else "write 0"
-    report(too_small, lambda v: f"{v} is implausibly small (below 1e-6); check the unit in the"
+    report(too_small, lambda v: f"{shown(v)} is implausibly small (below 1e-6); check the unit in the"
            f" column name, or {zero_fix}")
-    report(negative, lambda v: f"{v} must not be negative; leave the cell empty if unknown")
-    report(zero, lambda v: f"must be > 0 (got {v}); leave the cell empty if unknown")
-    report(fraction, lambda v: f"{v} must be at most 1 (a fraction of the peak)")
-    report(whole & ~negative, lambda v: f"{v} must be a whole number")
+    report(negative, lambda v: f"{shown(v)} must not be negative; leave the cell empty if unknown")
+    report(zero, lambda v: f"must be > 0 (got {shown(v)}); leave the cell empty if unknown")
+    report(fraction, lambda v: f"{shown(v)} must be at most 1 (a fraction of the peak)")
+    report(whole & ~negative, lambda v: f"{shown(v)} must be a whole number")
     return numbers
 
 

@@ -63,6 +63,13 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
+def shown(text: object) -> str:
+    """User text made safe inside a one-line message: control characters and
+    line separators (which str.splitlines breaks on) are escaped."""
+    text = str(text)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     """A ' Did you mean X?' suffix for the closest choice, or ''."""
     import difflib

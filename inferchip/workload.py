@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inferchip.data_files import DEFAULT_WORKLOAD, bundled_workloads
-from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean
+from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean, shown
 from inferchip.models import get_preset
 from inferchip.tomlfile import read_toml
 from inferchip.units import BYTES_PER_PRECISION, PRECISIONS
@@ -123,7 +123,7 @@ def _unknown_keys(section: dict, allowed: tuple[str, ...], prefix: str, problems
             hint = did_you_mean(str(key), allowed)
             if hint:
                 problems.suggested.add(prefix + hint.split("'")[1])
-            problems.add(f"{prefix}{key}", f"unknown key.{hint} Allowed: {', '.join(allowed)}")
+            problems.add(f"{prefix}{shown(key)}", f"unknown key.{hint} Allowed: {', '.join(allowed)}")
 
 
 def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positive: bool = True,
@@ -242,8 +242,8 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     preset_name = model.get("preset")
     preset: dict[str, object] = {}
     if preset_name is not None:
-        if not isinstance(preset_name, str):
-            problems.add("model.preset", f"must be a string in quotes (got {preset_name!r})")
+        if not isinstance(preset_name, str) or not preset_name.isprintable():
+            problems.add("model.preset", f"must be a preset name in quotes (got {preset_name!r})")
             model_ok = False  # the keys a preset would fill are not missing: the preset is
         else:
             preset = get_preset(preset_name, f"{origin}: model.preset")
