@@ -150,6 +150,13 @@ def test_written_file_has_0644_minus_umask(tmp_path, umask):
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
+def test_write_bytes_and_text(tmp_path):
+    write_output(b"PK\x03\x04binary", tmp_path / "book.xlsx")
+    write_output("Électronique\r\n", tmp_path / "memo.md")
+    assert (tmp_path / "book.xlsx").read_bytes() == b"PK\x03\x04binary"
+    assert (tmp_path / "memo.md").read_bytes() == "Électronique\r\n".encode()
+
+
 def test_write_replaces_existing_file(tmp_path):
     target = tmp_path / "out.json"
     target.write_text("old")

@@ -125,10 +125,11 @@ def to_delimited(rows: list[dict], delimiter: str) -> str:
     return buffer.getvalue()
 
 
-def write_output(text: str, path: Path) -> None:
+def write_output(text: str | bytes, path: Path) -> None:
     """Write atomically: a temp file in the same folder, flushed to disk, given
     mode 0644 minus the umask, then renamed over `path`. On any failure or
-    interruption the temp file is removed and `path` is left as it was."""
+    interruption the temp file is removed and `path` is left as it was.
+    Text is written as UTF-8; bytes (e.g. a workbook) as they are."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name for --output")
@@ -142,8 +143,9 @@ def write_output(text: str, path: Path) -> None:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a folder you can write to") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE & ~_umask())
