@@ -426,6 +426,24 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     return result
 
 
+def _match_distinct(kind: str, measured: pd.DataFrame, names: np.ndarray, precisions: np.ndarray,
+                    scen: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """measured.match on the distinct (chip, precision, workload shape and SLO) rows only,
+    spread back to every row: a sweep repeats a few shapes over many grid points, and the
+    match builds a (rows x benchmark rows) matrix of string and float comparisons."""
+    from inferchip import measured as measured_mod
+
+    names, precisions = np.asarray(names, dtype=object), np.asarray(precisions, dtype=object)
+    key = np.zeros(len(names), dtype=np.int64)
+    for column in (names, precisions, *scen.values()):
+        codes, uniques = pd.factorize(column)
+        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    value, index = measured_mod.match(kind, measured, names[first], precisions[first],
+                                      {k: np.asarray(v)[first] for k, v in scen.items()})
+    return value[inverse.reshape(-1)], index[inverse.reshape(-1)]
+
+
 def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFrame | None, ch: _Rows,
                      sc: _Rows) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Measured beats modeled (rule in inferchip.measured): where a benchmark row matches,
@@ -443,7 +461,7 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
 
     keys = ("input_tokens", "output_tokens", "ttft_ms", "tpot_ms") if kind == "llm" else ("gflops_per_query", "latency_ms")
     scen = {k: np.broadcast_to(sc[k], (count,)).astype(float) for k in keys}
-    value, index = measured_mod.match(kind, measured, ch["name"], ch["precision_used"], scen)
+    value, index = _match_distinct(kind, measured, ch["name"], ch["precision_used"], scen)
     use = np.isfinite(value) & (pts["b_mem"] >= 1)
     n = pts["n"]
     if kind == "llm":

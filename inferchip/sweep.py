@@ -317,20 +317,39 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
 
 
 def iter_chunks(sweep: Sweep, chunk_rows: int | None = None,
-                progress: Callable[[int, int], None] | None = None) -> Iterator[pd.DataFrame]:
-    """The sweep's result rows, chunk by chunk (each a DataFrame of whole grid points).
-    `progress(rows_done, rows_total)` is called after each chunk."""
+                progress: Callable[[int, int], None] | None = None,
+                prefetch: bool = True) -> Iterator[pd.DataFrame]:
+    """The sweep's result rows, chunk by chunk (each a DataFrame of whole grid points),
+    in grid order. `progress(rows_done, rows_total)` is called after each chunk.
+    With `prefetch`, a worker thread evaluates the next chunk while the caller writes
+    this one (numpy releases the GIL in array operations, so a 2-core machine overlaps
+    evaluation with formatting); memory holds at most two chunks."""
     if chunk_rows is None:
         chunk_rows = CHUNK_ROWS if sweep.performance_keys else CHUNK_ROWS_COST_ONLY
     per_chunk = max(1, chunk_rows // max(1, len(sweep.chips)))
+    starts = list(range(0, sweep.grid_points, per_chunk))
+    bounds = [(first, min(first + per_chunk, sweep.grid_points)) for first in starts]
     done = 0
-    for first in range(0, sweep.grid_points, per_chunk):
-        stop = min(first + per_chunk, sweep.grid_points)
-        chunk = evaluate_chunk(sweep, first, stop)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, sweep.rows)
-        yield chunk
+    if not prefetch or len(bounds) == 1:
+        for first, stop in bounds:
+            chunk = evaluate_chunk(sweep, first, stop)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, sweep.rows)
+            yield chunk
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep") as pool:
+        pending = pool.submit(evaluate_chunk, sweep, *bounds[0])
+        for i in range(len(bounds)):
+            chunk = pending.result()
+            if i + 1 < len(bounds):
+                pending = pool.submit(evaluate_chunk, sweep, *bounds[i + 1])
+            done += len(chunk)
+            if progress is not None:
+                progress(done, sweep.rows)
+            yield chunk
 
 
 def winners(chunk: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
