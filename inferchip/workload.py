@@ -219,7 +219,8 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     _unknown_keys(raw, _TOP_KEYS, "", problems)
     version = raw.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
-        problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {version!r})")
+        problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {version!r}); this inferchip reads"
+                     f" schema_version = {SCHEMA_VERSION} profiles")
     name = raw.get("name", Path(origin).stem)
     if not isinstance(name, str) or not name.strip():
         problems.add("name", f"must be a non-empty string in quotes (got {name!r})")

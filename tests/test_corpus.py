@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import tomllib
 from pathlib import Path
 
@@ -164,3 +165,34 @@ def test_hundred_thousand_bad_rows_report_twenty_and_a_count(big_catalog, tmp_pa
     assert message[0] == (f"{dupes}: line 3: duplicate accelerator name 'Fixture GPU A #0' (first on line 2);"
                           " names are case-insensitive: rename or delete one row")
     assert message[-1] == f"... and {BIG_ROWS - 1 - 20} more problem(s)"
+
+
+# --- numbers at the edges of the accepted ranges -------------------------------------
+
+EDGE_HEADER = ("name,vendor,kind,memory_gb,memory_bw_tbps,bf16_tflops,fp8_tflops,tdp_w,devices_per_server,"
+               "server_power_kw,server_rack_units,server_price_usd,cloud_usd_per_hour,source,as_of")
+
+
+def test_edge_of_range_rows_are_infeasible_with_a_reason_or_finite(invoke, tmp_path):
+    """The smallest and largest accepted numbers never surface as inf, NaN or a null cost
+    on a feasible row: a crawling chip is infeasible with its reason, a giant one is costed."""
+    catalog = tmp_path / "edges.csv"
+    catalog.write_text("\n".join([
+        EDGE_HEADER,
+        "Crawler,Fixture,gpu,80,0.000001,0.000001,0.000001,0.000001,1,0.000001,0.000001,0.000001,,fixture,2024-06",
+        "Giant,Fixture,gpu,1e12,1e12,1e12,1e12,1e12,1000000,1e12,1e12,1e12,1e12,fixture,2024-06",
+        "Tiny price,Fixture,gpu,80,3,1000,2000,700,8,10,8,0.000001,,fixture,2024-06",
+    ]) + "\n", encoding="utf-8")
+    result = invoke("compare", "--catalog", str(catalog), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+    rows = {r["accelerator"]: r for r in json.loads(result.stdout)["results"]}
+    crawler = rows["Crawler"]
+    assert crawler["feasible"] is False and crawler["cost_per_query_usd"] is None
+    assert crawler["infeasible_reason"].startswith("TTFT SLO missed: prefill alone takes")
+    for name in ("Giant", "Tiny price"):
+        row = rows[name]
+        assert row["feasible"] is True, row["infeasible_reason"]
+        for field in ("capex_usd", "annual_tco_usd", "cost_per_query_usd", "energy_per_query_j", "racks"):
+            assert isinstance(row[field], (int, float)) and math.isfinite(row[field]) and row[field] >= 0, field
+    assert rows["Giant"]["cost_per_query_usd"] > rows["Tiny price"]["cost_per_query_usd"]
