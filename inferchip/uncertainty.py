@@ -203,24 +203,27 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
         group_col = np.array([groups.index(g) if g in groups else -1 for g in group[live].tolist()])
         n_live = len(live)
         batch = max(1, BATCH_ELEMENTS // (n_live * CANDIDATE_SLOTS))
+        # the performance step never reads the cost-only keys (tests/test_sweep.py checks they
+        # leave it unchanged; a read would fail loudly here): do not repeat them per chip
         perf_columns = [c for c in base_scen.columns if c not in ECONOMIC_KEYS]
+        sampled_perf = [k for k in columns if k in perf_columns]
+        # frames for a full batch, built once: a batch only swaps in its sampled columns
+        full = {"scen": base_scen.iloc[np.zeros(batch, dtype=np.int64)].reset_index(drop=True),
+                "tiled": slim.iloc[np.tile(np.arange(n_live), batch)].reset_index(drop=True),
+                "pairs": base_scen[perf_columns].iloc[np.zeros(batch * n_live, dtype=np.int64)].reset_index(drop=True)}
 
         def evaluate_batch(first: int) -> int:
             stop = min(first + batch, samples)
             count = stop - first
-            scen = base_scen.iloc[np.zeros(count, dtype=np.int64)].reset_index(drop=True)
+            scen, tiled, pairs = full["scen"], full["tiled"], full["pairs"]
+            if count < batch:
+                scen, tiled, pairs = scen.iloc[:count], tiled.iloc[:count * n_live], pairs.iloc[:count * n_live]
             scen = scen.assign(**{k: v[first:stop] for k, v in columns.items()})
-            tiled = slim.iloc[np.tile(np.arange(n_live), count)].reset_index(drop=True)
             if groups:
                 mult = np.where(group_col >= 0, multipliers[first:stop][:, np.maximum(group_col, 0)], 1.0).reshape(-1)
-            else:
-                mult = np.ones(count * n_live)
-            scaled = {f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
-                      for f in SAMPLED_FACTORS if f in tiled}
-            tiled = tiled.assign(**scaled)
-            # the performance step never reads the cost-only keys (tests/test_sweep.py checks
-            # they leave it unchanged; a read would fail loudly here): do not repeat them per chip
-            pairs = scen[perf_columns].iloc[np.repeat(np.arange(count), n_live)]
+                tiled = tiled.assign(**{f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
+                                        for f in SAMPLED_FACTORS if f in tiled})
+            pairs = pairs.assign(**{k: np.repeat(columns[k][first:stop], n_live) for k in sampled_perf})
             points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
             result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
                               **extra)
