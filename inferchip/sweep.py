@@ -189,8 +189,10 @@ def check_varies(varies: Sequence[Vary], workload: Workload, assumptions: Assump
 
 
 def check_fields(fields: Sequence[str], kind: str) -> list[str]:
-    """The result fields a sweep writes: known names, in the order given."""
+    """The result fields a sweep writes: known names, in the order given ('all': every one)."""
     out: list[str] = []
+    if list(fields) == ["all"]:
+        fields = list(RESULT_FIELDS)
     for name in fields:
         if name not in RESULT_FIELDS:
             raise UsageError(f"--fields {name}: unknown result field.{did_you_mean(name, list(RESULT_FIELDS))}")

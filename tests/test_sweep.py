@@ -344,3 +344,17 @@ def test_progress_bar_only_on_a_terminal_and_after_the_delay():
     with LazyProgress("sweep", delay_s=3600.0, stream=quick) as progress:
         progress(10, 10)
     assert quick.getvalue() == ""
+
+
+def test_cli_all_fields_json_matches_compare(invoke, compare_json):
+    """--fields all: every result field, and at the base value each row is compare's row."""
+    result = invoke("sweep", "--vary", "pue=1.3", "--fields", "all", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["accelerator"]: r for r in json.loads(result.stdout)["results"]}
+    for expected in compare_json()["results"]:
+        row = rows[expected["accelerator"]]
+        for field, value in expected.items():
+            if isinstance(value, float):
+                assert row[field] == pytest.approx(value, rel=1e-9), field
+            else:
+                assert row[field] == value, field

@@ -55,7 +55,7 @@ def sweep(
     winners: Annotated[bool, typer.Option(
         "--winners", help="One row per grid point: the cheapest feasible accelerator and the runner-up.")] = False,
     fields: Annotated[str | None, typer.Option(
-        "--fields", help="Comma-separated result fields per row (default: feasible, chips_per_replica, "
+        "--fields", help="Comma-separated result fields per row, or 'all' (default: feasible, chips_per_replica, "
                          "accelerators, racks, cost_per_query_usd, cost_per_million_tokens_usd, annual_tco_usd, "
                          "avg_power_kw, energy_per_query_j, infeasible_reason).", metavar="F1,F2")] = None,
     chart: Annotated[bool, typer.Option(
