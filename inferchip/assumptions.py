@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inferchip.data_files import data_path
-from inferchip.errors import InputError, UsageError, did_you_mean, shown
+from inferchip.errors import InputError, UsageError, did_you_mean, short_repr, shown
 from inferchip.tomlfile import read_toml
 
 # key -> (minimum, minimum allowed?, maximum or None, maximum allowed?)
@@ -86,28 +86,31 @@ def check_value(key: str, value: object, where: str, specs: dict[str, Assumption
     if key in _CHOICES:
         if not isinstance(value, str) or value not in _CHOICES[key]:
             hint = did_you_mean(value, _CHOICES[key]) if isinstance(value, str) else ""
-            raise InputError(f"{where}: '{key}' must be one of {', '.join(_CHOICES[key])} (got {value!r}).{hint}"
+            raise InputError(f"{where}: '{key}' must be one of {', '.join(_CHOICES[key])} (got {short_repr(value)}).{hint}"
                              .rstrip("."))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{where}: '{key}' must be a number in {specs[key].unit} (got {value!r}){_text_hint(value)}")
-    number = float(value)
+        raise InputError(f"{where}: '{key}' must be a number in {specs[key].unit} (got {short_repr(value)}){_text_hint(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf if value > 0 else -math.inf
     if not math.isfinite(number):
-        raise InputError(f"{where}: '{key}' must be a finite number (got {value!r})")
+        raise InputError(f"{where}: '{key}' must be a finite number (got {short_repr(value)})")
     if abs(number) > MAX_MAGNITUDE:
-        raise InputError(f"{where}: '{key}' = {value!r} is implausibly large (above 1e12);"
+        raise InputError(f"{where}: '{key}' = {short_repr(value)} is implausibly large (above 1e12);"
                          f" check the unit: {specs[key].unit}")
     lo, lo_ok, hi, hi_ok = _RANGES.get(key, (0.0, True, None, False))
     if 0 < abs(number) < MIN_MAGNITUDE:
         zero = " or write 0" if lo == 0 and lo_ok else ""
-        raise InputError(f"{where}: '{key}' = {value!r} is implausibly small (below 1e-6);"
+        raise InputError(f"{where}: '{key}' = {short_repr(value)} is implausibly small (below 1e-6);"
                          f" check the unit ({specs[key].unit}){zero}")
     if number < lo or (number == lo and not lo_ok):
         bound = ">=" if lo_ok else ">"
-        raise InputError(f"{where}: '{key}' must be {bound} {lo:g} (got {value!r})")
+        raise InputError(f"{where}: '{key}' must be {bound} {lo:g} (got {short_repr(value)})")
     if hi is not None and (number > hi or (number == hi and not hi_ok)):
         bound = "<=" if hi_ok else "<"
-        raise InputError(f"{where}: '{key}' must be {bound} {hi:g} (got {value!r})")
+        raise InputError(f"{where}: '{key}' must be {bound} {hi:g} (got {short_repr(value)})")
     return number
 
 

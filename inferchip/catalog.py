@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip.data_files import data_path
-from inferchip.errors import InputError, NotFoundError, did_you_mean, shown
+from inferchip.errors import InputError, NotFoundError, did_you_mean, short_repr, shown
 
 REQUIRED_COLUMNS = (
     "name", "vendor", "kind", "memory_gb", "memory_bw_tbps", "tdp_w", "devices_per_server",
@@ -212,11 +212,11 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
                       " write the name on one line"))
     bad_kind = ~df["kind"].str.lower().isin(KINDS) & (df["kind"] != "")
     for i in np.flatnonzero(bad_kind.to_numpy()):
-        found.append((lines[i], at["kind"], f"{path}: line {lines[i]}: column 'kind': {df['kind'].iat[i]!r} is not one of"
+        found.append((lines[i], at["kind"], f"{path}: line {lines[i]}: column 'kind': {short_repr(df['kind'].iat[i])} is not one of"
                       f" {', '.join(KINDS)}.{did_you_mean(df['kind'].iat[i], KINDS)}"))
     bad_cooling = ~df["cooling"].str.lower().isin(COOLING) & (df["cooling"] != "")
     for i in np.flatnonzero(bad_cooling.to_numpy()):
-        found.append((lines[i], at["cooling"], f"{path}: line {lines[i]}: column 'cooling': {df['cooling'].iat[i]!r} is not"
+        found.append((lines[i], at["cooling"], f"{path}: line {lines[i]}: column 'cooling': {short_repr(df['cooling'].iat[i])} is not"
                       " air or liquid (leave it empty for air)"))
     lowered = df["name"].str.lower()
     repeat = lowered.duplicated().to_numpy()
@@ -224,7 +224,7 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
     if duplicated.any():
         first_line = dict(zip(lowered[~repeat], np.asarray(lines)[~repeat], strict=True))
         for i in np.flatnonzero(duplicated):
-            found.append((lines[i], at["name"], f"{path}: line {lines[i]}: duplicate accelerator name {df['name'].iat[i]!r}"
+            found.append((lines[i], at["name"], f"{path}: line {lines[i]}: duplicate accelerator name {short_repr(df['name'].iat[i])}"
                           f" (first on line {first_line[lowered.iat[i]]}); names are case-insensitive:"
                           " rename or delete one row"))
 
@@ -254,10 +254,10 @@ def _numeric(values: pd.Series, column: str, position: int, lines: list[int], pa
         zero = (arr == 0) & (column in POSITIVE_COLUMNS)
         fraction = (arr > 1) & (column in FRACTION_COLUMNS) & ~too_big
         whole = (column in WHOLE_COLUMNS) & np.isfinite(arr) & (arr != np.floor(arr)) & ~too_big
-    report(text, lambda v: f"{v!r} is not a number; write plain numbers with a dot for decimals and"
+    report(text, lambda v: f"{short_repr(v)} is not a number; write plain numbers with a dot for decimals and"
            " no units or thousands separators (700, not 700W or 1,979)" if any(ch.isdigit() for ch in v)
-           else f"{v!r} is not a number; leave the cell empty if unknown")
-    report(literal, lambda v: f"{v!r} is not a number; leave the cell empty if unknown")
+           else f"{short_repr(v)} is not a number; leave the cell empty if unknown")
+    report(literal, lambda v: f"{short_repr(v)} is not a number; leave the cell empty if unknown")
     report(too_big, lambda v: f"{shown(v)} is implausibly large (above 1e12); check the unit in the column name")
     zero_fix = "leave the cell empty if unknown" if column in POSITIVE_COLUMNS else "write 0"
     report(too_small, lambda v: f"{shown(v)} is implausibly small (below 1e-6); check the unit in the"
@@ -274,7 +274,7 @@ def _boolean(values: pd.Series, column: str, position: int, lines: list[int], pa
     lowered = values.str.lower()
     bad = ~lowered.isin(_TRUE | _FALSE)
     for i in np.flatnonzero(bad.to_numpy()):
-        found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {values.iat[i]!r}"
+        found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {short_repr(values.iat[i])}"
                       " is not true/false; write true or false (empty = false)"))
     return lowered.isin(_TRUE)
 

@@ -70,6 +70,14 @@ def shown(text: object) -> str:
     return text if text.isprintable() else repr(text)[1:-1]
 
 
+def short_repr(value: object, limit: int = 40) -> str:
+    """repr(value) for a one-line message, cut in the middle when longer than `limit`."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}...{text[-8:]} ({len(text)} characters)"
+
+
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     """A ' Did you mean X?' suffix for the closest choice, or ''."""
     import difflib

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inferchip.data_files import DEFAULT_WORKLOAD, bundled_workloads
-from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean, shown
+from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean, short_repr, shown
 from inferchip.models import get_preset
 from inferchip.tomlfile import read_toml
 from inferchip.units import BYTES_PER_PRECISION, PRECISIONS
@@ -133,25 +133,33 @@ def _number(section: dict, key: str, prefix: str, problems: _Problems, *, positi
         return None
     value = section[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.add(prefix + key, f"must be a number (got {value!r}){_number_hint(value)}")
+        problems.add(prefix + key, f"must be a number (got {short_repr(value)}){_number_hint(value)}")
         return None
-    number = float(value)
+    number = _as_float(value)
     if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
-        problems.add(prefix + key, f"must be a finite number below 1e15 (got {value!r})")
+        problems.add(prefix + key, f"must be a finite number below 1e15 (got {short_repr(value)})")
         return None
     if minimum is not None and number < minimum:
-        problems.add(prefix + key, f"must be >= {minimum:g} (got {value!r})")
+        problems.add(prefix + key, f"must be >= {minimum:g} (got {short_repr(value)})")
         return None
     if positive and number <= 0:
-        problems.add(prefix + key, f"must be > 0 (got {value!r})")
+        problems.add(prefix + key, f"must be > 0 (got {short_repr(value)})")
         return None
     if 0 < abs(number) < MIN_MAGNITUDE:
-        problems.add(prefix + key, f"{value!r} is implausibly small (below 1e-6); check the unit in the key name")
+        problems.add(prefix + key, f"{short_repr(value)} is implausibly small (below 1e-6); check the unit in the key name")
         return None
     if key in WHOLE_KEYS and not number.is_integer():
-        problems.add(prefix + key, f"must be a whole number (got {value!r})")
+        problems.add(prefix + key, f"must be a whole number (got {short_repr(value)})")
         return None
     return number
+
+
+def _as_float(value: int | float) -> float:
+    """float(value), with integers too large for a float (TOML allows 10**400) as inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _number_hint(value: object) -> str:
@@ -171,7 +179,7 @@ def _number_hint(value: object) -> str:
 def _precision(section: dict, key: str, default: str, problems: _Problems) -> str:
     value = section.get(key, default)
     if value not in PRECISIONS:
-        problems.add(f"model.{key}", f"must be one of {', '.join(PRECISIONS)} (got {value!r})")
+        problems.add(f"model.{key}", f"must be one of {', '.join(PRECISIONS)} (got {short_repr(value)})")
         return default
     return value
 
@@ -187,7 +195,7 @@ def _table(raw: dict, key: str, problems: _Problems, required: bool) -> dict | N
             return None
         return {}
     if not isinstance(value, dict):
-        problems.add(key, f"must be a table (got {value!r}); write [{key}] on its own line"
+        problems.add(key, f"must be a table (got {short_repr(value)}); write [{key}] on its own line"
                      " with its keys below it")
         return None
     return value
@@ -219,17 +227,17 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     _unknown_keys(raw, _TOP_KEYS, "", problems)
     version = raw.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
-        problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {version!r}); this inferchip reads"
+        problems.add("schema_version", f"must be {SCHEMA_VERSION} (got {short_repr(version)}); this inferchip reads"
                      f" schema_version = {SCHEMA_VERSION} profiles")
     name = raw.get("name", Path(origin).stem)
     if not isinstance(name, str) or not name.strip():
-        problems.add("name", f"must be a non-empty string in quotes (got {name!r})")
+        problems.add("name", f"must be a non-empty string in quotes (got {short_repr(name)})")
         name = Path(origin).stem
     elif any(ch in name for ch in "\r\n\t"):
         problems.add("name", "must be a single line of text")
     kind = raw.get("kind", "llm")
     if kind not in ("llm", "fixed"):
-        problems.add("kind", f"must be 'llm' or 'fixed' (got {kind!r})")
+        problems.add("kind", f"must be 'llm' or 'fixed' (got {short_repr(kind)})")
         problems.raise_if_any()
     model_given = _table(raw, "model", problems, required=True)
     traffic_given = _table(raw, "traffic", problems, required=True)
@@ -244,12 +252,12 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     preset: dict[str, object] = {}
     if preset_name is not None:
         if not isinstance(preset_name, str) or not preset_name.isprintable():
-            problems.add("model.preset", f"must be a preset name in quotes (got {preset_name!r})")
+            problems.add("model.preset", f"must be a preset name in quotes (got {short_repr(preset_name)})")
             model_ok = False  # the keys a preset would fill are not missing: the preset is
         else:
             preset = get_preset(preset_name, f"{origin}: model.preset")
             if preset.get("kind") != kind:
-                problems.add("model.preset", f"'{preset_name}' is a {preset.get('kind')} model but kind = {kind!r};"
+                problems.add("model.preset", f"'{preset_name}' is a {preset.get('kind')} model but kind = {short_repr(kind)};"
                              " change one of them")
                 preset, model_ok = {}, False
 

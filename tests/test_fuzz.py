@@ -156,8 +156,8 @@ def test_fuzz_catalog_loader_raw_bytes(data, with_header):
 
 ANY_VALUE = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(), st.text(max_size=8),
-              st.sampled_from([0, 1, 1e-300, 1e300, -1, 0.5, 1e15, 2e15, "fp8", "llm", "fixed", "llama-2-70b",
-                               "resnet50", "100000"])),
+              st.sampled_from([0, 1, 1e-300, 1e300, -1, 0.5, 1e15, 2e15, 10**400, -(10**400), "fp8", "llm",
+                               "fixed", "llama-2-70b", "resnet50", "100000", "x" * 500])),
     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=4), inner, max_size=2),
     max_leaves=4,
 )
