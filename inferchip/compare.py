@@ -42,16 +42,18 @@ def scenario_frame(workload: Workload, assumptions: Assumptions, n: int = 1) -> 
 def resolve_precision(chips: pd.DataFrame, requested: str) -> pd.DataFrame:
     """Per chip: the precision used (the requested one, else the first fallback the
     chip has a dense peak for), its peak [TFLOPS or TOPS] and a note when it differs."""
-    used = pd.Series("", index=chips.index, dtype=object)
-    peak = pd.Series(np.nan, index=chips.index)
-    for precision in PRECISION_FALLBACK[requested]:
-        column = chips[COMPUTE_COLUMN[precision]]
-        take = (used == "") & column.notna() & (column > 0)
-        used = used.mask(take, precision)
-        peak = peak.mask(take, column)
+    used = np.full(len(chips), "", dtype=object)
+    peak = np.full(len(chips), np.nan)
+    for precision in PRECISION_FALLBACK[requested]:  # numpy, not Series.mask: sweeps call this per batch
+        column = chips[COMPUTE_COLUMN[precision]].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            take = (used == "") & ~np.isnan(column) & (column > 0)
+        used = np.where(take, precision, used).astype(object)
+        peak = np.where(take, column, peak)
     note = np.where(used == "", f"no dense {requested} peak or fallback in the catalog",
                     np.where(used != requested, "requested " + requested + ", chip lacks it: uses " + used, ""))
-    return chips.assign(precision_used=used, peak_tflops=peak, precision_note=note)
+    return chips.assign(precision_used=pd.Series(used, index=chips.index, dtype=object),
+                        peak_tflops=pd.Series(peak, index=chips.index), precision_note=note)
 
 
 def _grid(chips: pd.DataFrame, scenarios: pd.DataFrame, paired: bool = False):
