@@ -92,6 +92,19 @@ _CELL = {
 }
 
 
+def _column_cells(values: list[object]) -> list[str]:
+    """safe_cell of every value, with fast paths for the usual all-float, all-int
+    and all-text columns (a 100,000-row result has millions of cells)."""
+    types = set(map(type, values))
+    if types <= {float, type(None)}:
+        return ["" if v is None or v - v != 0 else repr(v) for v in values]  # v - v != 0: inf or NaN
+    if types <= {int, type(None)}:
+        return ["" if v is None else str(v) for v in values]
+    if types == {str}:
+        return [_safe_text(v) if v.startswith(FORMULA_PREFIXES) else v for v in values]
+    return [_CELL.get(type(v), safe_cell)(v) for v in values]
+
+
 def to_delimited(rows: list[dict], delimiter: str) -> str:
     """CSV (delimiter ',') or TSV ('\\t') of the rows, header first, columns in the
     first row's key order. Text cells are neutralised against formula injection
@@ -106,7 +119,7 @@ def to_delimited(rows: list[dict], delimiter: str) -> str:
     columns = []
     for field in fields:
         values = [row.get(field) for row in rows]
-        cells = [_CELL.get(type(v), safe_cell)(v) for v in values]
+        cells = _column_cells(values)
         if delimiter == "\t":
             cells = [c.replace("\t", " ").replace("\r", " ").replace("\n", " ") if isinstance(v, str) else c
                      for c, v in zip(cells, values, strict=True)]
