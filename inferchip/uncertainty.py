@@ -190,8 +190,12 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     groups = sorted(set(group.tolist()) - {""})
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
 
-    # a chip without any price can never have a cost: leave it out of the sampling
-    live = np.flatnonzero(base["price_basis"].to_numpy() != "unpriced")
+    # catalog facts no draw can change leave a chip without a cost in every sample: no price,
+    # no peak compute at any usable precision, or owned without a known server power
+    basis = base["price_basis"].to_numpy()
+    never = ((basis == "unpriced") | (base["precision_used"].to_numpy() == "")
+             | ((basis == "owned") & ~np.isfinite(base["server_power_kw"].to_numpy(dtype=float))))
+    live = np.flatnonzero(~never)
     costs = np.full((samples, len(chips)), np.nan)
     if len(live):
         live_chips = attach_interconnect(resolve_precision(chips.iloc[live].reset_index(drop=True), precision))

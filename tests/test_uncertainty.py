@@ -108,10 +108,14 @@ def test_quantiles_ordered_and_probabilities_sum(seed):
     assert result.summary["probability_cheapest"].sum() == pytest.approx(1 - result.no_feasible_fraction)
 
 
-def test_unpriced_chips_never_feasible(base):
+def test_chips_infeasible_for_catalog_reasons_never_feasible(base):
     summary = unc.run(base.workload, base.assumptions, base.chips, 100, seed=0).summary
-    unpriced = summary[summary["price_basis"] == "unpriced"]
-    assert (unpriced["feasible_fraction"] == 0).all() and (unpriced["probability_cheapest"] == 0).all()
+    reasons = summary["base_infeasible_reason"]
+    catalog = summary[(summary["price_basis"] == "unpriced") | reasons.str.startswith("no server power")
+                      | reasons.str.startswith("no dense")]
+    assert len(catalog) >= 3
+    assert (catalog["feasible_fraction"] == 0).all() and (catalog["probability_cheapest"] == 0).all()
+    assert catalog["p50_cost_per_query_usd"].isna().all()
 
 
 def test_sample_count_bounds(base):
