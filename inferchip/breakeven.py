@@ -147,7 +147,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
         progress(1, steps)
     n_c = len(chips)
     out: dict[str, np.ndarray] = {}
-    brackets = []  # (alternative, chip index, low volume, high volume) to refine
+    alts, chip_of, lo, hi = [], [], [], []  # brackets to refine: alternative, chip, low and high volume
     for alt in ALTERNATIVES:
         wins = grid["own"] <= grid[alt]  # NaN on either side: not a win
         suffix = np.logical_and.accumulate(wins[::-1], axis=0)[::-1]  # wins here and at every higher volume
@@ -157,14 +157,14 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
         status = np.where(np.isfinite(grid["own"]).any(axis=0), status, "cannot own")
         out[f"owning_vs_{alt}"] = status
         out[f"breakeven_queries_per_day_vs_{alt}"] = np.full(n_c, np.nan)
-        for chip in np.flatnonzero(status == "breakeven"):
-            brackets.append((alt, chip, volumes[first[chip] - 1], volumes[first[chip]]))
-    if brackets:
-        alts = np.array([b[0] for b in brackets], dtype=object)
-        chip_of = np.array([b[1] for b in brackets])
-        lo = np.array([b[2] for b in brackets])
-        hi = np.array([b[3] for b in brackets])
-        rows = np.arange(len(brackets))
+        crossing = np.flatnonzero(status == "breakeven")
+        alts.append(np.full(len(crossing), alt, dtype=object))
+        chip_of.append(crossing)
+        lo.append(volumes[first[crossing] - 1])
+        hi.append(volumes[first[crossing]])
+    alts, chip_of, lo, hi = (np.concatenate(a) for a in (alts, chip_of, lo, hi))
+    if len(chip_of):
+        rows = np.arange(len(chip_of))
         for step in range(BISECTION_STEPS):  # every bracket halves at once: one evaluation per step
             mid = np.sqrt(lo * hi)
             costs = _costs(kind_args, chips, workload, assumptions, mid, discount, api_cost, measured)
