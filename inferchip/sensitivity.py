@@ -73,36 +73,32 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, top: 
     chosen = [c for c in order if np.isfinite(masked[0, c])][:top]
     base_winner = str(names[chosen[0]])
     w = chosen[0]
-    key_rows, rows = [], []
-    for i, (key, value, low, high) in enumerate(items):
-        lo, hi = 2 * i + 1, 2 * i + 2
-        swing_usd = abs(cost[hi, w] - cost[lo, w]) if np.isfinite(cost[hi, w]) and np.isfinite(cost[lo, w]) \
-            else np.nan
-        key_rows.append({
-            "key": key, "unit": assumptions.specs[key].unit, "base_value": value, "low": low, "high": high,
-            "winner_cost_at_low_usd": cost[lo, w], "winner_cost_at_high_usd": cost[hi, w],
-            "winner_swing_usd": swing_usd, "winner_swing_fraction": swing_usd / cost[0, w],
-            "winner_at_low": winners[lo], "winner_at_high": winners[hi],
-            "winner_changes": bool(winners[lo] != base_winner or winners[hi] != base_winner),
-            "source": assumptions.specs[key].source,
-        })
-        for c in chosen:
-            rows.append({
-                "key": key, "accelerator": str(names[c]), "low": low, "high": high,
-                "base_cost_per_query_usd": cost[0, c], "cost_at_low_usd": cost[lo, c], "cost_at_high_usd": cost[hi, c],
-                "swing_usd": abs(cost[hi, c] - cost[lo, c]),
-                "swing_fraction": abs(cost[hi, c] - cost[lo, c]) / cost[0, c],
-            })
-    keys = pd.DataFrame(key_rows)
-    rank = keys["winner_swing_usd"].fillna(-1.0).to_numpy()
-    keys = keys.iloc[np.lexsort((keys["key"].to_numpy(), -rank))].reset_index(drop=True)
-    order_of = {k: i for i, k in enumerate(keys["key"])}
-    detail = pd.DataFrame(rows)
-    detail = detail.assign(_k=detail["key"].map(order_of), _c=detail["accelerator"].map(
-        {str(names[c]): j for j, c in enumerate(chosen)}))
-    detail = detail.sort_values(["_k", "_c"], kind="mergesort").drop(columns=["_k", "_c"]).reset_index(drop=True)
-    top_frame = pd.DataFrame({"accelerator": [str(names[c]) for c in chosen],
-                              "cost_per_query_usd": [cost[0, c] for c in chosen]})
+    key_names = np.array([k for k, _, _, _ in items], dtype=object)
+    lows = np.array([low for _, _, low, _ in items], dtype=float)
+    highs = np.array([high for _, _, _, high in items], dtype=float)
+    at_low, at_high = cost[1::2], cost[2::2]  # rows 2i+1 / 2i+2: key i at low / high
+    winner_swing = np.abs(at_high[:, w] - at_low[:, w])
+    winner_low, winner_high = winners[1::2], winners[2::2]
+    keys = pd.DataFrame({
+        "key": key_names, "unit": [assumptions.specs[k].unit for k in key_names],
+        "base_value": [v for _, v, _, _ in items], "low": lows, "high": highs,
+        "winner_cost_at_low_usd": at_low[:, w], "winner_cost_at_high_usd": at_high[:, w],
+        "winner_swing_usd": winner_swing, "winner_swing_fraction": winner_swing / cost[0, w],
+        "winner_at_low": winner_low, "winner_at_high": winner_high,
+        "winner_changes": (winner_low != base_winner) | (winner_high != base_winner),
+        "source": [assumptions.specs[k].source for k in key_names],
+    })
+    order = np.lexsort((key_names.astype(str), -np.nan_to_num(winner_swing, nan=-1.0)))  # widest swing first
+    keys = keys.iloc[order].reset_index(drop=True)
+    top = np.asarray(chosen)
+    k_idx, c_idx = np.repeat(order, len(top)), np.tile(top, len(order))  # tornado order, then base rank
+    swing = np.abs(at_high[k_idx, c_idx] - at_low[k_idx, c_idx])
+    detail = pd.DataFrame({
+        "key": key_names[k_idx], "accelerator": names[c_idx].astype(str), "low": lows[k_idx], "high": highs[k_idx],
+        "base_cost_per_query_usd": cost[0, c_idx], "cost_at_low_usd": at_low[k_idx, c_idx],
+        "cost_at_high_usd": at_high[k_idx, c_idx], "swing_usd": swing, "swing_fraction": swing / cost[0, c_idx],
+    })
+    top_frame = pd.DataFrame({"accelerator": names[top].astype(str), "cost_per_query_usd": cost[0, top]})
     return Sensitivity(base_winner, top_frame, keys, detail)
 
 
