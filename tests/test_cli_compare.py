@@ -177,3 +177,15 @@ def test_readme_documents_every_result_field():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for name in RESULT_FIELDS:
         assert f"`{name}`" in readme, name
+
+
+def test_no_feasible_accelerator_exits_4_after_writing_the_reasons(invoke, tmp_path):
+    profile = tmp_path / "impossible.toml"
+    profile.write_text('schema_version = 1\nname = "impossible"\nkind = "llm"\n[model]\npreset = "llama-3.1-405b"\n'
+                       "[traffic]\nqueries_per_day = 1000\ninput_tokens = 100\noutput_tokens = 100\n"
+                       "[slo]\ntpot_ms = 0.5\n")
+    result = invoke("compare", str(profile), "--format", "json")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("error: no accelerator can serve workload 'impossible' (TPOT SLO missed (")
+    rows = json.loads(result.stdout)["results"]
+    assert rows and not any(r["feasible"] for r in rows)

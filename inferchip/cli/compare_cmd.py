@@ -88,7 +88,7 @@ def compare(
     from inferchip.compare import run_compare
     from inferchip.diff import BASELINE_FIELDS, add_baseline
     from inferchip.document import compare_document, records
-    from inferchip.errors import GateError, UsageError, did_you_mean
+    from inferchip.errors import GateError, NoFeasibleError, UsageError, did_you_mean
     from inferchip.inputs import load_inputs
     from inferchip.schema import field_types
     from inferchip.units import RESULT_FIELDS
@@ -112,6 +112,7 @@ def compare(
         baseline = str(resolve_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
         base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
+    results_all = results
     results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
     if baseline:
@@ -123,9 +124,19 @@ def compare(
     if conditions:
         doc["gates"] = outcomes
     render_compare(doc, fmt, output, inputs.chips)
+    if not results_all["feasible"].any():
+        raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
     failed = gates.failure_message(outcomes)
     if failed:
         raise GateError(failed)
+
+
+def no_feasible_message(workload_name: str, results) -> str:
+    """One line: no chip can serve the workload, with the commonest reasons."""
+    reasons = results["infeasible_reason"].str.split(":").str[0].value_counts()
+    top = "; ".join(f"{reason} ({count})" for reason, count in reasons.head(3).items())
+    return (f"no accelerator can serve workload '{workload_name}' ({top}); relax the SLO, use a smaller "
+            "precision or model, or add chips/prices with --extend-catalog")
 
 
 def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:

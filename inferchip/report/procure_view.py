@@ -3,11 +3,9 @@ Excel workbook of a compare run (optional dependency openpyxl)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from inferchip.errors import OutputError, UsageError
+from inferchip.errors import UsageError
 from inferchip.report.fmt import fmt_number
 
 XLSX_HINT = "pip install 'inferchip[xlsx]'  (or: pip install openpyxl)"
@@ -219,35 +217,12 @@ def write_xlsx(doc: dict, path: Path, sources: list[dict[str, object]], glossary
         _sheet(workbook, "Gates", ["condition", "gate_on", "held", "rows_held", "accelerators"],
                [[g["condition"], g["gate_on"], g["held"], g["rows_held"],
                  ", ".join(e["accelerator"] for e in g["examples"])] for g in doc["gates"]], {1: 40, 5: 60})
-    _save_atomically(workbook, Path(path))
+    import io
+
+    from inferchip.report import write_output
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_output(buffer.getvalue(), Path(path))
 
 
-def _save_atomically(workbook, path: Path) -> None:
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name for --output")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist; create it first")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            workbook.save(handle)
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
