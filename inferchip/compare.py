@@ -16,8 +16,16 @@ from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
 from inferchip.units import (
-    BYTES_PER_MB, BYTES_PER_PRECISION, COMPUTE_COLUMN, DAYS_PER_YEAR, FLOPS_PER_GFLOP,
-    PARAMS_PER_BILLION, PRECISION_FALLBACK, RESULT_FIELDS, SECONDS_PER_DAY, TOKENS_PER_MILLION,
+    BYTES_PER_MB,
+    BYTES_PER_PRECISION,
+    COMPUTE_COLUMN,
+    DAYS_PER_YEAR,
+    FLOPS_PER_GFLOP,
+    PARAMS_PER_BILLION,
+    PRECISION_FALLBACK,
+    RESULT_FIELDS,
+    SECONDS_PER_DAY,
+    TOKENS_PER_MILLION,
     W_PER_KW,
 )
 from inferchip.workload import Workload

@@ -23,7 +23,12 @@ app = typer.Typer(
 
 # Register commands (each module adds itself to `app`).
 from inferchip.cli import (  # noqa: E402,F401
-    analysis_cmd, catalog_cmd, compare_cmd, procure_cmd, validate_cmd, workloads_cmd,
+    analysis_cmd,
+    catalog_cmd,
+    compare_cmd,
+    procure_cmd,
+    validate_cmd,
+    workloads_cmd,
 )
 
 

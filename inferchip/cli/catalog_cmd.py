@@ -9,8 +9,16 @@ import typer
 
 from inferchip.cli import app
 from inferchip.cli.common import (
-    CatalogOpt, ExtendOpt, Format, FormatOpt, OutputOpt, emit_text, err, handles_errors,
-    resolve_format, stdout_console,
+    CatalogOpt,
+    ExtendOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    emit_text,
+    err,
+    handles_errors,
+    resolve_format,
+    stdout_console,
 )
 
 catalog_app = typer.Typer(help="Browse and check a hardware catalog.", no_args_is_help=True)

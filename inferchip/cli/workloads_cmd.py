@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from inferchip.cli import app
-from inferchip.cli.common import Format, FormatOpt, OutputOpt, emit_text, err, handles_errors, resolve_format
+from inferchip.cli.common import (
+    Format,
+    FormatOpt,
+    OutputOpt,
+    emit_text,
+    err,
+    handles_errors,
+    resolve_format,
+)
 
 workloads_app = typer.Typer(help="Bundled workload profiles, and a template for your own.", no_args_is_help=True)
 app.add_typer(workloads_app, name="workloads")
