@@ -26,6 +26,10 @@ TABLE_COLUMNS = (
     ("energy_per_query_j", "Energy/query\nJ"),
     ("kw_per_rack", "kW/\nrack"),
 )
+# Terminal columns dropped first when the table would not fit the console width.
+DROP_ORDER = ("kw_per_rack", "batch_size", "annual_tco_usd", "latency_ms", "tpot_ms", "precision_used",
+              "chips_per_replica", "energy_per_query_j", "racks", "cloud_cost_per_query_usd",
+              "avg_power_kw", "cost_per_million_tokens_usd")
 SUMMARY_ASSUMPTIONS = ("electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital",
                        "utilisation_target", "facility_model", "colocation_usd_per_kw_month")
 
@@ -82,22 +86,35 @@ def _assumption_lines(doc: dict) -> list[str]:
     return lines
 
 
+def _fit_columns(columns: list[tuple[str, str]], rows: list[dict], width: int) -> list[tuple[str, str]]:
+    """Drop the least important columns until the table fits `width` characters."""
+    def needed(cols):
+        return sum(max(max(len(line) for line in h.split("\n")), *(len(_cell(r, f)) for r in rows), 1) + 3
+                   for f, h in cols) + len("Basis ") + 10
+    for field in DROP_ORDER:
+        if needed(columns) <= width:
+            break
+        columns = [(f, h) for f, h in columns if f != field]
+    return columns
+
+
 def render_table(doc: dict, console) -> None:
-    """Print the feasible accelerators as a rich table, the infeasible ones dimmed
-    below it with their reason, then the workload and assumptions used."""
+    """Print the feasible accelerators as a rich table (the least important columns
+    dropped on a narrow terminal), the infeasible ones dimmed below it with their
+    reason, then the workload and assumptions used."""
     from rich.table import Table
 
     table = Table(title=_workload_line(doc), title_justify="left", header_style="bold", pad_edge=False)
-    columns = _columns(doc)
+    feasible = [row for row in doc["results"] if row["feasible"]]
+    columns = _fit_columns(_columns(doc), feasible, console.width)
     table.add_column("Accelerator", no_wrap=True)
     table.add_column("Basis")
     for field, header in columns[1:]:
         table.add_column(header, justify="left" if field == "precision_used" else "right")
-    for row in doc["results"]:
-        if row["feasible"]:
-            cells = [_cell(row, f) for f, _ in columns]
-            cells.insert(1, row.get("price_basis", ""))
-            table.add_row(*cells)
+    for row in feasible:
+        cells = [_cell(row, f) for f, _ in columns]
+        cells.insert(1, row.get("price_basis", ""))
+        table.add_row(*cells)
     console.print(table)
     blocked = [r for r in doc["results"] if not r["feasible"]]
     if blocked:
