@@ -170,10 +170,10 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
 def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Benchmark rows (with their workloads) that could stand for a workload of this
     preset and weight precision; empty for a custom model."""
-    table = benchmark_workloads(read_benchmarks() if benchmarks is None else benchmarks)
-    if not preset:
-        return table.iloc[0:0]
-    return table[(table["model"] == preset.lower()) & (table["precision_run"] == precision)].reset_index(drop=True)
+    rows = read_benchmarks() if benchmarks is None else benchmarks
+    rows = rows[rows["model"] == (preset or "").lower()]  # only this preset's rows need their workloads built
+    table = benchmark_workloads(rows)
+    return table[table["precision_run"] == precision].reset_index(drop=True)
 
 
 def _close(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
