@@ -21,6 +21,7 @@ from inferchip.cli.common import (
     FormatOpt,
     OutputOpt,
     SetOpt,
+    WorkloadArg,
     emit_text,
     err,
     handles_errors,
@@ -28,9 +29,6 @@ from inferchip.cli.common import (
     stdout_console,
 )
 
-WorkloadArg = Annotated[str | None, typer.Argument(
-    help="Workload profile (TOML path or bundled name). Default: the bundled support-chatbot-70b.",
-    metavar="[WORKLOAD]")]
 TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
 
 
@@ -181,6 +179,16 @@ def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") 
     emit_text(text, output)
 
 
+def _show(doc: dict, fmt: Format, output, table_view: str) -> None:
+    """A table on the terminal (drawn by `report.analysis_view.<table_view>`), else the document's rows."""
+    if fmt == Format.table and output is None:
+        from inferchip.report import analysis_view
+
+        getattr(analysis_view, table_view)(doc, stdout_console())
+        return
+    _render_document(doc, fmt, output)
+
+
 @app.command()
 @handles_errors
 def sensitivity(
@@ -215,13 +223,7 @@ def sensitivity(
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
-    fmt = resolve_format(fmt, output)
-    if fmt == Format.table and output is None:
-        from inferchip.report.analysis_view import render_sensitivity
-
-        render_sensitivity(doc, stdout_console())
-        return
-    _render_document(doc, fmt, output)
+    _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
 
 
 @app.command()
@@ -260,13 +262,7 @@ def breakeven(
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
-    fmt = resolve_format(fmt, output)
-    if fmt == Format.table and output is None:
-        from inferchip.report.analysis_view import render_breakeven
-
-        render_breakeven(doc, stdout_console())
-        return
-    _render_document(doc, fmt, output)
+    _show(doc, resolve_format(fmt, output), output, "render_breakeven")
 
 
 @app.command()
@@ -306,10 +302,4 @@ def uncertainty(
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
-    fmt = resolve_format(fmt, output)
-    if fmt == Format.table and output is None:
-        from inferchip.report.analysis_view import render_uncertainty
-
-        render_uncertainty(doc, stdout_console())
-        return
-    _render_document(doc, fmt, output)
+    _show(doc, resolve_format(fmt, output), output, "render_uncertainty")

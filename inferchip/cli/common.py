@@ -24,6 +24,9 @@ class Format(str, Enum):
     xlsx = "xlsx"  # compare only, with --output FILE.xlsx (needs the optional openpyxl)
 
 
+WorkloadArg = Annotated[str | None, typer.Argument(
+    help="Workload profile (TOML path or bundled name). Default: the bundled support-chatbot-70b.",
+    metavar="[WORKLOAD]")]
 CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="Use this catalog CSV instead of the bundled one.", metavar="FILE")]
 ExtendOpt = Annotated[list[Path] | None, typer.Option(

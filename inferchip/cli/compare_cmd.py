@@ -16,15 +16,12 @@ from inferchip.cli.common import (
     FormatOpt,
     OutputOpt,
     SetOpt,
+    WorkloadArg,
     emit_text,
     handles_errors,
     resolve_format,
     stdout_console,
 )
-
-WorkloadArg = Annotated[str | None, typer.Argument(
-    help="Workload profile (TOML path or bundled name). Default: the bundled support-chatbot-70b.",
-    metavar="[WORKLOAD]")]
 
 
 class GateOn(str, Enum):
