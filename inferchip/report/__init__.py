@@ -10,6 +10,8 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from inferchip.errors import OutputError
@@ -138,11 +140,12 @@ def to_delimited(rows: list[dict], delimiter: str) -> str:
     return buffer.getvalue()
 
 
-def write_output(text: str | bytes, path: Path) -> None:
-    """Write atomically: a temp file in the same folder, flushed to disk, given
-    mode 0644 minus the umask, then renamed over `path`. On any failure or
-    interruption the temp file is removed and `path` is left as it was.
-    Text is written as UTF-8; bytes (e.g. a workbook) as they are."""
+@contextmanager
+def atomic_file(path: Path, text: bool = False) -> Iterator:
+    """A handle on a temporary file in `path`'s folder. On success it is flushed to
+    disk, given mode 0644 minus the umask and renamed over `path`; on any failure or
+    interruption it is removed and `path` is left as it was. `text` gives a UTF-8
+    text handle (for streaming writers), else a binary one."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name for --output")
@@ -156,9 +159,9 @@ def write_output(text: str | bytes, path: Path) -> None:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a folder you can write to") from None
     try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        mode = {"mode": "w", "encoding": "utf-8", "newline": "", "buffering": 1 << 20} if text else {"mode": "wb"}
+        with os.fdopen(fd, **mode) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE & ~_umask())
@@ -172,6 +175,13 @@ def write_output(text: str | bytes, path: Path) -> None:
             raise OutputError(f"{path}: cannot write ({exc.strerror}); check the space and permissions"
                               " of the folder") from None
         raise
+
+
+def write_output(text: str | bytes, path: Path) -> None:
+    """Write `text` (UTF-8) or bytes (e.g. a workbook) to `path` atomically (see atomic_file)."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    with atomic_file(path) as handle:
+        handle.write(data)
 
 
 def _umask() -> int:

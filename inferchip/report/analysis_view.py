@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from inferchip.errors import OutputError
-from inferchip.report import FORMULA_PREFIXES
+from inferchip.report import FORMULA_PREFIXES, atomic_file
 from inferchip.report.fmt import fmt_number
 
 SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
@@ -263,37 +260,13 @@ def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str],
 
 @contextmanager
 def atomic_stream(path: Path | None):
-    """A text handle: stdout when `path` is None, else a temporary file in the
-    target's folder renamed over `path` on success and removed on any failure."""
+    """A text handle: stdout when `path` is None, else an atomic file (report.atomic_file)."""
     if path is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name for --output")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist; create it first")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
-            yield handle
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o644 & ~mask)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-        raise
+    with atomic_file(Path(path), text=True) as handle:
+        yield handle
 
 
 # ---------------------------------------------------------------- tables
