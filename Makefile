@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz validate-table clean
+.PHONY: run test bench lint fuzz validate-table catalog-table docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
 	$(BIN)/python bench/bench.py
 
 validate-table: $(STAMP)  ## regenerate the README accuracy table from `inferchip validate`
-	$(BIN)/python bench/validate_table.py
+	$(BIN)/python scripts/validate_table.py
+
+catalog-table: $(STAMP)  ## regenerate the README catalog coverage table from data/catalog.csv
+	$(BIN)/python scripts/readme_catalog.py
+
+docs: validate-table catalog-table  ## regenerate every generated README table
 
 lint: $(STAMP)
-	$(BIN)/ruff check inferchip tests
+	$(BIN)/ruff check inferchip tests bench scripts
 
 fuzz: $(STAMP)  ## longer property-based fuzzing run
 	INFERCHIP_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests -k fuzz -q

@@ -1,6 +1,6 @@
 """Regenerate the README's catalog coverage table from data/catalog.csv.
 
-Usage: .venv/bin/python scripts/readme_catalog.py   (rewrites README.md in place)
+Usage: make catalog-table   (rewrites README.md in place)
 """
 
 from __future__ import annotations

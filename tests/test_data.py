@@ -97,4 +97,4 @@ def test_readme_catalog_table_lists_every_row(catalog):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     table = readme[readme.index("<!-- catalog-table -->"):readme.index("<!-- /catalog-table -->")]
     for name in catalog["name"]:
-        assert f"| {name} |" in table, f"{name}: run scripts/readme_catalog.py"
+        assert f"| {name} |" in table, f"{name}: run make catalog-table"
