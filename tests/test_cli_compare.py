@@ -189,3 +189,13 @@ def test_no_feasible_accelerator_exits_4_after_writing_the_reasons(invoke, tmp_p
     assert result.stderr.startswith("error: no accelerator can serve workload 'impossible' (TPOT SLO missed (")
     rows = json.loads(result.stdout)["results"]
     assert rows and not any(r["feasible"] for r in rows)
+
+
+@pytest.mark.parametrize("width", ["80", "120", "200"])
+def test_table_fits_the_terminal_without_truncated_cells(invoke, width):
+    result = invoke("compare", "--format", "table", env={"COLUMNS": width})
+    assert result.exit_code == 0
+    results_table = result.stdout.split("Not feasible")[0]
+    assert "Intel Gaudi 3" in results_table or "NVIDIA H100 SXM" in results_table
+    assert "…" not in results_table, results_table
+    assert max(len(line) for line in results_table.splitlines()) <= int(width)

@@ -86,35 +86,35 @@ def _assumption_lines(doc: dict) -> list[str]:
     return lines
 
 
-def _fit_columns(columns: list[tuple[str, str]], rows: list[dict], width: int) -> list[tuple[str, str]]:
-    """Drop the least important columns until the table fits `width` characters."""
-    def needed(cols):
-        return sum(max(max(len(line) for line in h.split("\n")), *(len(_cell(r, f)) for r in rows), 1) + 3
-                   for f, h in cols) + len("Basis ") + 10
-    for field in DROP_ORDER:
-        if needed(columns) <= width:
-            break
-        columns = [(f, h) for f, h in columns if f != field]
-    return columns
-
-
-def render_table(doc: dict, console) -> None:
-    """Print the feasible accelerators as a rich table (the least important columns
-    dropped on a narrow terminal), the infeasible ones dimmed below it with their
-    reason, then the workload and assumptions used."""
+def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
     from rich.table import Table
 
     table = Table(title=_workload_line(doc), title_justify="left", header_style="bold", pad_edge=False)
-    feasible = [row for row in doc["results"] if row["feasible"]]
-    columns = _fit_columns(_columns(doc), feasible, console.width)
     table.add_column("Accelerator", no_wrap=True)
     table.add_column("Basis")
     for field, header in columns[1:]:
         table.add_column(header, justify="left" if field == "precision_used" else "right")
-    for row in feasible:
+    for row in rows:
         cells = [_cell(row, f) for f, _ in columns]
         cells.insert(1, row.get("price_basis", ""))
         table.add_row(*cells)
+    return table
+
+
+def render_table(doc: dict, console) -> None:
+    """Print the feasible accelerators as a rich table (the least important columns
+    dropped until it fits the terminal), the infeasible ones dimmed below it with
+    their reason, then the workload and assumptions used."""
+    from rich.table import Table
+
+    feasible = [row for row in doc["results"] if row["feasible"]]
+    columns = _columns(doc)
+    table = _results_table(doc, columns, feasible)
+    for field in DROP_ORDER:
+        if console.measure(table, options=console.options.update(width=100_000)).maximum <= console.width:
+            break
+        columns = [(f, h) for f, h in columns if f != field]
+        table = _results_table(doc, columns, feasible)
     console.print(table)
     blocked = [r for r in doc["results"] if not r["feasible"]]
     if blocked:
