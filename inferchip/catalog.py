@@ -25,7 +25,7 @@ KINDS = ("gpu", "asic", "lpu", "wafer", "npu", "cpu")
 COOLING = ("air", "liquid")
 NUMERIC_COLUMNS = (
     "release_year", "memory_gb", "memory_bw_tbps", "sram_mb",
-    "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops", "int8_tops", "int4_tops",
+    "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops", "sparse_fp8_tflops", "int8_tops", "int4_tops",
     "tdp_w", "devices_per_server", "server_power_kw", "server_rack_units",
     "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour",
     "compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer",
