@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -291,14 +292,25 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) 
 
 
 def find_chip(df: pd.DataFrame, name: str) -> pd.Series:
-    """The catalog row whose name matches case-insensitively; NotFoundError with did-you-mean."""
-    hits = df[df["name"].str.lower() == name.strip().lower()]
-    if hits.empty:
-        names = df["name"].tolist()
-        contains = [n for n in names if name.strip().lower() in n.lower()]
-        hint = f" Did you mean '{contains[0]}'?" if len(contains) == 1 else did_you_mean(name, names)
-        raise NotFoundError(f"unknown accelerator '{name}'.{hint} See `inferchip catalog list`.")
-    return hits.iloc[0]
+    """The catalog row named `name` (case-insensitive), else the only one whose name
+    contains it ("h100 sxm"), or contains it as whole words ("l4": NVIDIA L4, not
+    L40S); otherwise NotFoundError naming the candidates, or with did-you-mean."""
+    lowered = df["name"].str.lower()
+    wanted = name.strip().lower()
+    exact = df[lowered == wanted]
+    if not exact.empty:
+        return exact.iloc[0]
+    contains = df[lowered.str.contains(wanted, regex=False)] if wanted else df.iloc[0:0]
+    if len(contains) > 1:
+        words = contains[contains["name"].str.lower().str.contains(rf"\b{re.escape(wanted)}\b", regex=True)]
+        contains = words if len(words) == 1 else contains
+    if len(contains) == 1:
+        return contains.iloc[0]
+    if len(contains) > 1:
+        raise NotFoundError(f"accelerator '{name}' is ambiguous: it matches {', '.join(contains['name'])}; "
+                            "give more of the name. See `inferchip catalog list`.")
+    raise NotFoundError(f"unknown accelerator '{name}'.{did_you_mean(name, df['name'].tolist())}"
+                        " See `inferchip catalog list`.")
 
 
 def is_finite(value: object) -> bool:

@@ -24,7 +24,7 @@ from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
 from inferchip.data_files import data_path
 from inferchip.document import SCHEMA_VERSION, clean_number, records
-from inferchip.errors import InferchipError, NotFoundError
+from inferchip.errors import InferchipError
 from inferchip.inputs import Inputs
 from inferchip.measured import candidates
 from inferchip.models import load_presets
@@ -171,28 +171,10 @@ class _Steps:
                 "source": f"step {number}: {step['label']}"}
 
 
-def resolve_chip(chips: pd.DataFrame, name: str) -> pd.Series:
-    """The catalog row named `name` (case-insensitive), or the only one whose name
-    contains it ("h100 sxm"), or as whole words ("l4": NVIDIA L4, not L40S);
-    otherwise NotFoundError naming the candidates or with did-you-mean."""
-    lowered = chips["name"].str.lower()
-    wanted = name.strip().lower()
-    contains = chips[lowered.str.contains(wanted, regex=False)] if wanted else chips.iloc[0:0]
-    if len(contains) > 1:
-        words = contains[contains["name"].str.lower().str.contains(rf"\b{re.escape(wanted)}\b", regex=True)]
-        contains = words if len(words) == 1 else contains
-    if not (lowered == wanted).any() and len(contains) == 1:
-        return contains.iloc[0]
-    if not (lowered == wanted).any() and len(contains) > 1:
-        raise NotFoundError(f"accelerator '{name}' is ambiguous: it matches {', '.join(contains['name'])}; "
-                            "give more of the name. See `inferchip catalog list`.")
-    return find_chip(chips, name)
-
-
 def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) -> dict[str, object]:
-    """The explain document for `chip` (see resolve_chip): compare's row for it and
+    """The explain document for `chip` (see catalog.find_chip): compare's row for it and
     every step of its derivation."""
-    row = resolve_chip(inputs.chips, chip)
+    row = find_chip(inputs.chips, chip)
     chips = attach_factors(inputs.chips.loc[[row.name]])
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}

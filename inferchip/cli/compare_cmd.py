@@ -104,9 +104,9 @@ def compare(
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
-        from inferchip.explain import resolve_chip
+        from inferchip.catalog import find_chip
 
-        baseline = str(resolve_chip(inputs.chips, baseline)["name"])
+        baseline = str(find_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
         base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
     results_all = results

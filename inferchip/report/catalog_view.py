@@ -9,7 +9,7 @@ from inferchip.report.fmt import fmt_number
 # Units of catalog columns, for `catalog show`.
 CATALOG_UNITS = {
     "memory_gb": "GB", "memory_bw_tbps": "TB/s", "sram_mb": "MB", "fp16_tflops": "TFLOPS dense",
-    "bf16_tflops": "TFLOPS dense", "fp8_tflops": "TFLOPS dense", "fp4_tflops": "TFLOPS dense",
+    "bf16_tflops": "TFLOPS dense", "fp8_tflops": "TFLOPS dense", "fp4_tflops": "TFLOPS dense", "sparse_fp8_tflops": "TFLOPS with 2:4 sparsity (check only)",
     "int8_tops": "TOPS dense", "int4_tops": "TOPS dense", "tdp_w": "W", "devices_per_server": "count",
     "server_power_kw": "kW", "server_rack_units": "U", "accelerator_price_usd": "USD",
     "server_price_usd": "USD", "cloud_usd_per_hour": "USD per accelerator-hour",
