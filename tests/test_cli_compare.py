@@ -199,3 +199,11 @@ def test_table_fits_the_terminal_without_truncated_cells(invoke, width):
     assert "Intel Gaudi 3" in results_table or "NVIDIA H100 SXM" in results_table
     assert "…" not in results_table, results_table
     assert max(len(line) for line in results_table.splitlines()) <= int(width)
+
+
+def test_bracketed_text_survives_terminal_tables(invoke):
+    """Rich markup is off for data: '[economics]' and '[bytes]' print as written."""
+    result = invoke("assumptions", "--format", "table", env={"COLUMNS": "200"})
+    assert "[economics]" in result.stdout
+    result = invoke("explain", "--chip", "h100 sxm", "--format", "table", env={"COLUMNS": "250"})
+    assert "per token [bytes]" in result.stdout

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from inferchip.report import FORMULA_PREFIXES, atomic_file
+from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
 
 SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
@@ -288,7 +289,7 @@ def render_rows_table(rows: list[dict], columns: Sequence[str], console, title: 
     console.print(table)
     count = total if total is not None else len(rows)
     if count > len(shown):
-        console.print(f"[dim]showing {len(shown)} of {count:,} rows; "
+        say(console, f"[dim]showing {len(shown)} of {count:,} rows; "
                       "use --format csv --output FILE for all of them[/dim]")
 
 
@@ -318,7 +319,7 @@ def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequen
 
     ys = [y for values in series.values() for y in values if y is not None and math.isfinite(y)]
     if not ys or not x:
-        console.print(f"[dim]{title}: nothing to chart (no feasible accelerator on this slice)[/dim]")
+        say(console, f"[dim]{title}: nothing to chart (no feasible accelerator on this slice)[/dim]")
         return
     x_log = min(x) > 0 and max(x) / min(x) > 20
     y_log = min(ys) > 0 and max(ys) / min(ys) > 20
@@ -355,7 +356,7 @@ def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequen
     console.print(" " * (pad + 2) + left + right.rjust(width - len(left)))
     scale = ", log scale" if x_log else ""
     console.print(" " * (pad + 2) + f"{x_label}{scale}".center(width))
-    console.print(f"[dim]y: {y_label}{' (log scale)' if y_log else ''}[/dim]")
+    say(console, f"[dim]y: {y_label}{' (log scale)' if y_log else ''}[/dim]")
     legend = Text("")
     for s, name in enumerate(series):
         legend.append(f" {MARKERS[s % len(MARKERS)]} ", style=STYLES[s % len(STYLES)])
@@ -372,7 +373,7 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
     finite = [v for b in bars for v in (b["low"], b["high"]) if v is not None and math.isfinite(v)]
     console.print(Text(title, style="bold"))
     if not finite or base is None or not math.isfinite(base):
-        console.print("[dim]nothing to draw[/dim]")
+        say(console, "[dim]nothing to draw[/dim]")
         return
     reach = max(abs(v - base) for v in finite) or 1.0
     half = width // 2
@@ -397,7 +398,7 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         console.print(text)
     console.print(" " * (label_w + 1) + "cheaper".ljust(half) + "dearer".rjust(width - half)
                   + f"   base {fmt_number(base, 'USD')} USD/query")
-    console.print("[dim]cyan: the assumption at its low end; magenta: at its high end[/dim]")
+    say(console, "[dim]cyan: the assumption at its low end; magenta: at its high end[/dim]")
 
 
 def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> None:
@@ -408,7 +409,7 @@ def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> No
     values = [r[k] for r in rows for k in ("p10", "p50", "p90") if r.get(k) is not None and r[k] > 0]
     console.print(Text(title, style="bold"))
     if not values:
-        console.print("[dim]nothing to draw[/dim]")
+        say(console, "[dim]nothing to draw[/dim]")
         return
     log = max(values) / min(values) > 20
     lo, hi = min(values), max(values)
@@ -481,12 +482,12 @@ def render_sensitivity(doc: dict, console) -> None:
                 for end in ("low", "high") if r[f"winner_at_{end}"] != winner]
         text = (f"{ends[0][0]} at both ends" if len(ends) == 2 and ends[0][0] == ends[1][0]
                 else " and ".join(f"{who} at {where}" for who, where in ends))
-        console.print(f"[bold]{r['key']}[/bold]: the cheapest becomes {text}")
+        say(console, f"[bold]{r['key']}[/bold]: the cheapest becomes {text}")
     if not changed:
         console.print(f"{winner} stays cheapest across every documented range.")
     idle = [r["key"] for r in doc["tornado"] if not r["winner_swing_usd"]]
     if idle:
-        console.print(f"[dim]No effect on {winner} under these settings: {', '.join(idle)}[/dim]")
+        say(console, f"[dim]No effect on {winner} under these settings: {', '.join(idle)}[/dim]")
 
 
 def _volume(value, status: str) -> str:
@@ -538,7 +539,7 @@ def render_breakeven(doc: dict, console) -> None:
                                                     if len(api) > 1 else ""))
     else:
         console.print(f"API: none to compare ({doc['api_note']})")
-    console.print(f"[dim]Committed = on demand x (1 - {fmt_number(doc['committed_use_discount'])}). Volumes searched "
+    say(console, f"[dim]Committed = on demand x (1 - {fmt_number(doc['committed_use_discount'])}). Volumes searched "
                   f"from {fmt_number(grid[0])} to {fmt_number(grid[1])} queries/day: 'always' = owning is cheaper over "
                   "the whole range, 'never' = nowhere up to its top. Payback = capex / monthly saving against the "
                   "alternative at this volume; '-' = owning's running cost alone is higher.[/dim]")
@@ -571,7 +572,7 @@ def render_uncertainty(doc: dict, console) -> None:
          "p90": r["p90_cost_per_query_usd"]} for r in rows[:12]])
     never = [r["accelerator"] for r in doc["results"] if r["p50_cost_per_query_usd"] is None]
     if never:
-        console.print(f"[dim]Never feasible in any sample: {', '.join(never)}[/dim]")
+        say(console, f"[dim]Never feasible in any sample: {', '.join(never)}[/dim]")
     held = [d["key"] for d in doc["held_fixed"]]
-    console.print(f"[dim]Sampled: {len(doc['distributions'])} assumptions and "
+    say(console, f"[dim]Sampled: {len(doc['distributions'])} assumptions and "
                   f"{len(doc['efficiency_multipliers'])} efficiency groups; held fixed: {', '.join(held)}[/dim]")

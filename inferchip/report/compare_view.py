@@ -106,6 +106,7 @@ def render_table(doc: dict, console) -> None:
     dropped until it fits the terminal), the infeasible ones dimmed below it with
     their reason, then the workload and assumptions used."""
     from rich.table import Table
+    from rich.text import Text
 
     feasible = [row for row in doc["results"] if row["feasible"]]
     columns = _columns(doc)
@@ -131,13 +132,13 @@ def render_table(doc: dict, console) -> None:
         console.print(rest)
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
-        console.print(f"[dim]note: {note}[/dim]")
+        console.print(Text(f"note: {note}", style="dim"))
     for line in _baseline_lines(doc) + _gate_lines(doc):
         console.print(line, markup=False)
-    console.print("[dim]Assumptions: " + "; ".join(_assumption_lines(doc)) + "[/dim]")
-    console.print("[dim]owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
-                  "per accelerator-hour. Fleets are sized for peak load. `inferchip explain WORKLOAD --chip NAME` "
-                  "shows every step for one chip.[/dim]")
+    console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
+    console.print(Text("owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
+                       "per accelerator-hour. Fleets are sized for peak load. `inferchip explain WORKLOAD --chip NAME` "
+                       "shows every step for one chip.", style="dim"))
 
 
 _NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 
 def make_console(file, width: int | None = None):
+    """Markup is off, so text with brackets ("[bytes]", "[economics]") prints as it
+    is; styled notes go through `say`."""
     from rich.console import Console
 
-    return Console(file=file, width=width, highlight=False, soft_wrap=False)
+    return Console(file=file, width=width, highlight=False, soft_wrap=False, markup=False)
+
+
+def say(console, markup: str) -> None:
+    """Print one styled line written in rich markup, e.g. "[dim]note[/dim]"."""
+    from rich.text import Text
+
+    console.print(Text.from_markup(markup))

@@ -52,6 +52,7 @@ def _input_text(item: dict, numbers: dict[str, int]) -> str:
 def render_explain_table(doc: dict, console) -> None:
     """The derivation as a rich table by section, then the numbered sources."""
     from rich.table import Table
+    from rich.text import Text
 
     numbers, sources = _footnotes(doc)
     table = Table(title=_explain_title(doc), title_justify="left", header_style="bold", show_lines=True)
@@ -64,7 +65,7 @@ def render_explain_table(doc: dict, console) -> None:
     for index, step in enumerate(doc["steps"], 1):
         if step["section"] != section:
             section = step["section"]
-            table.add_row("", f"[bold]{section}[/bold]", "", "", "")
+            table.add_row("", Text(section, style="bold"), "", "", "")
         detail = "\n".join([step["formula"], *[f"  {_input_text(i, numbers)}" for i in step["inputs"]]])
         table.add_row(str(index), step["label"], fmt_number(step["value"], step["unit"]), step["unit"], detail)
     console.print(table)
