@@ -111,12 +111,12 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _header_problems(path: Path, header: list[str]) -> list[str]:
+def _header_problems(path: Path, header: list[str], patch: bool = False) -> list[str]:
     import difflib
 
     problems = []
     strays = [h for h in header if h and h not in KNOWN_COLUMNS]
-    for column in REQUIRED_COLUMNS:
+    for column in ("name",) if patch else REQUIRED_COLUMNS:
         if column not in header:
             lowered = {h.lower().replace(" ", "_"): h for h in strays}
             close = difflib.get_close_matches(column, list(lowered), n=1, cutoff=0.6)
@@ -134,11 +134,12 @@ def _header_problems(path: Path, header: list[str]) -> list[str]:
     return problems
 
 
-def read_catalog(path: Path | None = None) -> pd.DataFrame:
-    """Read and validate a catalog. Raises InputError listing every problem."""
+def read_catalog(path: Path | None = None, patch: bool = False) -> pd.DataFrame:
+    """Read and validate a catalog. Raises InputError listing every problem.
+    With `patch`, only `name` is required: the file corrects columns of existing rows."""
     path = Path(path) if path is not None else bundled_catalog_path()
     header, rows = _read_rows(path)
-    problems = _header_problems(path, header)
+    problems = _header_problems(path, header, patch)
     if problems:
         raise InputError("\n".join(problems))
     if not rows:
@@ -183,7 +184,7 @@ def read_catalog(path: Path | None = None) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         out.setdefault(column, pd.Series("", index=frame.index))
     df = pd.DataFrame(out)
-    _text_problems(df, lines, path, found, list(frame.columns))
+    _text_problems(df, lines, path, found, list(frame.columns), patch)
     if found:
         raise InputError(_joined([message for _, _, message in sorted(found)]))
     df["kind"] = df["kind"].str.lower()
@@ -201,10 +202,11 @@ def _joined(problems: list[str]) -> str:
 
 
 def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[tuple[int, int, str]],
-                   header: list[str]) -> None:
+                   header: list[str], patch: bool = False) -> None:
     """Required text present, kind and cooling known, names single-line and unique (case-insensitive)."""
     at = {column: position for position, column in enumerate(header)}
-    for column in REQUIRED_TEXT:
+    at.update({column: len(header) for column in REQUIRED_TEXT + ("cooling",) if column not in at})
+    for column in [c for c in REQUIRED_TEXT if c in header or not patch]:
         for i in np.flatnonzero((df[column] == "").to_numpy()):
             found.append((lines[i], at[column], f"{path}: line {lines[i]}: column '{column}' is empty; fill it in"))
     multiline = df["name"].str.contains(r"[\r\n\t]", regex=True)
@@ -281,14 +283,43 @@ def _boolean(values: pd.Series, column: str, position: int, lines: list[int], pa
 
 
 def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) -> pd.DataFrame:
-    """The catalog to use: the bundled one (or `replace`), with rows from each
-    `extend` file added; an extending row whose name matches replaces that row."""
+    """The catalog to use: the bundled one (or `replace`), then each `extend` file in
+    turn. A file with every required column adds its rows (a row whose name matches
+    one already there replaces it). A file with fewer columns patches: each row names
+    an accelerator already in the catalog and its non-empty cells replace that row's
+    values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""
     df = read_catalog(replace)
     for path in extend or []:
-        extra = read_catalog(path)
-        keep = ~df["name"].str.lower().isin(set(extra["name"].str.lower()))
-        df = pd.concat([df[keep], extra], ignore_index=True)
+        header, _ = _read_rows(Path(path))
+        if all(column in header for column in REQUIRED_COLUMNS):
+            extra = read_catalog(path)
+            keep = ~df["name"].str.lower().isin(set(extra["name"].str.lower()))
+            df = pd.concat([df[keep], extra], ignore_index=True)
+        else:
+            df = _apply_patch(df, read_catalog(path, patch=True), [h for h in header if h and h != "name"])
     return df
+
+
+def _apply_patch(df: pd.DataFrame, patch: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Replace `columns` of the rows `patch` names with its non-empty cells."""
+    index = pd.Series(df.index, index=df["name"].str.lower())
+    wanted = patch["name"].str.lower()
+    unknown = ~wanted.isin(index.index)
+    if unknown.any():
+        path = patch["catalog_file"].iat[0]
+        raise InputError("\n".join(
+            f"{path}: line {line}: '{shown(name)}' is not in the catalog; a file that adds accelerators needs every"
+            f" required column ({', '.join(REQUIRED_COLUMNS)}).{did_you_mean(name, df['name'].tolist())}"
+            for name, line in zip(patch.loc[unknown, "name"], patch.loc[unknown, "catalog_line"], strict=True)))
+    rows = index[wanted].to_numpy()
+    out = df.copy()
+    for column in columns:
+        values = patch[column]
+        given = (values.notna() & (values.astype(str) != "")).to_numpy()
+        if column not in out:
+            out[column] = pd.Series([np.nan if values.dtype.kind == "f" else ""] * len(out), dtype=values.dtype)
+        out.loc[rows[given], column] = values.to_numpy()[given]
+    return out
 
 
 def find_chip(df: pd.DataFrame, name: str) -> pd.Series:

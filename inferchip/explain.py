@@ -311,8 +311,9 @@ def _link_inputs(o: _Origins) -> list[dict[str, object]]:
                   if found else "unknown: not in the catalog row nor data/interconnect.csv")
         items.append({"name": column, "value": clean_number(value), "unit": "count" if "domain" in column else "GB/s",
                       "origin": "catalog", "source": source})
-    if "link_efficiency" in o.factors.index:
-        items.append(o.calibration("link_efficiency", "fraction of peak"))
+    for factor in ("link_efficiency", "host_link_efficiency"):  # scale-up links, PCIe beyond the domain
+        if factor in o.factors.index:
+            items.append(o.calibration(factor, "fraction of peak"))
     return items
 
 

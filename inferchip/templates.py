@@ -9,7 +9,8 @@ kind = "llm"                      # "llm" (token generation) or "fixed" (fixed w
 description = "What this service does"
 
 [model]
-preset = "llama-3.1-70b"          # fills the architecture from data/models.csv; `inferchip models` lists them
+preset = "llama-3.1-70b"          # fills the architecture from data/models.csv (llama-2-70b, llama-3.1-8b/70b/405b,
+                                  # mixtral-8x7b, deepseek-r1, gpt-j-6b, gpt-oss-120b)
 # params_b = 70.0                 # total parameters, billions (overrides the preset)
 # active_params_b = 70.0          # parameters used per token (MoE); default params_b
 # layers = 80

@@ -175,8 +175,9 @@ def test_readme_documents_every_result_field():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for name in RESULT_FIELDS:
-        assert f"`{name}`" in readme, name
+    table = readme[readme.index("### Result fields"):readme.index("<!-- /section:method -->")]
+    for name, field in RESULT_FIELDS.items():
+        assert f"| `{name}` | {field.unit or '-'} |" in table, name
 
 
 def test_no_feasible_accelerator_exits_4_after_writing_the_reasons(invoke, tmp_path):

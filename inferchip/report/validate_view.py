@@ -71,7 +71,7 @@ def render_markdown(doc: dict) -> str:
     out = ["#### Error statistics", ""]
     out += _md_table(summary_rows(doc), {"rows", "median abs error", "leave-one-out median abs error",
                                          "geomean predicted/measured", "within +-25 %"})
-    out += ["", "Targets (issue 4): " + "; ".join(
+    out += ["", "Targets: " + "; ".join(
         f"{name.replace('_', ' ')} {_target_value(name, t)} (limit {_target_limit(name, t)}): "
         f"{'met' if t['met'] else 'NOT met'}" for name, t in summary["targets"].items()) + "."]
     cal = doc["calibration"]
