@@ -21,15 +21,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Register commands (each module adds itself to `app`).
-from inferchip.cli import (  # noqa: E402,F401
-    analysis_cmd,
-    catalog_cmd,
-    compare_cmd,
-    procure_cmd,
-    validate_cmd,
-    workloads_cmd,
-)
+# Register commands (each module adds itself to `app`); --help lists them in
+# this order: the main job first, then browsing, analysis, procurement, fidelity.
+from inferchip.cli import compare_cmd  # noqa: E402,F401,I001  # isort: skip
+from inferchip.cli import catalog_cmd, workloads_cmd  # noqa: E402,F401  # isort: skip
+from inferchip.cli import analysis_cmd  # noqa: E402,F401  # isort: skip
+from inferchip.cli import procure_cmd  # noqa: E402,F401  # isort: skip
+from inferchip.cli import validate_cmd  # noqa: E402,F401  # isort: skip
 
 
 def main() -> None:

@@ -24,9 +24,9 @@ from inferchip.cli.common import (
 catalog_app = typer.Typer(help="Browse and check a hardware catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
-LIST_FIELDS = ("name", "vendor", "kind", "memory_gb", "memory_bw_tbps", "bf16_tflops", "fp8_tflops",
-               "int8_tops", "tdp_w", "devices_per_server", "server_price_usd", "accelerator_price_usd",
-               "cloud_usd_per_hour", "rent_only", "as_of")
+LIST_FIELDS = ("name", "kind", "memory_gb", "memory_bw_tbps", "fp8_tflops", "bf16_tflops", "tdp_w",
+               "server_price_usd", "accelerator_price_usd", "cloud_usd_per_hour", "rent_only", "vendor",
+               "devices_per_server", "int8_tops", "as_of")
 
 
 @catalog_app.command("list")

@@ -24,6 +24,17 @@ class Format(str, Enum):
     xlsx = "xlsx"  # compare only, with --output FILE.xlsx (needs the optional openpyxl)
 
 
+class DataFormat(str, Enum):
+    """The choices offered by commands that do not write workbooks."""
+
+    auto = "auto"
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    markdown = "markdown"
+
+
 WorkloadArg = Annotated[str | None, typer.Argument(
     help="Workload profile (TOML path or bundled name). Default: the bundled support-chatbot-70b.",
     metavar="[WORKLOAD]")]
@@ -36,8 +47,11 @@ AssumptionsOpt = Annotated[Path | None, typer.Option(
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override one assumption or workload key, e.g. --set pue=1.4 --set queries_per_day=2e6; repeatable.",
     metavar="KEY=VALUE")]
-FormatOpt = Annotated[Format, typer.Option(
-    "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped.")]
+FormatOpt = Annotated[DataFormat, typer.Option(
+    "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output.")]
+ReportFormatOpt = Annotated[Format, typer.Option(
+    "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output; "
+                           "xlsx needs --output FILE.xlsx.")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the output to FILE (atomically) instead of stdout.", metavar="FILE")]
 
@@ -66,8 +80,10 @@ def handles_errors(fn):
 def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -> Format:
     """auto -> table on a terminal; tsv when stdout is piped; by suffix for --output.
     xlsx only where the command writes workbooks (compare)."""
+    fmt = Format(fmt.value if isinstance(fmt, Enum) else fmt)
     if fmt == Format.auto and output is not None:
         by_suffix = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
+                     ".markdown": Format.markdown,
                      ".xlsx": Format.xlsx}
         fmt = by_suffix.get(output.suffix.lower(), Format.json)
     elif fmt == Format.auto:

@@ -13,8 +13,8 @@ from inferchip.cli.common import (
     CatalogOpt,
     ExtendOpt,
     Format,
-    FormatOpt,
     OutputOpt,
+    ReportFormatOpt,
     SetOpt,
     WorkloadArg,
     emit_text,
@@ -51,7 +51,7 @@ def compare(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
-    fmt: FormatOpt = Format.auto,
+    fmt: ReportFormatOpt = Format.auto,
     output: OutputOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="Result field to rank by (best first).", metavar="METRIC")] = "cost_per_query_usd",
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N rows.", min=1)] = None,
@@ -91,7 +91,9 @@ def compare(
     from inferchip.units import RESULT_FIELDS
 
     if sort not in RESULT_FIELDS:
-        raise UsageError(f"--sort {sort}: unknown field.{did_you_mean(sort, list(RESULT_FIELDS))}")
+        hint = did_you_mean(sort, list(RESULT_FIELDS)) or (
+            " Fields with units: " + ", ".join(k for k, f in RESULT_FIELDS.items() if f.unit) + ".")
+        raise UsageError(f"--sort {sort}: unknown field.{hint}")
     fmt = resolve_format(fmt, output, allow_xlsx=True)
     if fmt == Format.xlsx:
         if output is None:

@@ -24,20 +24,44 @@ def _table_console():
     return make_console(sys.stdout)
 
 
+def _print_fitted_table(rows: list[dict], title: str) -> None:
+    """A rich table of the rows; trailing columns are left out (and said so) until
+    it fits the terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _table_console()
+    fields = list(rows[0]) if rows else []
+
+    def build(shown: list[str]):
+        table = Table(title=title or None, title_justify="left", header_style="bold")
+        for index, field in enumerate(shown):
+            numeric = all(isinstance(r[field], (int, float)) and not isinstance(r[field], bool)
+                          for r in rows if r[field] is not None)
+            table.add_column(field, no_wrap=index == 0, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*[fmt_number(row[f]) for f in shown])
+        return table
+
+    shown = fields
+    table = build(shown)
+    wide = console.options.update(width=100_000)
+    while len(shown) > 2 and console.measure(table, options=wide).maximum > console.width:
+        shown = shown[:-1]
+        table = build(shown)
+    console.print(table)
+    if len(shown) < len(fields):
+        hidden = ", ".join(fields[len(shown):])
+        console.print(Text(f"{len(fields) - len(shown)} column(s) not shown at this width: {hidden};"
+                           " use --format csv or json for every column", style="dim"))
+
+
 def render_rows(rows: list[dict], fmt: str, output, emit, title: str = "") -> None:
     """Rows in any format: a rich table on a terminal, else JSON/CSV/TSV/Markdown text."""
     from inferchip.report import safe_cell, to_delimited, to_json
 
     if fmt == "table" and output is None:
-        from rich.table import Table
-
-        table = Table(title=title or None, title_justify="left", header_style="bold")
-        fields = list(rows[0]) if rows else []
-        for field in fields:
-            table.add_column(field)
-        for row in rows:
-            table.add_row(*[fmt_number(row[f]) for f in fields])
-        _table_console().print(table)
+        _print_fitted_table(rows, title)
         return
     if fmt == "json":
         text = to_json({"schema_version": 1, "rows": rows})

@@ -14,6 +14,7 @@ TABLE_COLUMNS = (
     ("chips_per_replica", "Chips/\nreplica"),
     ("batch_size", "Batch"),
     ("accelerators", "Accel-\nerators"),
+    ("servers", "Servers"),
     ("racks", "Racks"),
     ("tokens_per_s_per_accelerator", "Tokens/s\n/accel"),
     ("tpot_ms", "TPOT\nms"),
@@ -28,7 +29,7 @@ TABLE_COLUMNS = (
 )
 # Terminal columns dropped first when the table would not fit the console width.
 DROP_ORDER = ("kw_per_rack", "batch_size", "annual_tco_usd", "latency_ms", "tpot_ms", "precision_used",
-              "chips_per_replica", "energy_per_query_j", "racks", "cloud_cost_per_query_usd",
+              "chips_per_replica", "energy_per_query_j", "racks", "cloud_cost_per_query_usd", "servers",
               "avg_power_kw", "cost_per_million_tokens_usd")
 SUMMARY_ASSUMPTIONS = ("electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital",
                        "utilisation_target", "facility_model", "colocation_usd_per_kw_month")
@@ -137,7 +138,8 @@ def render_table(doc: dict, console) -> None:
         console.print(line, markup=False)
     console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
     console.print(Text("owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
-                       "per accelerator-hour. Fleets are sized for peak load. `inferchip explain WORKLOAD --chip NAME` "
+                       "per accelerator-hour. Fleets are sized for peak load and bought as whole servers (a fleet of "
+                       "1 accelerator in an 8-way server pays for the server). `inferchip explain WORKLOAD --chip NAME` "
                        "shows every step for one chip.", style="dim"))
 
 
