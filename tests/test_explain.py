@@ -243,8 +243,11 @@ def test_output_file_and_no_xlsx(invoke, tmp_path):
     result = invoke("explain", "--chip", "NVIDIA H100 SXM", "--output", str(target))
     assert result.exit_code == 0 and result.stdout == ""
     assert target.read_text().startswith("# Derivation: NVIDIA H100 SXM")
-    bad = invoke("explain", "--chip", "NVIDIA H100 SXM", "--format", "xlsx", "--output", str(tmp_path / "x.xlsx"))
+    bad = invoke("explain", "--chip", "NVIDIA H100 SXM", "--output", str(tmp_path / "x.xlsx"))
     assert bad.exit_code == 2 and "only `inferchip compare` writes Excel workbooks" in bad.stderr
+    assert not (tmp_path / "x.xlsx").exists()
+    offered = invoke("explain", "--chip", "NVIDIA H100 SXM", "--format", "xlsx")
+    assert offered.exit_code == 2 and "xlsx" in offered.stderr  # not a choice outside compare
 
 
 def test_explain_is_deterministic(invoke):
