@@ -219,17 +219,11 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
 
 def document(result: Breakeven, workload: Workload, assumptions: Assumptions, catalog_source: str,
              top: int | None = None) -> dict[str, object]:
-    from inferchip import __version__
-    from inferchip.document import SCHEMA_VERSION, assumptions_block, records
+    from inferchip.document import header, records
 
     rows = result.results.head(top) if top else result.results
     return {
-        "schema_version": SCHEMA_VERSION,
-        "inferchip_version": __version__,
-        "command": "breakeven",
-        "workload": {**workload.as_dict(), "origin": workload.origin},
-        "catalog": catalog_source,
-        "assumptions": assumptions_block(assumptions),
+        **header("breakeven", workload, assumptions, catalog_source),
         "committed_use_discount": result.discount,
         "volume_grid_queries_per_day": list(result.grid_queries_per_day),
         "api_options": records(result.api),

@@ -54,15 +54,23 @@ def assumptions_block(assumptions: Assumptions) -> dict[str, dict[str, object]]:
     }
 
 
+def header(command: str, workload: Workload, assumptions: Assumptions, catalog_source: str) -> dict[str, object]:
+    """The opening every command's JSON document shares: versions, command, the
+    workload, the catalog and the assumptions in force."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "inferchip_version": __version__,
+        "command": command,
+        "workload": {**workload.as_dict(), "origin": workload.origin},
+        "catalog": catalog_source,
+        "assumptions": assumptions_block(assumptions),
+    }
+
+
 def compare_document(workload: Workload, assumptions: Assumptions, results: pd.DataFrame,
                      catalog_source: str) -> dict[str, object]:
     fields = [f for f in RESULT_FIELDS if f in results.columns]
     return {
-        "schema_version": SCHEMA_VERSION,
-        "inferchip_version": __version__,
-        "command": "compare",
-        "workload": {**workload.as_dict(), "origin": workload.origin},
-        "catalog": catalog_source,
-        "assumptions": assumptions_block(assumptions),
+        **header("compare", workload, assumptions, catalog_source),
         "results": records(results, fields),
     }

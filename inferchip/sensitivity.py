@@ -104,16 +104,10 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, top: 
 
 def document(result: Sensitivity, workload: Workload, assumptions: Assumptions,
              catalog_source: str) -> dict[str, object]:
-    from inferchip import __version__
-    from inferchip.document import SCHEMA_VERSION, assumptions_block, records
+    from inferchip.document import header, records
 
     return {
-        "schema_version": SCHEMA_VERSION,
-        "inferchip_version": __version__,
-        "command": "sensitivity",
-        "workload": {**workload.as_dict(), "origin": workload.origin},
-        "catalog": catalog_source,
-        "assumptions": assumptions_block(assumptions),
+        **header("sensitivity", workload, assumptions, catalog_source),
         "base_winner": result.base_winner,
         "base": records(result.base),
         "winner_changes_for": [k for k, changes in zip(result.keys["key"], result.keys["winner_changes"],

@@ -428,19 +428,13 @@ def chart_series(sweep: Sweep, part: pd.DataFrame, key: str, top: int) -> dict[s
 
 def document_head(sweep: Sweep, catalog_source: str, winners_only: bool) -> dict[str, object]:
     """The JSON document around the rows: inputs, the grid and the column list."""
-    from inferchip import __version__
-    from inferchip.document import SCHEMA_VERSION, assumptions_block, clean_number
+    from inferchip.document import clean_number, header
 
     grid = [{"key": v.key, "column": v.column, "spec": v.spec, "points": len(v.values),
              "affects": "cost only" if v.key in ECONOMIC_KEYS else "performance and cost",
              "values": [clean_number(x) for x in v.values]} for v in sweep.varies]
     return {
-        "schema_version": SCHEMA_VERSION,
-        "inferchip_version": __version__,
-        "command": "sweep",
-        "workload": {**sweep.workload.as_dict(), "origin": sweep.workload.origin},
-        "catalog": catalog_source,
-        "assumptions": assumptions_block(sweep.assumptions),
+        **header("sweep", sweep.workload, sweep.assumptions, catalog_source),
         "grid": grid,
         "grid_points": sweep.grid_points,
         "accelerators": sweep.accelerators,

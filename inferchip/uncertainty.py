@@ -282,17 +282,11 @@ def _summarise(costs: np.ndarray, base: pd.DataFrame) -> pd.DataFrame:
 
 def document(result: Result, workload: Workload, assumptions: Assumptions, catalog_source: str,
              top: int | None = None) -> dict[str, object]:
-    from inferchip import __version__
-    from inferchip.document import SCHEMA_VERSION, assumptions_block, records
+    from inferchip.document import header, records
 
     rows = result.summary.head(top) if top else result.summary
     return {
-        "schema_version": SCHEMA_VERSION,
-        "inferchip_version": __version__,
-        "command": "uncertainty",
-        "workload": {**workload.as_dict(), "origin": workload.origin},
-        "catalog": catalog_source,
-        "assumptions": assumptions_block(assumptions),
+        **header("uncertainty", workload, assumptions, catalog_source),
         "samples": result.samples,
         "seed": result.seed,
         "no_feasible_fraction": result.no_feasible_fraction,
