@@ -208,3 +208,25 @@ def test_bracketed_text_survives_terminal_tables(invoke):
     assert "[economics]" in result.stdout
     result = invoke("explain", "--chip", "h100 sxm", "--format", "table", env={"COLUMNS": "250"})
     assert "per token [bytes]" in result.stdout
+
+
+def test_no_color_means_no_escape_codes():
+    import os
+
+    from inferchip.report.console import make_console
+
+    buffer = io.StringIO()
+    old = os.environ.get("NO_COLOR")
+    os.environ["NO_COLOR"] = "1"
+    try:
+        console = make_console(buffer)
+        console._force_terminal = True  # as on a real terminal
+        from rich.text import Text
+
+        console.print(Text("dim note", style="dim bold"))
+    finally:
+        if old is None:
+            del os.environ["NO_COLOR"]
+        else:
+            os.environ["NO_COLOR"] = old
+    assert "\x1b[" not in buffer.getvalue()

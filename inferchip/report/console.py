@@ -6,9 +6,14 @@ from __future__ import annotations
 def make_console(file, width: int | None = None):
     """Markup is off, so text with brackets ("[bytes]", "[economics]") prints as it
     is; styled notes go through `say`."""
+    import os
+
     from rich.console import Console
 
-    return Console(file=file, width=width, highlight=False, soft_wrap=False, markup=False)
+    # NO_COLOR (https://no-color.org): no escape codes at all, not only no colour
+    plain = "NO_COLOR" in os.environ
+    return Console(file=file, width=width, highlight=False, soft_wrap=False, markup=False,
+                   color_system=None if plain else "auto")
 
 
 def say(console, markup: str) -> None:
