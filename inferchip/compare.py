@@ -460,7 +460,9 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     the replica rate becomes measured per-accelerator throughput x chips per replica
     [tokens/s, and queries/s = tokens/s / output tokens; samples/s for fixed work], and
     the operating point counts as meeting the SLO (the run met a bound at least as
-    tight). The modeled parallel size stays (it must hold the weights: b_mem >= 1);
+    tight). Where the model predicts more than the best rate ever measured for the same
+    chip, model, precision and shape under any bound, that measurement is the ceiling
+    and is used the same way. The modeled parallel size stays (it must hold the weights: b_mem >= 1);
     where the model itself missed the SLO its batch and latencies are not shown.
     Returns the points, throughput_source ('measured' | 'modeled') and the benchmark used."""
     count = len(pts["n"])
@@ -474,6 +476,17 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     value, index = _match_distinct(kind, measured, ch["name"], ch["precision_used"], scen)
     use = np.isfinite(value) & (pts["b_mem"] >= 1)
     n = pts["n"]
+    # Ceiling: no SLO-bound rate can beat the best rate ever measured for this chip,
+    # model, precision and shape (usually Offline, unbounded). Where the model claims
+    # more, the fleet is sized on that measurement instead.
+    unbounded = {k: (np.full(count, np.inf) if k in ("ttft_ms", "tpot_ms", "latency_ms") else v)
+                 for k, v in scen.items()}
+    ceiling, ceiling_index = _match_distinct(kind, measured, ch["name"], ch["precision_used"], unbounded)
+    modeled_per_chip = (pts["tokens_per_s_replica"] if kind == "llm" else pts["qps_replica"]) / n
+    capped = ~use & pts["ok"] & np.isfinite(ceiling) & (modeled_per_chip > ceiling)
+    value = np.where(capped, ceiling, value)
+    index = np.where(capped, ceiling_index, index)
+    use = use | capped
     if kind == "llm":
         tokens = np.where(use, value * n, pts["tokens_per_s_replica"])
         qps = np.where(use, tokens / scen["output_tokens"], pts["qps_replica"])
@@ -484,7 +497,9 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     out = {**pts, "tokens_per_s_replica": tokens, "qps_replica": qps, "ok": pts["ok"] | use,
            **{k: np.where(hide, np.nan, pts[k]) for k in ("batch", "ttft_ms", "tpot_ms", "latency_ms")}}
     source = np.where(use, "measured", modeled).astype(object)
-    return out, source, measured_mod.reference_text(measured, np.where(use, index, -1))
+    reference = measured_mod.reference_text(measured, np.where(use, index, -1))
+    reference = np.where(capped, "ceiling (the model predicted more than measured): " + reference, reference)
+    return out, source, reference.astype(object)
 
 
 def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:

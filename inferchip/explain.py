@@ -435,10 +435,12 @@ def _measured_step(steps: _Steps, r: dict) -> None:
     llm = r.get("tokens_per_s_per_accelerator") is not None
     formula = ("q/s per replica = measured tokens/s per accelerator x n / output_tokens" if llm
                else "q/s per replica = measured samples/s per accelerator x n")
+    why = ("the model predicted more than the best rate measured for this chip, model and precision under any "
+           "bound, so that measurement caps the modeled rate above" if str(reference).startswith("ceiling")
+           else "a measured benchmark of this chip, model and precision under an SLO at least as tight as the "
+           "workload's replaces the modeled rate above")
     steps.add("queries_per_s_per_replica_measured", "Queries per second per replica (measured)", per_replica,
-              "queries/s", formula,
-              "a measured benchmark of this chip, model and precision under an SLO at least as tight as the "
-              "workload's replaces the modeled rate above; `inferchip validate` compares the two",
+              "queries/s", formula, why + "; `inferchip validate` compares the two",
               [{"name": "throughput_reference", "value": str(reference), "unit": "", "origin": "benchmark",
                 "source": f"data/benchmarks.csv: {reference}"}, "chips_per_replica"])
 

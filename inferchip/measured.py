@@ -14,7 +14,9 @@ measured one or an easier one:
     so it only stands for a workload with no SLO).
 
 Among several matching rows the highest throughput wins (the best configuration
-demonstrated under bounds at least as tight as the user's).
+demonstrated under bounds at least as tight as the user's). Without such a row,
+the best rate measured for the same chip, preset, precision and shape under any
+bound is a ceiling on the modeled rate (compare._prefer_measured).
 """
 
 from __future__ import annotations

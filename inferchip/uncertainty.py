@@ -182,9 +182,15 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     resolved = resolve_precision(chips, precision)
     keys = ("input_tokens", "output_tokens", "ttft_ms", "tpot_ms") if kind == "llm" else (
         "gflops_per_query", "latency_ms")
-    _, used = match_measured(kind, measured, resolved["name"].to_numpy(), resolved["precision_used"].to_numpy(),
-                             {k: np.full(len(chips), float(base_scen[k].iloc[0])) for k in keys})
-    extra = {"measured": measured.iloc[np.unique(used[used >= 0])].reset_index(drop=True)}
+    names, used_precision = resolved["name"].to_numpy(), resolved["precision_used"].to_numpy()
+    at_base = {k: np.full(len(chips), float(base_scen[k].iloc[0])) for k in keys}
+    _, used = match_measured(kind, measured, names, used_precision, at_base)
+    # ... and the rows that can cap a modeled rate (best measured under any bound)
+    unbounded = {k: (np.full(len(chips), np.inf) if k in ("ttft_ms", "tpot_ms", "latency_ms") else v)
+                 for k, v in at_base.items()}
+    _, ceiling = match_measured(kind, measured, names, used_precision, unbounded)
+    keep = np.unique(np.concatenate([used[used >= 0], ceiling[ceiling >= 0]]))
+    extra = {"measured": measured.iloc[keep].reset_index(drop=True)}
     dists = distributions(assumptions)
     group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})

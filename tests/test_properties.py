@@ -95,7 +95,7 @@ def test_cost_never_falls_when_a_site_price_rises(scenario, key, factor):
     workload, assumptions = build(scenario)
     value = float(assumptions.values[key])
     low, low_ok, high, high_ok = assumptions_mod._RANGES.get(key, (0.0, True, None, False))
-    raised_value = value * factor if value > 0 else factor - 1.0
+    raised_value = value * factor if value > 0 else factor - 1.0 + 1e-3  # inputs below 1e-6 are refused
     if high is not None:
         raised_value = min(raised_value, high)
     raised_assumptions = assumptions_mod.resolve([("property", {**assumptions.values, key: raised_value})], SPECS)
