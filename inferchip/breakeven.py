@@ -21,7 +21,6 @@ none when owning's running cost alone exceeds the alternative.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pandas as pd
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.compare import evaluate, scenario_frame
+from inferchip.csvfile import read_csv_rows
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.measured import candidates
@@ -52,18 +52,12 @@ def read_api_prices(path: Path | None = None) -> pd.DataFrame:
     """data/api_prices.csv (or `path`), validated: every row has a provider, model,
     comparable preset, two positive prices, a source and a date."""
     path = Path(path) if path is not None else data_path("api_prices.csv")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: API price file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read as UTF-8 CSV ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in API_COLUMNS if c not in (reader.fieldnames or [])]
+    header, lines = read_csv_rows(path, "API price")
+    missing = [c for c in API_COLUMNS if c not in header]
     if missing:
         raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}")
     rows, problems = [], []
-    for line, row in enumerate(reader, start=2):
+    for line, row in lines:
         for column in ("provider", "model", "comparable_preset", "source", "as_of"):
             if not (row.get(column) or "").strip():
                 problems.append(f"{path}: line {line}: column '{column}' is empty")

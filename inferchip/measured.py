@@ -21,15 +21,15 @@ bound is a ceiling on the modeled rate (compare._prefer_measured).
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from inferchip.csvfile import read_csv_rows
 from inferchip.data_files import data_path
-from inferchip.errors import InputError, NotFoundError
+from inferchip.errors import InputError
 from inferchip.models import load_presets
 from inferchip.units import PRECISIONS
 
@@ -47,29 +47,11 @@ SHAPE_TOLERANCE = 0.10
 KV_PRECISION_FOR_WEIGHTS = {"fp8": "fp8", "fp4": "fp8"}
 
 
-def _read_csv(path: Path, what: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: {what} file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read {what} ({exc}); save it as UTF-8 CSV") from None
-    reader = csv.DictReader(text.splitlines())
-    rows = []
-    try:
-        for row in reader:
-            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
-    except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
-    return list(reader.fieldnames or []), rows
-
-
 def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
     """Read and check a benchmarks CSV (schema in data/README.md). Every problem is
     listed with its line; numbers as floats (empty bounds = no bound = inf)."""
     path = Path(path) if path is not None else data_path("benchmarks.csv")
-    header, rows = _read_csv(path, "benchmarks")
+    header, rows = read_csv_rows(path, "benchmarks")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
@@ -114,7 +96,7 @@ def read_benchmark_workloads(path: Path | None = None) -> pd.DataFrame:
     """Per-model corrections to the dataset shape (data/benchmark_workloads.csv):
     input/output tokens or GFLOP per query the benchmark really runs; empty = models.csv."""
     path = Path(path) if path is not None else data_path("benchmark_workloads.csv")
-    _, rows = _read_csv(path, "benchmark workloads")
+    _, rows = read_csv_rows(path, "benchmark workloads")
     out = []
     for line, row in rows:
         rec: dict[str, object] = {"model": row["model"].lower(), "shape_source": row.get("source", "")}
