@@ -109,3 +109,22 @@ def test_dense_never_exceeds_sparse_headline(catalog):
     halves = both[both["vendor"].isin(["NVIDIA", "AMD"])]
     ratio = halves["fp8_tflops"] / halves["sparse_fp8_tflops"]
     assert ratio.between(0.49, 0.51).all(), halves.assign(ratio=ratio)
+
+
+def test_every_data_file_is_packaged():
+    """The wheel ships data/ as inferchip.data by the patterns in pyproject.toml;
+    a data file no pattern covers would be missing from an installed wheel."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setup["package-data"]
+    folders = {package: root / folder for package, folder in setup["package-dir"].items()}
+    for path in (root / "data").rglob("*"):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        package = "inferchip.data.workloads" if path.parent.name == "workloads" else "inferchip.data"
+        assert path.parent == folders[package], path
+        assert any(fnmatch.fnmatch(path.name, p) for p in patterns[package]), f"{path} is not packaged"
