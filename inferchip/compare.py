@@ -226,7 +226,7 @@ class _Rows:
 
 def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
                      kv_precision: str = "fp16", *, paired: bool = False, resolved: bool = False,
-                     measured: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+                     measured: pd.DataFrame | None = None, trace: dict | None = None) -> dict[str, np.ndarray]:
     """The chosen parallel size and its operating point for every (scenario, accelerator),
     scenario-major (arrays of length S x C): what `evaluate(points=...)` accepts, so a
     sweep whose varied keys leave performance alone computes it once and broadcasts it.
@@ -234,13 +234,16 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     differ per scenario (sampled efficiency factors); `resolved` says the chips already
     went through resolve_precision for this precision. `measured` applies measured
     throughput here (then evaluate does not repeat it): the points gain
-    `throughput_source` and `throughput_reference`."""
+    `throughput_source` and `throughput_reference`. `trace` (see evaluate) receives the
+    intermediate quantities of the chosen candidates."""
     chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
-    pts_all = _operating_points(kind, chips, scenarios, kv_precision, paired=paired)
+    pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace, paired=paired)
     rows = len(scenarios) if paired else len(scenarios) * len(chips)
     pick = _choose(pts_all, rows)
+    if trace is not None:
+        trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
     pts = {k: v[pick] for k, v in pts_all.items()}
     if measured is not None:
         idx = np.arange(rows)
@@ -315,14 +318,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
-    if points is None:
-        pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace)
-        pick = _choose(pts_all, n_s * n_c)
-        if trace is not None:
-            trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
-        pts = {k: v[pick] for k, v in pts_all.items()}
-    else:
-        pts = points
+    pts = points if points is not None else operating_points(
+        kind, chips, scenarios, precision, kv_precision, resolved=True, trace=trace)
     s_idx = np.repeat(np.arange(n_s), n_c)
     c_idx = np.tile(np.arange(n_c), n_s)
     sc = _Rows(scenarios, s_idx, constants=True)
