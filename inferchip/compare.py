@@ -16,6 +16,7 @@ from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
 from inferchip.units import (
+    BYTES_PER_GB,
     BYTES_PER_MB,
     BYTES_PER_PRECISION,
     COMPUTE_COLUMN,
@@ -100,7 +101,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     S = lambda name: _col(scenarios, name, s_idx)  # noqa: E731
     C = lambda name: _col(chips, name, c_idx)  # noqa: E731
     bytes_w = chips["precision_used"].map(BYTES_PER_PRECISION).astype(float).to_numpy()[c_idx]
-    capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) / 1000.0)
+    capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) * BYTES_PER_MB / BYTES_PER_GB)
     capacity_gb = np.where(capacity_gb > 0, capacity_gb, np.nan)
     usable = S("memory_usable_fraction")
     dps = C("devices_per_server")
@@ -287,7 +288,7 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
     out[code == 3] = "no memory bandwidth in the catalog (memory_bw_tbps)"
     m = code == 4
     if m.any():
-        out[m] = ("model does not fit: weights " + _fmt_1dp(at(pts["weight_bytes"], m) / 1e9) + " GB, usable memory "
+        out[m] = ("model does not fit: weights " + _fmt_1dp(at(pts["weight_bytes"], m) / BYTES_PER_GB) + " GB, usable memory "
                   + _fmt_1dp(at(pts["n"] * pts["capacity_gb"], m)) + " GB at the largest size tried")
     m = code == 5
     if m.any():
@@ -413,8 +414,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "kw_per_rack": nan_unless(per_rack * server_kw, ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
-        "weights_gb": pts["weight_bytes"] / 1e9,
-        "kv_cache_gb_per_replica": nan_unless(pts["kv_bytes"] / 1e9, ok),
+        "weights_gb": pts["weight_bytes"] / BYTES_PER_GB,
+        "kv_cache_gb_per_replica": nan_unless(pts["kv_bytes"] / BYTES_PER_GB, ok),
         # audit columns (not in the default table)
         "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": server_kw,
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,

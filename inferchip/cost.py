@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from inferchip.units import HOURS_PER_YEAR, MONTHS_PER_YEAR, W_PER_KW
+from inferchip.units import (
+    HOURS_PER_YEAR,
+    MONTHS_PER_YEAR,
+    SECONDS_PER_HOUR,
+    TOKENS_PER_MILLION,
+    W_PER_KW,
+)
 
 
 def capital_recovery_factor(rate, years):
@@ -70,4 +76,4 @@ def per_accelerator_hour_usd(annual_tco_usd, accelerators):
 
 def cost_per_million_tokens_usd(usd_per_accelerator_hour, tokens_per_s_per_accelerator, utilisation):
     """[USD per 1e6 tokens] = hourly cost / (tokens/s x utilisation x 3,600) x 1e6."""
-    return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * utilisation * 3600.0) * 1e6
+    return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * utilisation * SECONDS_PER_HOUR) * TOKENS_PER_MILLION

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from inferchip.data_files import DEFAULT_WORKLOAD, bundled_workloads
 from inferchip.errors import InputError, NotFoundError, UsageError, did_you_mean, short_repr, shown
+from inferchip.fleet import peak_queries_per_s
 from inferchip.models import get_preset
 from inferchip.tomlfile import read_toml
-from inferchip.units import BYTES_PER_PRECISION, PRECISIONS
+from inferchip.units import BYTES_PER_PRECISION, PRECISIONS, SECONDS_PER_DAY
 
 SCHEMA_VERSION = 1
 # Plausible magnitudes of a workload number: outside them a typo is likelier
@@ -70,7 +71,7 @@ class Workload:
 
     @property
     def peak_queries_per_s(self) -> float:
-        return self.queries_per_day / 86_400 * self.peak_to_average
+        return float(peak_queries_per_s(self.queries_per_day, self.peak_to_average))
 
     def as_dict(self) -> dict[str, object]:
         """The workload as JSON-ready data (inf becomes None)."""
@@ -281,7 +282,7 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     elif "queries_per_day" not in traffic and "peak_queries_per_s" not in traffic and traffic_ok:
         problems.missing("traffic.queries_per_day", "missing; add it (or peak_queries_per_s)")
     if qpd is None and peak_qps is not None:
-        qpd = peak_qps * 86_400 / peak_to_average
+        qpd = peak_qps * SECONDS_PER_DAY / peak_to_average
 
     fields: dict[str, object] = {}
     if kind == "llm":
