@@ -34,9 +34,12 @@ from inferchip.models import load_presets
 from inferchip.units import PRECISIONS
 
 SCENARIOS = ("Offline", "Server", "Interactive")
+# Where a measurement comes from: an audited MLPerf result, or a vendor's own published
+# figure (tokens/s per user or per system), kept apart in validation and labelled as such.
+MEASUREMENT_KINDS = ("mlperf", "vendor-claim")
 UNITS = {"llm": "tokens_per_s", "fixed": "samples_per_s"}
 REQUIRED = ("accelerator", "model", "scenario", "precision", "accelerator_count",
-            "throughput_per_accelerator", "throughput_unit", "source")
+            "throughput_per_accelerator", "throughput_unit", "measurement_kind", "source")
 NUMBERS = ("accelerator_count", "throughput_per_accelerator", "ttft_ms", "tpot_ms", "latency_ms",
            "system_power_w")
 # Relative difference in mean tokens (or GFLOP) per query still counted as "the same work".
@@ -77,6 +80,9 @@ def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
         precision = row.get("precision", "").lower()
         if precision and precision not in PRECISIONS:
             problems.append(f"{path}: line {line}: precision {precision!r} must be one of {', '.join(PRECISIONS)} or empty")
+        kind = row.get("measurement_kind", "")
+        if kind not in MEASUREMENT_KINDS:
+            problems.append(f"{path}: line {line}: measurement_kind {kind!r} must be one of {', '.join(MEASUREMENT_KINDS)}")
         if row.get("throughput_unit") not in UNITS.values():
             problems.append(f"{path}: line {line}: throughput_unit must be tokens_per_s or samples_per_s")
         rec["precision"] = precision

@@ -20,6 +20,7 @@ def test_bundled_benchmarks_load_with_sources(bench):
     assert (bench["source"].str.len() > 10).all()
     assert bench["url"].str.startswith("https://").all()
     assert set(bench["scenario"]) <= {"Offline", "Server", "Interactive"}
+    assert set(bench["measurement_kind"]) <= {"mlperf", "vendor-claim"}
     offline = bench[bench["scenario"] == "Offline"]
     assert np.isinf(offline[["ttft_ms", "tpot_ms", "latency_ms"]].to_numpy()).all(), "Offline has no bound"
 
@@ -27,15 +28,16 @@ def test_bundled_benchmarks_load_with_sources(bench):
 def test_bad_benchmark_file_lists_every_problem_with_its_line(tmp_path):
     path = tmp_path / "bench.csv"
     path.write_text("accelerator,model,scenario,precision,accelerator_count,throughput_per_accelerator,"
-                    "throughput_unit,source\n"
-                    "NVIDIA H100 SXM,llama-2-70b,Offline,fp8,8,abc,tokens_per_s,x\n"
-                    "NVIDIA H100 SXM,llama-2-70b,Batch,fp9,-1,10,tokens_per_s,x\n")
+                    "throughput_unit,measurement_kind,source\n"
+                    "NVIDIA H100 SXM,llama-2-70b,Offline,fp8,8,abc,tokens_per_s,mlperf,x\n"
+                    "NVIDIA H100 SXM,llama-2-70b,Batch,fp9,-1,10,tokens_per_s,rumour,x\n")
     with pytest.raises(InputError) as info:
         read_benchmarks(path)
     message = info.value.message
     assert "line 2: throughput_per_accelerator = 'abc' is not a number" in message
     assert "line 3: scenario 'Batch'" in message and "line 3: precision 'fp9'" in message
     assert "line 3: accelerator_count must be > 0" in message
+    assert "line 3: measurement_kind 'rumour' must be one of mlperf, vendor-claim" in message
     with pytest.raises(NotFoundError):
         read_benchmarks(tmp_path / "missing.csv")
 
