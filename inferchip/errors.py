@@ -60,7 +60,11 @@ EXIT_CODES: dict[int, str] = {
     4: "no accelerator can serve the workload",
     5: "output could not be written",
     6: "a --fail-if policy gate held",
+    130: "interrupted (Ctrl-C)",
+    143: "terminated (SIGTERM)",
 }
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def shown(text: object) -> str:

@@ -170,6 +170,8 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     `sample_efficiency=False` holds the efficiency factors at their calibrated values."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: must be 0 or more")
     chips = attach_factors(chips).reset_index(drop=True)
     kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
     base_scen = scenario_frame(workload, assumptions, 1)

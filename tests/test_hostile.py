@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -203,3 +206,163 @@ def test_an_oversized_input_is_refused_before_it_is_read(invoke, tmp_path, monke
     assert result.exit_code == 2
     assert result.stderr == (f"error: {big}: 2,048 bytes, above the limit of 1,024 bytes for a catalog file;"
                              " give the path of a CSV catalog file\n")
+
+
+# --- silent reinterpretation: what an empty cell means, per column type -----------
+
+def test_a_blank_memory_gb_is_an_error_not_an_sram_chip(invoke, tmp_path):
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("memory_gb")
+    row = lines[1].split(",")
+    row[at] = ""
+    catalog = tmp_path / "blank.csv"
+    catalog.write_text("\n".join([lines[0], ",".join(row), lines[2]]) + "\n", encoding="utf-8")
+    result = invoke("compare", "--catalog", str(catalog), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {catalog}: line 2: column 'memory_gb' is empty; write the off-chip memory"
+                             " in GB (0 when the weights live only on die)\n")
+    assert result.stdout == ""
+
+
+def test_a_blank_cell_in_a_patch_file_leaves_the_value_unchanged(tmp_path):
+    from inferchip.catalog import load_catalog
+
+    base = load_catalog()
+    flagged = base[base["price_is_estimate"]].iloc[0]
+    patch = tmp_path / "quotes.csv"
+    patch.write_text("name,price_is_estimate,rent_only,memory_gb,server_price_usd,price_source\n"
+                     f"{flagged['name']},,,,123456,my quote\n", encoding="utf-8")
+    row = load_catalog(None, [patch]).set_index("name").loc[flagged["name"]]
+    assert bool(row["price_is_estimate"]) is True
+    assert bool(row["rent_only"]) is bool(flagged["rent_only"])
+    assert row["memory_gb"] == flagged["memory_gb"]
+    assert row["server_price_usd"] == 123456 and row["price_source"] == "my quote"
+
+
+def test_an_explicit_false_in_a_patch_file_still_applies(tmp_path):
+    from inferchip.catalog import load_catalog
+
+    base = load_catalog()
+    flagged = base[base["price_is_estimate"]].iloc[0]
+    patch = tmp_path / "quotes.csv"
+    patch.write_text(f"name,price_is_estimate\n{flagged['name']},false\n", encoding="utf-8")
+    row = load_catalog(None, [patch]).set_index("name").loc[flagged["name"]]
+    assert bool(row["price_is_estimate"]) is False
+
+
+# --- tracebacks: every failure is one line and an exit code ------------------------
+
+def test_a_negative_seed_is_a_usage_error(invoke):
+    result = invoke("uncertainty", "--seed", "-1", "--samples", "10", "--format", "json")
+    assert result.exit_code == 2
+    assert "Invalid value for '--seed': -1 is not in the range x>=0." in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_negative_seed_is_refused_by_the_library_too():
+    from inferchip import assumptions, uncertainty, workload
+    from inferchip.catalog import read_catalog
+    from inferchip.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--seed -5: must be 0 or more$"):
+        uncertainty.run(workload.load(None), assumptions.resolve([]), read_catalog(CORPUS / "catalog" / "crlf.csv"),
+                        10, -5)
+
+
+@pytest.mark.parametrize("nested", [
+    "x = " + "{a = " * 2000 + "1" + "}" * 2000,
+    "x = " + "[" * 5000 + "]" * 5000,
+])
+def test_deeply_nested_toml_is_refused_by_depth(invoke, tmp_path, nested):
+    site = tmp_path / "deep.toml"
+    site.write_text("# deep\n" + nested + "\n", encoding="utf-8")
+    for args in (["compare", "--assumptions", str(site)], ["compare", str(site)]):
+        result = invoke(*args, "--format", "json")
+        assert result.exit_code == 2
+        assert result.stderr == (f"error: {site}: line 2: values nested more than 64 levels deep;"
+                                 " TOML input to inferchip is at most a few levels deep: flatten it\n")
+
+
+def test_brackets_inside_toml_strings_and_comments_are_not_nesting(tmp_path):
+    from inferchip.tomlfile import read_toml
+
+    path = tmp_path / "ok.toml"
+    path.write_text('a = "' + "[" * 100 + '"  # ' + "{" * 100 + "\nb = '''\n" + "[" * 100 + "\n'''\n"
+                    "c = [[1, 2], [3]]\n", encoding="utf-8")
+    assert read_toml(path)["c"] == [[1, 2], [3]]
+
+
+def test_deeply_nested_json_given_to_diff_is_refused_by_depth(invoke, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"results": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    result = invoke("diff", str(deep), str(deep))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {deep}: line 1: values nested more than 64 levels deep;"
+                             " JSON input to inferchip is at most a few levels deep: flatten it\n")
+
+
+def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inferchip", *args], capture_output=kwargs.pop("capture", True),
+                          text=True, timeout=600, **kwargs)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["compare", "--format", "csv"], ["sweep", "--vary", "pue=1:2:50", "--format", "csv"],
+                                  ["compare", "--format", "json"]])
+def test_stdout_on_a_full_device_is_one_line_and_exit_5(args):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "inferchip", *args], stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=600)
+    assert result.returncode == 5
+    assert result.stderr == ("error: stdout: cannot write (No space left on device); free some space or write to"
+                             " a file with --output FILE\n")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_sweep_into_a_closed_pipe_exits_0_quietly(fmt):
+    """`inferchip sweep ... | head -1`: the reader leaves after one line."""
+    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:3000", "--format", fmt],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 0
+    assert stderr == ""
+
+
+def test_sigterm_during_a_large_write_removes_the_temporary_file(tmp_path):
+    target = tmp_path / "grid.csv"
+    target.write_text("previous result")
+    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:200000",
+                             "--vary", "electricity_usd_per_kwh=0.05:0.2:20", "--format", "csv", "-o", str(target)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None:  # wait for the temporary file to hold data, then terminate
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        if temps and temps[0].stat().st_size > 1_000_000:
+            proc.send_signal(signal.SIGTERM)
+            break
+    stdout, stderr = proc.communicate(timeout=600)
+    assert temps, "the sweep finished before it was terminated; make it larger"
+    assert proc.returncode == 143
+    assert stderr == "error: terminated (SIGTERM); an --output file is left as it was\n"
+    assert stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.csv"]
+    assert target.read_text() == "previous result"
+
+
+def test_ctrl_c_exits_130_and_keeps_the_old_file(invoke, tmp_path, monkeypatch):
+    from inferchip import report
+
+    target = tmp_path / "out.json"
+    target.write_text("previous result")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(report.os, "fsync", interrupted)
+    result = invoke("compare", "--format", "json", "--output", str(target))
+    assert result.exit_code == 130
+    assert result.stderr == "error: interrupted (Ctrl-C); an --output file is left as it was\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert target.read_text() == "previous result"

@@ -270,7 +270,7 @@ def breakeven(
 def uncertainty(
     workload: WorkloadArg = None,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo draws.", min=1)] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (0 or more): the same seed gives the same result.", min=0)] = 0,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
