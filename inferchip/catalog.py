@@ -99,6 +99,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         line = (ends[-1] if ends else 0) + 1
         if "end of data" in str(exc):
             fix = "a quote opened on this line is never closed; close it or remove it"
+        elif "field limit" in str(exc):
+            fix = (f"a value longer than {csv.field_size_limit():,} characters; a catalog cell holds a number"
+                   " or a short text")
         else:
             fix = f"malformed CSV ({exc}); double a quote inside a value (\"\") or quote the whole value"
         raise InputError(f"{path}: line {line}: {fix}") from None

@@ -177,6 +177,10 @@ class _GuardedStream:
     def write(self, text):
         try:
             return self._stream.write(text)
+        except UnicodeEncodeError:  # a lone surrogate: an undecodable byte of a file name
+            from inferchip.report.safetext import replace_surrogates
+
+            return self.write(replace_surrogates(text))
         except OSError as exc:
             raise self._failed(exc) from None
 

@@ -43,6 +43,7 @@ from inferchip.compare import (
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError
 from inferchip.interconnect import attach_interconnect
+from inferchip.limits import check_uncertainty
 from inferchip.measured import candidates
 from inferchip.measured import match as match_measured
 from inferchip.sweep import ECONOMIC_KEYS
@@ -196,6 +197,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     dists = distributions(assumptions)
     group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})
+    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
 
     # catalog facts no draw can change leave a chip without a cost in every sample: no price,

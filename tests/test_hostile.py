@@ -112,10 +112,17 @@ def test_output_through_a_dangling_symlink_creates_the_target(invoke, tmp_path):
     assert link.is_symlink() and json.loads((tmp_path / "new.json").read_text())["results"]
 
 
-def test_output_to_a_device_is_written_into_not_replaced(invoke):
-    result = invoke("compare", "--format", "csv", "--output", os.devnull)
+def test_output_to_a_device_is_written_into_not_replaced(invoke, tmp_path):
+    """On a private copy of /dev/null: a regression must not replace the system's."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root")
+    result = invoke("compare", "--format", "csv", "--output", str(device))
     assert result.exit_code == 0, result.stderr
-    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
 
 
 def test_output_to_a_fifo_is_written_into(invoke, tmp_path):
@@ -366,3 +373,176 @@ def test_ctrl_c_exits_130_and_keeps_the_old_file(invoke, tmp_path, monkeypatch):
     assert result.stderr == "error: interrupted (Ctrl-C); an --output file is left as it was\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     assert target.read_text() == "previous result"
+
+
+# --- unsafe text: one safe-text function behind every renderer ---------------------
+
+HOSTILE_NAME = "Evil\x1b[2J\x1b]0;pwned\x07 GPU \u202egnp.exe\u202c"
+
+
+@pytest.fixture
+def hostile_catalog(tmp_path) -> Path:
+    """Two chips: one named with terminal escapes and a bidi override, one whose
+    source holds a carriage return and a pipe."""
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first, second = lines[1].split(","), lines[2].split(",")
+    first[header.index("name")] = f'"{HOSTILE_NAME}"'
+    second[header.index("source")] = '"vendor sheet\rrow | split"'
+    path = tmp_path / "hostile.csv"
+    path.write_text("\n".join([lines[0], ",".join(first), ",".join(second)]) + "\n", encoding="utf-8")
+    return path
+
+
+UNSAFE_CHARS = ("\x1b", "\x07", "\u202e", "\u202c", "\r")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "tsv"])
+def test_control_and_bidi_characters_never_reach_a_view(invoke, hostile_catalog, fmt):
+    result = invoke("compare", "--catalog", str(hostile_catalog), "--format", fmt, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.stderr
+    for char in UNSAFE_CHARS:
+        assert char not in result.stdout, (fmt, repr(char))
+    assert "Evil\\x1b[2J" in result.stdout.replace("\n", "")
+
+
+def test_json_keeps_the_text_exact_and_valid(invoke, hostile_catalog):
+    result = invoke("compare", "--catalog", str(hostile_catalog), "--format", "json")
+    assert result.exit_code == 0
+    names = {r["accelerator"] for r in json.loads(result.stdout)["results"]}
+    assert HOSTILE_NAME in names
+    assert "\x1b" not in result.stdout  # escaped by the encoder as \u001b
+
+
+def test_a_carriage_return_cannot_split_a_markdown_row(invoke, hostile_catalog):
+    memo = invoke("compare", "--catalog", str(hostile_catalog), "--format", "markdown").stdout
+    assert "\r" not in memo
+    source_rows = [line for line in memo.splitlines() if "vendor sheet" in line]
+    assert source_rows and all(line.startswith("|") and line.endswith("|") for line in source_rows)
+    assert all("row \\| split" in line for line in source_rows)
+
+
+def test_missing_cells_in_a_breakeven_memo_are_a_plain_dash(invoke):
+    memo = invoke("breakeven", "--format", "markdown").stdout
+    assert "| - |" in memo or "| - " in memo
+    assert "'-" not in memo
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses non-UTF-8 file names")
+def test_a_non_utf8_file_name_gives_valid_utf8_output(tmp_path):
+    folder = os.fsencode(tmp_path)
+    name = folder + b"/cat\xff\xfe.csv"
+    shutil.copy(CORPUS / "catalog" / "crlf.csv", name)
+    for fmt in ("json", "markdown"):
+        result = subprocess.run([os.fsencode(sys.executable), b"-m", b"inferchip", b"compare", b"--catalog", name,
+                                 b"--format", fmt.encode()], capture_output=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        text = result.stdout.decode("utf-8")  # strict: raises on invalid UTF-8
+        assert "cat\ufffd\ufffd.csv" in text
+        if fmt == "json":
+            assert json.loads(text)["catalog"].endswith("cat\ufffd\ufffd.csv")
+    out = folder + b"/out\xff.json"
+    result = subprocess.run([os.fsencode(sys.executable), b"-m", b"inferchip", b"compare", b"--catalog", name,
+                             b"--output", out], capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    json.loads(open(out, "rb").read().decode("utf-8"))
+
+
+@pytest.mark.parametrize("text", ["plain", "a\x1bb", "\u202e", "x\r\ny", "\t", "\udcff", "=cmd|x", "-"])
+def test_safe_text_is_idempotent_and_single_line(text):
+    from inferchip.report.safetext import markdown_cell, safe_text
+
+    once = safe_text(text)
+    assert safe_text(once) == once
+    assert "\n" not in once and "\r" not in once and "\x1b" not in once
+    once.encode("utf-8")
+    cell = markdown_cell(text)
+    assert "\n" not in cell and "|" not in cell.replace("\\|", "")
+
+
+# --- unbounded resources: refused up front with the estimate ----------------------
+
+PEAK_RSS = ("import resource, subprocess, sys; "
+            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); "
+            "print(r.stderr, file=sys.stderr)")
+
+
+def _peak_rss(args: list[str], env: dict) -> tuple[int, int, str]:
+    """(exit code, peak resident memory in bytes, stderr) of `inferchip ARGS` in its own process."""
+    result = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "inferchip", *args],
+                            capture_output=True, text=True, env={**os.environ, **env}, timeout=1200)
+    code, peak = result.stdout.split()
+    return int(code), int(peak), result.stderr
+
+
+def _largest_accepted(args: list[str], env: dict, pattern: str) -> int:
+    import re
+
+    result = subprocess.run([sys.executable, "-m", "inferchip", *args], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=600)
+    assert result.returncode == 2, result.stderr
+    return int(re.search(pattern, result.stderr).group(1).replace(",", ""))
+
+
+def test_uncertainty_over_the_ceiling_is_refused_up_front_with_the_estimate(invoke):
+    result = invoke("uncertainty", "--samples", "9000000", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --samples 9,000,000: needs about ")
+    assert "GB of memory for" in result.stderr and "above the 2.00 GB ceiling; use --samples " in result.stderr
+
+
+def test_the_largest_accepted_uncertainty_request_stays_under_the_ceiling():
+    """With the ceiling lowered to 450 MB (so the run takes seconds, not minutes): the
+    request one step above the largest accepted is refused, the largest accepted one
+    runs below the ceiling."""
+    env = {"INFERCHIP_MEMORY_CEILING_MB": "450"}
+    catalog = str(CORPUS / "catalog" / "crlf.csv")
+    args = ["uncertainty", "--catalog", catalog, "--format", "json"]
+    largest = _largest_accepted([*args, "--samples", "10000000"], env, r"use --samples ([\d,]+) or fewer")
+    assert largest > 10_000
+    code, _, stderr = _peak_rss([*args, "--samples", str(largest + 1)], env)
+    assert code == 2 and "above the 0.45 GB ceiling" in stderr
+    code, peak, stderr = _peak_rss([*args, "--samples", str(largest)], env)
+    assert code == 0, stderr
+    assert peak < 450_000_000
+
+
+def test_the_largest_accepted_sweep_chart_stays_under_the_ceiling():
+    env = {"INFERCHIP_MEMORY_CEILING_MB": "900"}
+    catalog = str(CORPUS / "catalog" / "crlf.csv")
+    args = ["sweep", "--catalog", catalog, "--chart", "--format", "csv", "--output", os.devnull]
+    needed = _largest_accepted([*args, "--vary", "pue=1:2:5000000"], env, r"--chart: ([\d,]+) points")
+    assert needed == 5_000_000
+    from inferchip import limits
+
+    points = (900_000_000 - limits.FIXED_BYTES - limits.SWEEP_CHUNK_BYTES - 2 * limits.PER_CHIP_BYTES) // (
+        2 * limits.PER_CHART_ROW_BYTES)
+    code, _, stderr = _peak_rss([*args, "--vary", f"pue=1:2:{points + 1}"], env)
+    assert code == 2 and "above the 0.90 GB ceiling" in stderr
+    code, peak, stderr = _peak_rss([*args, "--vary", f"pue=1:2:{points}"], env)
+    assert code == 0, stderr
+    assert peak < 900_000_000
+
+
+def test_a_huge_value_is_cut_short_in_a_message(tmp_path):
+    from inferchip.catalog import read_catalog
+    from inferchip.errors import InputError, shown
+
+    assert shown("x" * 5_000_000) == "x" * 30 + "...xxxxxxxx (5,000,000 characters)"
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "wide.csv"
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index("tdp_w")] = "9" * 100_000  # implausibly large, echoed in the message
+    path.write_text(lines[0] + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_catalog(path)
+    assert len(info.value.message) < 300
+
+
+def test_a_huge_option_value_is_cut_short(invoke):
+    for args in (["compare", "--set", "k" * 100_000 + "=1"], ["compare", "--sort", "s" * 100_000],
+                 ["sweep", "--vary", "v" * 100_000], ["compare", "--fail-if", "f" * 100_000]):
+        result = invoke(*args, "--format", "json")
+        assert result.exit_code == 2
+        assert len(result.stderr) < 1000, args[:2]

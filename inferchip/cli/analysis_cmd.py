@@ -107,6 +107,10 @@ def sweep(
         sweep_mod.chart_held_values(plan, chart_key)  # validate before any work
         if "cost_per_query_usd" not in plan.fields:
             plan.fields.append("cost_per_query_usd")
+    from inferchip.limits import check_sweep
+
+    chart_points = len(next(v.values for v in plan.varies if v.key == chart_key)) if chart else 0
+    check_sweep(len(plan.chips), chart_key if chart else None, chart_points)  # before any work
     if winners and "cost_per_query_usd" not in plan.fields:
         plan.fields.append("cost_per_query_usd")
     fmt = resolve_format(fmt, output)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from inferchip.report.fmt import fmt_number
 from inferchip.units import RESULT_FIELDS
 
@@ -143,17 +141,14 @@ def render_table(doc: dict, console) -> None:
                        "shows every step for one chip.", style="dim"))
 
 
-_NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")
 
 
 def _md_escape(text: str) -> str:
     """A Markdown table cell: pipes escaped; text (not formatted numbers or '-') that a
     spreadsheet would read as a formula gets the same guard as CSV."""
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    text = str(text)
-    guarded = text if _NUMBER_TEXT.match(text) else safe_cell(text)
-    return guarded.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def _baseline_lines(doc: dict) -> list[str]:
