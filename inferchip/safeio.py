@@ -29,6 +29,7 @@ from inferchip.errors import InputError, NotFoundError, OutputError, shown
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 # Nesting depth of TOML or JSON values: the bundled files use 3, a compare run 4.
 MAX_NESTING = 64
+PATH_MAX = 4096  # a path is quoted whole in a message up to this length
 
 _read: dict[tuple[int, int], tuple[str, str]] = {}  # (st_dev, st_ino) -> (what, path as given)
 _read_paths: dict[str, tuple[str, str]] = {}  # resolved path -> (what, path as given)
@@ -100,7 +101,8 @@ def check_output(path: Path) -> None:
         hit = _read.get((info.st_dev, info.st_ino))
     if hit is not None:
         what, source = hit
-        raise OutputError(f"--output {shown(path)}: is the {what} file {shown(source)} this command reads;"
+        raise OutputError(f"--output {shown(path, PATH_MAX)}: is the {what} file {shown(source, PATH_MAX)}"
+                          " this command reads;"
                           " writing there would destroy it: choose another file name")
 
 

@@ -15,10 +15,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = ROOT / "data" / "workloads" / "support-chatbot-70b.toml"
+FUZZ = settings(max_examples=int(os.environ.get("INFERCHIP_FUZZ_EXAMPLES", "40")), deadline=None,
+               suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture
@@ -546,3 +550,68 @@ def test_a_huge_option_value_is_cut_short(invoke):
         result = invoke(*args, "--format", "json")
         assert result.exit_code == 2
         assert len(result.stderr) < 1000, args[:2]
+
+
+# --- properties (run longer by `make fuzz`) ---------------------------------------
+
+HOSTILE_CHARS = st.characters(codec="utf-8") | st.sampled_from(
+    ["\x1b", "\x00", "\x07", "\r", "\n", "\t", "\x85", "\u2028", "\u202e", "\u2066", "\x9b", "|", "=", "-", "\udcff"])
+
+
+@given(st.text(HOSTILE_CHARS, max_size=60))
+@FUZZ
+def test_fuzz_safe_text_is_one_clean_line(text):
+    from inferchip.report.safetext import markdown_cell, safe_text
+
+    flat = safe_text(text)
+    assert safe_text(flat) == flat
+    assert not any(_unsafe(c) for c in flat)
+    flat.encode("utf-8")
+    kept = safe_text(text, line_breaks=True)
+    assert not any(_unsafe(c) for c in kept if c not in "\n\t")
+    cell = markdown_cell(text)
+    assert "\n" not in cell and "|" not in cell.replace("\\|", "")
+    from inferchip import report
+
+    assert not cell.startswith(("=", "+", "-", "@")) or cell.startswith("'") or report._PLAIN_NUMBER.fullmatch(cell)
+
+
+def _unsafe(char: str) -> bool:
+    """A control, line or paragraph separator, surrogate or bidi embedding/override/isolate."""
+    import unicodedata
+
+    return (unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+            or "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069")
+
+
+def _nested(depth: int, kind: str) -> str:
+    return ("[" * depth + "1" + "]" * depth) if kind == "array" else ('{"a": ' * depth + "1" + "}" * depth)
+
+
+@given(st.integers(1, 200), st.sampled_from(["array", "object"]), st.text(HOSTILE_CHARS.filter(lambda c: c not in '"\\'), max_size=20))
+@FUZZ
+def test_fuzz_json_nesting_limit_matches_the_real_depth(depth, kind, noise):
+    from inferchip.errors import InputError
+
+    text = '{"s": "' + noise + "[{" * 10 + '", "v": ' + _nested(depth, kind) + "}"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return  # noise made it invalid JSON: the parser's own message follows
+    if depth + 1 <= safeio_limit():
+        safe_check(text)
+    else:
+        with pytest.raises(InputError, match="nested more than 64 levels"):
+            safe_check(text)
+
+
+def safeio_limit() -> int:
+    from inferchip.safeio import MAX_NESTING
+
+    return MAX_NESTING
+
+
+def safe_check(text: str) -> None:
+    from inferchip.safeio import check_nesting
+
+    check_nesting(Path("x.json"), text, "JSON")
