@@ -27,6 +27,7 @@ from inferchip.cli.common import (
     handles_errors,
     resolve_format,
     stdout_console,
+    table_target,
 )
 
 TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
@@ -124,10 +125,11 @@ def sweep(
         columns = sweep_mod.winner_columns(plan) if winners else plan.columns
         kinds = view.column_kinds(first[columns], int_columns=("grid_point", "feasible_accelerators"))
         rows_all = itertools.chain([first], stream)
-        if fmt == Format.table and output is None:
-            _table_from_chunks(rows_all, columns, plan, winners, view)
+        if fmt == Format.table:
+            with table_target(output) as console:
+                _table_from_chunks(rows_all, columns, plan, winners, view, console)
         else:
-            style = "markdown" if fmt in (Format.table, Format.markdown) else fmt.value
+            style = fmt.value
             head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
             with view.atomic_stream(output) as handle:
                 written = view.stream_document(handle, style, head, columns, kinds, rows_all)
@@ -143,7 +145,7 @@ def sweep(
                         "cost per query, USD")
 
 
-def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
+def _table_from_chunks(chunks, columns, plan, winners: bool, view, console) -> None:
     from inferchip.document import records
     from inferchip.units import RESULT_FIELDS
 
@@ -162,7 +164,7 @@ def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
              + (" (cheapest feasible per grid point)" if winners else ""))
     units = {k: f.unit for k, f in RESULT_FIELDS.items()}
     units["runner_up_cost_per_query_usd"] = "USD"
-    view.render_rows_table(shown, columns, stdout_console(), title, units, total)
+    view.render_rows_table(shown, columns, console, title, units, total)
 
 
 def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") -> None:
@@ -172,7 +174,7 @@ def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") 
 
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = markdown_rows(doc[rows_key])
     else:
         text = to_delimited(doc[rows_key], "," if fmt == Format.csv else "\t")
@@ -181,10 +183,11 @@ def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") 
 
 def _show(doc: dict, fmt: Format, output, table_view: str) -> None:
     """A table on the terminal (drawn by `report.analysis_view.<table_view>`), else the document's rows."""
-    if fmt == Format.table and output is None:
+    if fmt == Format.table:
         from inferchip.report import analysis_view
 
-        getattr(analysis_view, table_view)(doc, stdout_console())
+        with table_target(output) as console:
+            getattr(analysis_view, table_view)(doc, console)
         return
     _render_document(doc, fmt, output)
 

@@ -77,15 +77,26 @@ def handles_errors(fn):
     return wrapper
 
 
+SUFFIX_FORMATS = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
+                  ".markdown": Format.markdown, ".xlsx": Format.xlsx}
+
+
 def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -> Format:
-    """auto -> table on a terminal; tsv when stdout is piped; by suffix for --output.
-    xlsx only where the command writes workbooks (compare)."""
+    """An explicit --format always wins; auto -> by the suffix of --output (an unknown
+    suffix is an error listing the choices), else a table on a terminal and tsv when
+    stdout is piped. xlsx only where the command writes workbooks (compare)."""
     fmt = Format(fmt.value if isinstance(fmt, Enum) else fmt)
     if fmt == Format.auto and output is not None:
-        by_suffix = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
-                     ".markdown": Format.markdown,
-                     ".xlsx": Format.xlsx}
-        fmt = by_suffix.get(output.suffix.lower(), Format.json)
+        by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
+        if by_suffix is None:
+            from inferchip.errors import UsageError
+
+            suffixes = [s for s, f in SUFFIX_FORMATS.items() if f is not None and (allow_xlsx or f != Format.xlsx)]
+            names = [f.value for f in (Format if allow_xlsx else DataFormat) if f.value != "auto"]
+            raise UsageError(f"--output {output}: cannot tell the format from the suffix "
+                             f"'{output.suffix or '(none)'}'; use one of {', '.join(suffixes)} "
+                             f"or give --format ({', '.join(names)})")
+        fmt = by_suffix
     elif fmt == Format.auto:
         fmt = Format.table if sys.stdout.isatty() else Format.tsv
     if fmt == Format.xlsx and not allow_xlsx:
@@ -112,6 +123,15 @@ def stdout_console():
     from inferchip.report.console import make_console
 
     return make_console(sys.stdout)
+
+
+def table_target(output: Path | None):
+    """Context manager: the console a table view draws on; with --output the drawn
+    table is written to the file as plain text (explicit --format table wins over the
+    suffix)."""
+    from inferchip.report.console import table_output
+
+    return table_output(output, emit_text)
 
 
 def color_allowed() -> bool:

@@ -20,7 +20,7 @@ from inferchip.cli.common import (
     emit_text,
     handles_errors,
     resolve_format,
-    stdout_console,
+    table_target,
 )
 
 
@@ -42,6 +42,27 @@ BaselineOpt = Annotated[str | None, typer.Option(
     help="The accelerator you run today: adds savings_per_query_usd, savings_per_day_usd, savings_per_year_usd "
          "and savings_percent (positive = cheaper than the baseline) to every row.")]
 
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", metavar="F1,F2",
+    help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
+         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV. JSON always has every field.")]
+
+
+def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
+    """--columns F1,F2 as a list of known result fields (an unknown one is an error)."""
+    from inferchip.errors import UsageError, did_you_mean
+
+    if text is None:
+        return None
+    fields = [f.strip() for f in text.split(",") if f.strip()]
+    if not fields:
+        raise UsageError("--columns: give at least one result field, e.g. --columns cost_per_query_usd,racks")
+    for field in fields:
+        if field not in glossary:
+            raise UsageError(f"--columns {field}: unknown field.{did_you_mean(field, list(glossary))}"
+                             " Fields: `inferchip schema compare` or docs/method.md#result-fields.")
+    return list(dict.fromkeys(fields))
+
 
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
@@ -58,6 +79,7 @@ def compare(
     baseline: BaselineOpt = None,
     fail_if: FailIfOpt = None,
     gate_on: GateOnOpt = GateOn.best,
+    columns: ColumnsOpt = None,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
@@ -71,7 +93,7 @@ def compare(
 
       inferchip compare
 
-      inferchip compare data/workloads/support-chatbot-70b.toml --format json
+      inferchip compare rag-long-context-70b --format json
 
       inferchip compare my.toml --set electricity_usd_per_kwh=0.12 --set pue=1.4 --sort energy_per_query_j --top 5
 
@@ -102,6 +124,7 @@ def compare(
 
         _openpyxl()  # a missing optional dependency fails before any work
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
+    fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
@@ -122,7 +145,7 @@ def compare(
     outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
     if conditions:
         doc["gates"] = outcomes
-    render_compare(doc, fmt, output, inputs.chips)
+    render_compare(doc, fmt, output, inputs.chips, fields)
     if not results_all["feasible"].any():
         raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
     failed = gates.failure_message(outcomes)
@@ -138,9 +161,10 @@ def no_feasible_message(workload_name: str, results) -> str:
             "precision or model, or add chips/prices with --extend-catalog")
 
 
-def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
+def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str] | None = None) -> None:
     """Render a compare document; `chips` (the catalog frame) adds the spec and price
-    sources to the Markdown memo and the workbook."""
+    sources to the Markdown memo and the workbook; `fields` (--columns) picks the
+    columns of the table, the memo's results and CSV/TSV."""
     from inferchip.report import to_delimited, to_json
 
     sources = None
@@ -148,10 +172,11 @@ def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
         from inferchip.explain import catalog_sources
 
         sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
-    if fmt == Format.table and output is None:
+    if fmt == Format.table:
         from inferchip.report.compare_view import render_table
 
-        render_table(doc, stdout_console())
+        with table_target(output) as console:
+            render_table(doc, console, fields)
         return
     if fmt == Format.xlsx:
         from inferchip.cli.common import err
@@ -162,14 +187,16 @@ def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
         write_xlsx(doc, output, sources or [], {**RESULT_FIELDS, **BASELINE_FIELDS})
         err(f"wrote {output}")
         return
-    if fmt == Format.table:
-        fmt = Format.markdown
     if fmt == Format.json:
         text = to_json(doc)
     elif fmt == Format.markdown:
         from inferchip.report.compare_view import render_markdown
 
-        text = render_markdown(doc, sources)
+        text = render_markdown(doc, sources, fields)
     else:
-        text = to_delimited(doc["results"], "," if fmt == Format.csv else "\t")
+        rows = doc["results"]
+        if fields:
+            keep = ["accelerator", *[f for f in fields if f != "accelerator"]]
+            rows = [{k: row.get(k) for k in keep} for row in rows]
+        text = to_delimited(rows, "," if fmt == Format.csv else "\t")
     emit_text(text, output)

@@ -19,7 +19,7 @@ from inferchip.cli.common import (
     emit_text,
     handles_errors,
     resolve_format,
-    stdout_console,
+    table_target,
 )
 
 ChipOpt = Annotated[str, typer.Option(
@@ -70,12 +70,13 @@ def explain(
         render_explain_table,
     )
 
-    if fmt == Format.table and output is None:
-        render_explain_table(doc, stdout_console())
+    if fmt == Format.table:
+        with table_target(output) as console:
+            render_explain_table(doc, console)
         return
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = render_explain_markdown(doc)
     else:
         text = to_delimited(explain_rows(doc), "," if fmt == Format.csv else "\t")
@@ -110,12 +111,13 @@ def diff(
 
     fmt = resolve_format(fmt, output)
     doc = diff_runs(load_run(before), load_run(after), str(before), str(after))
-    if fmt == Format.table and output is None:
-        render_diff_table(doc, stdout_console())
+    if fmt == Format.table:
+        with table_target(output) as console:
+            render_diff_table(doc, console)
         return
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = render_diff_markdown(doc)
     else:
         text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
@@ -196,4 +198,7 @@ def assumptions(
         return
     from inferchip.report.catalog_view import render_rows
 
+    if fmt == Format.table:  # origin beside the value: a narrow table drops trailing columns
+        order = ("key", "value", "origin", "unit", "low", "high", "source")
+        rows = [{k: row[k] for k in order} for row in rows]
     render_rows(rows, fmt.value, output, emit_text, "Assumptions (override with [economics], --assumptions or --set)")

@@ -113,7 +113,8 @@ def _diff_headline(doc: dict) -> list[str]:
     if b["workload"] != a["workload"]:
         lines.append(f"warning: different workloads ({b['workload']} vs {a['workload']})")
     for change in doc["inputs_changed"]:
-        lines.append(f"{change['what']} {change['key']}: {_arrow(change['before'], change['after'])}")
+        label = change["key"] if change["what"] == change["key"] else f"{change['what']} {change['key']}"
+        lines.append(f"{label}: {_arrow(change['before'], change['after'])}")
     if not doc["inputs_changed"]:
         lines.append("inputs: workload, assumptions, catalog and version unchanged")
     return lines
