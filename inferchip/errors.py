@@ -51,6 +51,12 @@ class GateError(InferchipError):
     exit_code = 6
 
 
+class ChangeError(InferchipError):
+    """A `diff --fail-on` condition held (the winner changed, or cost rose too much)."""
+
+    exit_code = 7
+
+
 # Documented in README, docs/scripting.md and --help; keep in sync with the classes above.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -60,6 +66,7 @@ EXIT_CODES: dict[int, str] = {
     4: "no accelerator can serve the workload",
     5: "output could not be written",
     6: "a --fail-if policy gate held",
+    7: "a diff --fail-on condition held",
 }
 
 

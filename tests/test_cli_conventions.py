@@ -171,3 +171,128 @@ def test_compare_help_examples_run_outside_the_repository(invoke, tmp_path, monk
         args = shlex.split(example)[1:]
         result = invoke(*args)
         assert result.exit_code in (0, 6), f"{example}: {result.stderr}"  # 6: a --fail-if gate held
+
+
+# --- --version, --calibration, diff --fail-on -------------------------------------------------------
+
+def test_version(invoke):
+    from inferchip import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout == f"inferchip {__version__}\n"
+
+
+def test_version_does_not_import_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys; from inferchip.cli import app\n"
+            "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
+            "assert 'pandas' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def half_memory_calibration(tmp_path_factory):
+    """data/calibration.csv with every family/kind memory efficiency halved."""
+    import pandas as pd
+
+    from inferchip.data_files import data_path
+
+    table = pd.read_csv(data_path("calibration.csv"), dtype={"scope": str, "key": str})
+    rows = table["scope"].isin(["family", "kind"])
+    table.loc[rows, "memory_efficiency"] = table.loc[rows, "memory_efficiency"] / 2
+    path = tmp_path_factory.mktemp("cal") / "half.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_calibration_option_on_compare(compare_json, half_memory_calibration):
+    base = {r["accelerator"]: r for r in compare_json()["results"]}
+    slow = {r["accelerator"]: r for r in compare_json("--calibration", str(half_memory_calibration))["results"]}
+    modeled = [n for n, r in base.items() if r["feasible"] and r["throughput_source"] == "modeled"]
+    assert len(modeled) >= 3
+    for name in modeled:  # slower memory never speeds a chip up (a measured row keeps its measurement)
+        assert slow[name]["tokens_per_s_per_accelerator"] <= base[name]["tokens_per_s_per_accelerator"], name
+        assert slow[name]["cost_per_query_usd"] >= base[name]["cost_per_query_usd"], name
+        assert slow[name]["calibration_source"].startswith(f"{half_memory_calibration}: "), name
+    slower = [n for n in modeled if slow[n]["tokens_per_s_per_accelerator"] < base[n]["tokens_per_s_per_accelerator"]]
+    assert "Intel Gaudi 3" in slower and len(slower) >= 3
+
+
+@pytest.mark.parametrize("command", [["explain", "--chip", "h100 sxm"], ["sensitivity"], ["breakeven"],
+                                     ["uncertainty", "--samples", "50"], ["sweep", "--vary", "pue=1.2,1.4"]])
+def test_calibration_option_wherever_a_model_runs(invoke, half_memory_calibration, command):
+    base = invoke(*command, "--format", "json")
+    slow = invoke(*command, "--format", "json", "--calibration", str(half_memory_calibration))
+    assert base.exit_code == 0 and slow.exit_code == 0, slow.stderr
+    assert json.loads(base.stdout) != json.loads(slow.stdout)
+
+
+def test_explain_names_the_calibration_file(invoke, half_memory_calibration):
+    doc = json.loads(invoke("explain", "--chip", "h100 sxm", "--format", "json", "--calibration",
+                            str(half_memory_calibration)).stdout)
+    sources = [i["source"] for s in doc["steps"] for i in s["inputs"] if i["origin"] == "calibration"]
+    assert sources and all(s.startswith(str(half_memory_calibration)) for s in sources)
+
+
+def test_calibration_option_errors(invoke, tmp_path):
+    missing = invoke("compare", "--calibration", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 3 and "calibration file not found" in missing.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("scope,key\nkind,gpu\n")
+    wrong = invoke("compare", "--calibration", str(bad))
+    assert wrong.exit_code == 2 and "missing column(s) source, compute_efficiency, memory_efficiency" in wrong.stderr
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """before.json and after.json: the same run, then electricity at 0.40 USD/kWh."""
+    from typer.testing import CliRunner
+
+    from inferchip.cli import app
+
+    folder = tmp_path_factory.mktemp("runs")
+    runner = CliRunner()
+    for name, args in (("before", []), ("after", ["--set", "electricity_usd_per_kwh=0.40"]),
+                       ("amd", ["--vendor", "amd"])):
+        result = runner.invoke(app, ["compare", *args, "--output", str(folder / f"{name}.json")],
+                               env={"INFERCHIP_CONFIG": ""})
+        assert result.exit_code == 0, result.stderr
+    return folder
+
+
+def test_diff_fail_on_cost_increase(invoke, two_runs):
+    before, after = str(two_runs / "before.json"), str(two_runs / "after.json")
+    held = invoke("diff", before, after, "--fail-on", "cost-increase=5", "--format", "json")
+    assert held.exit_code == 7
+    doc = json.loads(held.stdout)  # the output is still written
+    [outcome] = doc["fail_on"]
+    assert outcome["held"] and outcome["condition"] == "cost-increase=5"
+    expected = (doc["after"]["winner_cost_per_query_usd"] / doc["before"]["winner_cost_per_query_usd"] - 1) * 100
+    assert outcome["increase_percent"] == pytest.approx(expected) and expected > 5
+    assert held.stderr.startswith("error: diff --fail-on cost-increase=5 held: cheapest cost per query ")
+    loose = invoke("diff", before, after, "--fail-on", f"cost-increase={expected + 1:.1f}", "--format", "json")
+    assert loose.exit_code == 0 and not json.loads(loose.stdout)["fail_on"][0]["held"]
+
+
+def test_diff_fail_on_winner_change(invoke, two_runs):
+    before = str(two_runs / "before.json")
+    same = invoke("diff", before, before, "--fail-on", "winner-change", "--format", "json")
+    assert same.exit_code == 0
+    changed = invoke("diff", before, str(two_runs / "amd.json"), "--fail-on", "winner-change", "--format", "tsv")
+    assert changed.exit_code == 7 and "diff --fail-on winner-change held: winner " in changed.stderr
+    assert changed.stdout.startswith("accelerator\t")
+
+
+@pytest.mark.parametrize("condition", ["winner", "cost-increase", "cost-increase=x", "cost-increase=-1",
+                                       "winner-change=3"])
+def test_diff_fail_on_rejects_malformed_conditions(invoke, two_runs, condition):
+    result = invoke("diff", str(two_runs / "before.json"), str(two_runs / "after.json"), "--fail-on", condition)
+    assert result.exit_code == 2 and "--fail-on" in result.stderr and result.stdout == ""
+
+
+def test_exit_code_7_is_documented():
+    from inferchip.errors import EXIT_CODES, ChangeError
+
+    assert ChangeError.exit_code == 7 and "diff --fail-on" in EXIT_CODES[7]

@@ -15,20 +15,43 @@ import typer
 from inferchip.cli import app
 from inferchip.cli.common import (
     AssumptionsOpt,
+    BasisOpt,
+    CalibrationOpt,
     CatalogOpt,
+    ChipFilterOpt,
+    ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
     FormatOpt,
+    KindOpt,
     OutputOpt,
     SetOpt,
+    VendorOpt,
     WorkloadArg,
     emit_text,
     err,
     handles_errors,
     resolve_format,
+    row_filter,
     stdout_console,
     table_target,
 )
+
+
+def _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration, rf):
+    """load_inputs, then the row filters: catalog filters on the catalog, result filters
+    by each accelerator's base-case compare rows (inferchip.filters)."""
+    from dataclasses import replace
+
+    from inferchip.filters import chips_passing, filter_catalog
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration)
+    if not (rf.on_catalog or rf.on_results):
+        return inputs
+    chips = chips_passing(filter_catalog(inputs.chips, rf), inputs.workload, inputs.assumptions, rf)
+    return replace(inputs, chips=chips)
+
 
 TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
 
@@ -70,6 +93,12 @@ def sweep(
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Evaluate a grid of assumption and workload values x every accelerator.
 
@@ -92,10 +121,10 @@ def sweep(
 
     from inferchip import sweep as sweep_mod
     from inferchip.errors import UsageError
-    from inferchip.inputs import load_inputs
     from inferchip.report import analysis_view as view
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated))
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
@@ -203,6 +232,12 @@ def sensitivity(
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Swing each assumption across its documented range, one at a time.
 
@@ -221,9 +256,9 @@ def sensitivity(
       inferchip sensitivity --set facility_model=owned --format csv -o swings.csv
     """
     from inferchip import sensitivity as sens
-    from inferchip.inputs import load_inputs
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated))
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
     _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
@@ -240,6 +275,12 @@ def breakeven(
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Own vs rent (on demand, committed) vs a per-token API.
 
@@ -258,10 +299,10 @@ def breakeven(
       inferchip breakeven --set committed_use_discount=0.55 --format json
     """
     from inferchip import breakeven as be
-    from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated))
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
@@ -281,6 +322,12 @@ def uncertainty(
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """p10 / p50 / p90 cost per query and the probability each accelerator is cheapest.
 
@@ -298,11 +345,12 @@ def uncertainty(
       inferchip uncertainty --set electricity_usd_per_kwh=0.12 --samples 20000 -o bands.csv
     """
     from inferchip import uncertainty as unc
-    from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated))
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
-        result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
+        result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress,
+                         calibration=inputs.calibration)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
     _show(doc, resolve_format(fmt, output), output, "render_uncertainty")

@@ -56,6 +56,31 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the output to FILE (atomically) instead of stdout.", metavar="FILE")]
 
 
+CalibrationOpt = Annotated[Path | None, typer.Option(
+    "--calibration", help="Efficiency factors from this CSV (what `inferchip calibrate -o FILE` writes) "
+                          "instead of the bundled data/calibration.csv.", metavar="FILE")]
+VendorOpt = Annotated[list[str] | None, typer.Option(
+    "--vendor", help="Only accelerators of this vendor (case-insensitive part of the name); repeatable.",
+    metavar="VENDOR")]
+KindOpt = Annotated[list[str] | None, typer.Option(
+    "--kind", help="Only accelerators of this kind (gpu, asic, lpu, wafer, npu); repeatable.", metavar="KIND")]
+ChipFilterOpt = Annotated[list[str] | None, typer.Option(
+    "--chip", help="Only this accelerator (a unique part of its name is enough); repeatable.", metavar="NAME")]
+BasisOpt = Annotated[list[str] | None, typer.Option(
+    "--basis", help="Only rows paid for this way: a value of the results' basis column (price_basis: owned, "
+                    "rented); repeatable.", metavar="BASIS")]
+ExcludeEstimatedOpt = Annotated[bool, typer.Option(
+    "--exclude-estimated", help="Leave out rows whose price is a secondary estimate (price_is_estimate).")]
+
+
+def row_filter(vendor: list[str] | None, kind: list[str] | None, chip: list[str] | None,
+               basis: list[str] | None, exclude_estimated: bool):
+    from inferchip.filters import RowFilter
+
+    return RowFilter(tuple(vendor or ()), tuple(kind or ()), tuple(chip or ()), tuple(basis or ()),
+                     exclude_estimated)
+
+
 def err(message: str) -> None:
     """A message for the user on stderr (never on stdout, which carries data)."""
     typer.echo(message, err=True)

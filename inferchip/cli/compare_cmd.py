@@ -10,16 +10,23 @@ import typer
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
     AssumptionsOpt,
+    BasisOpt,
+    CalibrationOpt,
     CatalogOpt,
+    ChipFilterOpt,
+    ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
+    KindOpt,
     OutputOpt,
     ReportFormatOpt,
     SetOpt,
+    VendorOpt,
     WorkloadArg,
     emit_text,
     handles_errors,
     resolve_format,
+    row_filter,
     table_target,
 )
 
@@ -80,6 +87,12 @@ def compare(
     fail_if: FailIfOpt = None,
     gate_on: GateOnOpt = GateOn.best,
     columns: ColumnsOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
@@ -102,12 +115,14 @@ def compare(
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
       inferchip compare my.toml --format markdown --output memo.md
+
+      inferchip compare --vendor amd --vendor intel --exclude-estimated --baseline "NVIDIA H100 SXM"
     """
     from inferchip import gates
     from inferchip.compare import run_compare
     from inferchip.diff import BASELINE_FIELDS, add_baseline
     from inferchip.document import compare_document, records
-    from inferchip.errors import GateError, NoFeasibleError, UsageError, did_you_mean
+    from inferchip.errors import GateError, NoFeasibleError, NotFoundError, UsageError, did_you_mean
     from inferchip.inputs import load_inputs
     from inferchip.schema import field_types
     from inferchip.units import RESULT_FIELDS
@@ -126,7 +141,7 @@ def compare(
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
         from inferchip.catalog import find_chip
@@ -134,6 +149,14 @@ def compare(
         baseline = str(find_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
         base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
+    rf = row_filter(vendor, kind, chip, basis, exclude_estimated)
+    if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
+        from inferchip.filters import filter_catalog, filter_results
+
+        results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))]
+        results = filter_results(results, rf)
+        if results.empty:
+            raise NotFoundError(f"no result row matches {rf.describe()}")
     results_all = results
     results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)

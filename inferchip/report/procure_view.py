@@ -117,6 +117,8 @@ def _diff_headline(doc: dict) -> list[str]:
         lines.append(f"{label}: {_arrow(change['before'], change['after'])}")
     if not doc["inputs_changed"]:
         lines.append("inputs: workload, assumptions, catalog and version unchanged")
+    for outcome in doc.get("fail_on", []):
+        lines.append(f"--fail-on {outcome['condition']}: {'HELD' if outcome['held'] else 'passed'} ({outcome['detail']})")
     return lines
 
 
