@@ -51,7 +51,13 @@ class GateError(InferchipError):
     exit_code = 6
 
 
-# Documented in README and --help; keep in sync with the classes above.
+class ChangeError(InferchipError):
+    """A `diff --fail-on` condition held (the winner changed, or cost rose too much)."""
+
+    exit_code = 7
+
+
+# Documented in README, docs/scripting.md and --help; keep in sync with the classes above.
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error",
@@ -60,6 +66,7 @@ EXIT_CODES: dict[int, str] = {
     4: "no accelerator can serve the workload",
     5: "output could not be written",
     6: "a --fail-if policy gate held",
+    7: "a diff --fail-on condition held",
     130: "interrupted (Ctrl-C)",
     143: "terminated (SIGTERM)",
 }

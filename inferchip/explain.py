@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip import perf
-from inferchip.calibration import attach_factors
+from inferchip.calibration import CALIBRATION_ATTR, attach_factors
 from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
 from inferchip.data_files import data_path
@@ -141,7 +141,8 @@ class _Origins:
             return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "catalog",
                     "source": f"{self.catalog_where}: the row's own {factor}"}
         return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "calibration",
-                "source": f"data/calibration.csv, {self.factors['calibration_source']}"}
+                "source": self.factors["calibration_source"] if CALIBRATION_ATTR in self.inputs.chips.attrs
+                else f"data/calibration.csv, {self.factors['calibration_source']}"}
 
     @staticmethod
     def constant(name: str, value: float, unit: str, meaning: str) -> dict[str, object]:

@@ -165,10 +165,11 @@ class Result:
 
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, samples: int, seed: int,
         progress: Callable[[int, int], None] | None = None, measured: pd.DataFrame | None = None,
-        threads: int = 2, sample_efficiency: bool = True) -> Result:
+        threads: int = 2, sample_efficiency: bool = True, calibration: pd.DataFrame | None = None) -> Result:
     """p10 / p50 / p90 of cost per query per accelerator over `samples` draws, the
     fraction of draws where it is feasible and where it is the cheapest.
-    `sample_efficiency=False` holds the efficiency factors at their calibrated values."""
+    `sample_efficiency=False` holds the efficiency factors at their calibrated values;
+    `calibration` (a --calibration table) gives their spread, else data/calibration.csv."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
     if seed < 0:
@@ -195,7 +196,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     keep = np.unique(np.concatenate([used[used >= 0], ceiling[ceiling >= 0]]))
     extra = {"measured": measured.iloc[keep].reset_index(drop=True)}
     dists = distributions(assumptions)
-    group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
+    group, sigmas = efficiency_groups(chips, calibration) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})
     check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)

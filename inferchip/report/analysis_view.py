@@ -365,6 +365,16 @@ def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequen
     console.print(legend)
 
 
+# The two ends of a tornado bar differ by glyph as well as colour, so they read apart without colour.
+LOW_GLYPH, HIGH_GLYPH = "▒", "█"
+
+
+def tornado_legend(color: bool) -> str:
+    """The key under a tornado chart; names colours only when they are shown (not under NO_COLOR)."""
+    low, high = (f"{LOW_GLYPH} (cyan)", f"{HIGH_GLYPH} (magenta)") if color else (LOW_GLYPH, HIGH_GLYPH)
+    return f"{low}: the assumption at its low end; {high}: at its high end"
+
+
 def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width: int = 36) -> None:
     """One bar per assumption, widest swing first: the change at the low end and at
     the high end drawn left (cheaper) or right (dearer) of the base value.
@@ -384,13 +394,13 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         text = Text(label.ljust(label_w) + " ")
         cells, styles = ["·"] * width, [""] * width
         cells[half] = "|"
-        for value, style in ((bar["low"], "cyan"), (bar["high"], "magenta")):
+        for value, style, glyph in ((bar["low"], "cyan", LOW_GLYPH), (bar["high"], "magenta", HIGH_GLYPH)):
             if value is None or not math.isfinite(value) or value == base:
                 continue
             length = max(1, int(round(abs(value - base) / reach * half)))
             span = range(max(0, half - length), half) if value < base else range(half + 1, min(width, half + 1 + length))
             for i in span:
-                cells[i], styles[i] = "█", style
+                cells[i], styles[i] = glyph, style
         for char, style in zip(cells, styles, strict=True):
             text.append(char, style=style or ("dim" if char == "·" else None))
         change = max((v for v in (bar["low"], bar["high"]) if v is not None and math.isfinite(v)),
@@ -399,7 +409,7 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         console.print(text)
     console.print(" " * (label_w + 1) + "cheaper".ljust(half) + "dearer".rjust(width - half)
                   + f"   base {fmt_number(base, 'USD')} USD/query")
-    say(console, "[dim]cyan: the assumption at its low end; magenta: at its high end[/dim]")
+    say(console, f"[dim]{tornado_legend(console.color_system is not None)}[/dim]")
 
 
 def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> None:
