@@ -615,3 +615,51 @@ def safe_check(text: str) -> None:
     from inferchip.safeio import check_nesting
 
     check_nesting(Path("x.json"), text, "JSON")
+
+
+def test_a_calibration_file_is_an_input_like_the_others(invoke, tmp_path, monkeypatch):
+    """--calibration FILE: refused as a FIFO, protected from --output, opened once
+    however often the pipeline asks for its factors."""
+    from inferchip import safeio
+
+    fifo = tmp_path / "cal.pipe"
+    os.mkfifo(fifo)
+    result = _without_hanging(invoke, "compare", "--calibration", str(fifo), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {fifo}: is a FIFO (named pipe), not a regular file;")
+    calibration = tmp_path / "cal.csv"
+    shutil.copy(ROOT / "data" / "calibration.csv", calibration)
+    before = calibration.read_bytes()
+    result = invoke("compare", "--calibration", str(calibration), "--format", "json", "--output", str(calibration))
+    assert result.exit_code == 5 and "is the calibration file" in result.stderr
+    assert calibration.read_bytes() == before
+    opened: list[str] = []
+    real_open = safeio.os.open
+
+    def counting(path, *args, **kwargs):
+        opened.append(os.path.realpath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(safeio.os, "open", counting)
+    for command in (["compare"], ["uncertainty", "--samples", "20"], ["explain", "--chip", "h100 sxm"]):
+        opened.clear()
+        result = invoke(*command, "--calibration", str(calibration), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert opened.count(os.path.realpath(calibration)) == 1, command
+
+
+def test_workloads_show_opens_the_file_once(invoke, inputs, monkeypatch):
+    from inferchip import safeio
+
+    opened: list[str] = []
+    real_open = safeio.os.open
+
+    def counting(path, *args, **kwargs):
+        opened.append(os.path.realpath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(safeio.os, "open", counting)
+    result = invoke("workloads", "show", str(inputs["workload"]))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == inputs["workload"].read_text(encoding="utf-8")
+    assert opened.count(os.path.realpath(inputs["workload"])) == 1
