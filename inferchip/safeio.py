@@ -1,12 +1,15 @@
 """The one door for input files and the guard on output targets.
 
-Every input file (catalog, workload, assumptions, extend-catalog, a run given
-to `diff`) is read by `read_input`: it opens the path without blocking, refuses
-anything that is not a regular file (a FIFO, a directory, a device) with a
-one-line error, reads it exactly once and remembers its identity
-(device, inode and resolved path). `check_output` then refuses an --output that
-is one of those inputs, however it is spelled (`sub/../name`, a symlink, a hard
-link), so a result can never overwrite the file it was computed from.
+Every input file (catalog, workload, assumptions, extend-catalog, calibration,
+config, a run given to `diff`) is read by `read_input`: it opens the path without
+blocking, refuses anything that is not a regular file (a FIFO, a directory, a
+device) with a one-line error and reads it once. While a command runs
+(`guarded_command`, entered by the CLI's error handler) it remembers each input's
+identity (device, inode and resolved path) and bytes: a second request for the
+same unchanged file gets the same bytes without a second read, and `check_output`
+refuses an --output that is one of those inputs, however it is spelled
+(`sub/../name`, a symlink, a hard link), so a result can never overwrite the file
+it was computed from.
 
 `output_target` says how an --output path is written: a regular file (or a new
 one) atomically, through a symlink to the link's target, a character device or
