@@ -37,7 +37,7 @@ def split_sets(sets: list[str] | None, specs: dict) -> tuple[dict, dict]:
 
 def load_inputs(workload_arg: str | None, catalog: Path | None = None, extend: list[Path] | None = None,
                 assumptions_file: Path | None = None, sets: list[str] | None = None,
-                need_catalog: bool = True) -> Inputs:
+                need_catalog: bool = True, cloud_provider: str = "default") -> Inputs:
     specs = assumptions_mod.load_specs()
     work_sets, assume_sets = split_sets(sets, specs)
     workload = workload_mod.load(workload_arg, work_sets)
@@ -51,8 +51,10 @@ def load_inputs(workload_arg: str | None, catalog: Path | None = None, extend: l
     if need_catalog:
         from inferchip.catalog import bundled_catalog_path, load_catalog
 
-        chips = load_catalog(catalog, extend)
+        chips = load_catalog(catalog, extend, cloud_provider)
         source = str(catalog) if catalog else f"bundled ({bundled_catalog_path().name})"
         if extend:
             source += " + " + " + ".join(str(p) for p in extend)
+        if cloud_provider.strip().lower() != "default":
+            source += f" (cloud prices: --cloud-provider {cloud_provider})"
     return Inputs(workload, assumptions, chips, source)

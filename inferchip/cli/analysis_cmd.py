@@ -16,6 +16,7 @@ from inferchip.cli import app
 from inferchip.cli.common import (
     AssumptionsOpt,
     CatalogOpt,
+    CloudProviderOpt,
     ExtendOpt,
     Format,
     FormatOpt,
@@ -65,6 +66,7 @@ def sweep(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -94,7 +96,8 @@ def sweep(
     from inferchip.inputs import load_inputs
     from inferchip.report import analysis_view as view
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_,
+                         cloud_provider=cloud_provider)
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
@@ -196,6 +199,7 @@ def sensitivity(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -220,7 +224,8 @@ def sensitivity(
     from inferchip import sensitivity as sens
     from inferchip.inputs import load_inputs
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_,
+                         cloud_provider=cloud_provider)
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
     _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
@@ -233,6 +238,7 @@ def breakeven(
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -258,7 +264,8 @@ def breakeven(
     from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_,
+                         cloud_provider=cloud_provider)
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
@@ -274,6 +281,7 @@ def uncertainty(
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -298,7 +306,8 @@ def uncertainty(
     from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_,
+                         cloud_provider=cloud_provider)
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)

@@ -11,6 +11,7 @@ from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
     AssumptionsOpt,
     CatalogOpt,
+    CloudProviderOpt,
     ExtendOpt,
     Format,
     OutputOpt,
@@ -49,6 +50,7 @@ def compare(
     workload: WorkloadArg = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: ReportFormatOpt = Format.auto,
@@ -103,7 +105,8 @@ def compare(
         _openpyxl()  # a missing optional dependency fails before any work
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_,
+                         cloud_provider=cloud_provider)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
         from inferchip.catalog import find_chip
