@@ -18,17 +18,26 @@ WIDTH = "100"
 
 def render(spec: str) -> str:
     """The fenced output of one `inferchip ...` spec, run in process."""
-    from typer.testing import CliRunner
+    import contextlib
+    import io
 
     from inferchip.cli import app
 
     command, _, head = spec.partition("| head -")
     argv = shlex.split(command)
     assert argv[0] == "inferchip", spec
-    result = CliRunner().invoke(app, argv[1:], env={"COLUMNS": WIDTH, "NO_COLOR": "1", "INFERCHIP_CONFIG": ""})
-    if result.exit_code != 0:
-        raise SystemExit(f"{PAGE}: `{command.strip()}` exited {result.exit_code}: {result.stderr}")
-    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    saved = dict(os.environ)
+    os.environ.update(COLUMNS=WIDTH, NO_COLOR="1", INFERCHIP_CONFIG="")
+    out, errors = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errors):
+            code = app(argv[1:], standalone_mode=False, prog_name="inferchip")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    if code not in (None, 0):
+        raise SystemExit(f"{PAGE}: `{command.strip()}` exited {code}: {errors.getvalue()}")
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
     if head and len(lines) > int(head):
         lines = lines[: int(head)] + ["..."]
     return "```\n" + "\n".join(lines) + "\n```\n"
