@@ -7,7 +7,7 @@ from pathlib import Path
 
 from inferchip import assumptions as assumptions_mod
 from inferchip import workload as workload_mod
-from inferchip.errors import UsageError, did_you_mean
+from inferchip.errors import UsageError, did_you_mean, shown
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def split_sets(sets: list[str] | None, specs: dict) -> tuple[dict, dict]:
             work[key] = value
         else:
             choices = list(specs) + list(workload_mod.WORKLOAD_KEY_SECTIONS)
-            raise UsageError(f"--set {key}: unknown key.{did_you_mean(key, choices)}"
+            raise UsageError(f"--set {shown(key)}: unknown key.{did_you_mean(key, choices)}"
                              " Keys: the assumptions in `inferchip assumptions`, or workload keys such as "
                              "queries_per_day, input_tokens, output_tokens, tpot_ms, precision.")
     return work, assume

@@ -43,6 +43,7 @@ from inferchip.compare import (
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError
 from inferchip.interconnect import attach_interconnect
+from inferchip.limits import check_uncertainty
 from inferchip.measured import candidates
 from inferchip.measured import match as match_measured
 from inferchip.sweep import ECONOMIC_KEYS
@@ -171,6 +172,8 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     `calibration` (a --calibration table) gives their spread, else data/calibration.csv."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: must be 0 or more")
     chips = attach_factors(chips).reset_index(drop=True)
     kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
     base_scen = scenario_frame(workload, assumptions, 1)
@@ -195,6 +198,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     dists = distributions(assumptions)
     group, sigmas = efficiency_groups(chips, calibration) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})
+    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
 
     # catalog facts no draw can change leave a chip without a cost in every sample: no price,

@@ -137,6 +137,10 @@ def sweep(
         sweep_mod.chart_held_values(plan, chart_key)  # validate before any work
         if "cost_per_query_usd" not in plan.fields:
             plan.fields.append("cost_per_query_usd")
+    from inferchip.limits import check_sweep
+
+    chart_points = len(next(v.values for v in plan.varies if v.key == chart_key)) if chart else 0
+    check_sweep(len(plan.chips), chart_key if chart else None, chart_points)  # before any work
     if winners and "cost_per_query_usd" not in plan.fields:
         plan.fields.append("cost_per_query_usd")
     fmt = resolve_format(fmt, output)
@@ -314,7 +318,7 @@ def breakeven(
 def uncertainty(
     workload: WorkloadArg = None,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo draws.", min=1)] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (0 or more): the same seed gives the same result.", min=0)] = 0,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,

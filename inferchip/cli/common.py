@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from inferchip.errors import InferchipError
+from inferchip.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_TERMINATED, InferchipError
 
 
 class Format(str, Enum):
@@ -92,15 +92,30 @@ def handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from inferchip.safeio import forget_inputs
+        from inferchip.safeio import (
+            StdoutClosed,
+            StdoutError,
+            Terminated,
+            discard_stdout,
+            guarded_command,
+        )
 
-        forget_inputs()  # a command refuses to write over the files it read, not another's
         try:
-            return fn(*args, **kwargs)
+            with guarded_command():
+                return fn(*args, **kwargs)
         except InferchipError as exc:
+            if isinstance(exc, StdoutError):
+                discard_stdout()
             for line in exc.message.splitlines():
                 err(f"error: {line}")
             raise typer.Exit(exc.exit_code) from None
+        except StdoutClosed:  # `inferchip sweep | head -1`: the reader has all it wanted
+            discard_stdout()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated); --output files are already cleaned up
+            signal_exit = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+            err(f"error: {EXIT_CODES[signal_exit]}; an --output file is left as it was")
+            raise typer.Exit(signal_exit) from None
 
     return wrapper
 

@@ -122,7 +122,14 @@ def compare(
     from inferchip.compare import run_compare
     from inferchip.diff import BASELINE_FIELDS, add_baseline
     from inferchip.document import compare_document, records
-    from inferchip.errors import GateError, NoFeasibleError, NotFoundError, UsageError, did_you_mean
+    from inferchip.errors import (
+        GateError,
+        NoFeasibleError,
+        NotFoundError,
+        UsageError,
+        did_you_mean,
+        shown,
+    )
     from inferchip.inputs import load_inputs
     from inferchip.schema import field_types
     from inferchip.units import RESULT_FIELDS
@@ -130,7 +137,7 @@ def compare(
     if sort not in RESULT_FIELDS:
         hint = did_you_mean(sort, list(RESULT_FIELDS)) or (
             " Fields with units: " + ", ".join(k for k, f in RESULT_FIELDS.items() if f.unit) + ".")
-        raise UsageError(f"--sort {sort}: unknown field.{hint}")
+        raise UsageError(f"--sort {shown(sort)}: unknown field.{hint}")
     fmt = resolve_format(fmt, output, allow_xlsx=True)
     if fmt == Format.xlsx:
         if output is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from inferchip.report import FORMULA_PREFIXES, atomic_file
 from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import markdown_cell, safe_text
 
 SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
 TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
@@ -84,7 +85,9 @@ def _escape_percent(text: str) -> str:
 
 def csv_text_cell(text: str, delimiter: str) -> str:
     """One text cell: formula prefixes neutralised (leading apostrophe), CSV quoting
-    when the cell holds the delimiter, a quote or a line break; TSV flattens instead."""
+    when the cell holds the delimiter, a quote or a line break; TSV flattens instead.
+    Control and bidi characters are neutralised first (report.safetext)."""
+    text = safe_text(text, line_breaks=True)
     if text.startswith(FORMULA_PREFIXES):
         text = "'" + text
     if delimiter == "\t":
@@ -95,9 +98,7 @@ def csv_text_cell(text: str, delimiter: str) -> str:
 
 
 def markdown_text_cell(text: str) -> str:
-    if text.startswith(FORMULA_PREFIXES):
-        text = "'" + text
-    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return markdown_cell(text)
 
 
 class RowFormat:

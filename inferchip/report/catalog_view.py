@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import markdown_cell
 
 # Units of catalog columns, for `catalog show`.
 CATALOG_UNITS = {
@@ -53,7 +54,7 @@ def _print_fitted_table(rows: list[dict], title: str, console) -> None:
 
 def render_rows(rows: list[dict], fmt: str, output, emit, title: str = "") -> None:
     """Rows in any format: a rich table on a terminal, else JSON/CSV/TSV/Markdown text."""
-    from inferchip.report import safe_cell, to_delimited, to_json
+    from inferchip.report import to_delimited, to_json
 
     if fmt == "table":
         from inferchip.report.console import table_output
@@ -66,7 +67,7 @@ def render_rows(rows: list[dict], fmt: str, output, emit, title: str = "") -> No
     elif fmt == "markdown":
         fields = list(rows[0]) if rows else []
         lines = ["| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
-        lines += ["| " + " | ".join(safe_cell(fmt_number(r[f])).replace("|", "\\|") for f in fields) + " |" for r in rows]
+        lines += ["| " + " | ".join(markdown_cell(fmt_number(r[f])) for f in fields) + " |" for r in rows]
         text = "\n".join(lines) + "\n"
     else:
         text = to_delimited(rows, "," if fmt == "csv" else "\t")

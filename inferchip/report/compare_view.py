@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from inferchip.report.fmt import fmt_number
 from inferchip.units import RESULT_FIELDS
 
@@ -162,17 +160,12 @@ def hidden_columns_note(hidden: list[str]) -> str:
             "a wider terminal or a data format (--format csv, json)")
 
 
-_NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")
-
-
 def _md_escape(text: str) -> str:
     """A Markdown table cell: pipes escaped; text (not formatted numbers or '-') that a
     spreadsheet would read as a formula gets the same guard as CSV."""
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    text = str(text)
-    guarded = text if _NUMBER_TEXT.match(text) else safe_cell(text)
-    return guarded.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def _baseline_lines(doc: dict) -> list[str]:

@@ -14,9 +14,17 @@ def make_console(file, width: int | None = None, plain: bool = False):
     from rich.console import Console
 
     # NO_COLOR (https://no-color.org): no escape codes at all, not only no colour
+    from inferchip.report.safetext import safe_text
+
+    class SafeConsole(Console):
+        """Every string rendered (table cells, printed lines) goes through safe_text."""
+
+        def render_str(self, text: str, **kwargs):
+            return super().render_str(safe_text(text, line_breaks=True), **kwargs)
+
     plain = plain or "NO_COLOR" in os.environ
-    return Console(file=file, width=width, highlight=False, soft_wrap=False, markup=False,
-                   color_system=None if plain else "auto", force_terminal=False if plain else None)
+    return SafeConsole(file=file, width=width, highlight=False, soft_wrap=False, markup=False,
+                       color_system=None if plain else "auto", force_terminal=False if plain else None)
 
 
 @contextmanager

@@ -12,9 +12,9 @@ XLSX_HINT = "pip install 'inferchip[xlsx]'  (or: pip install openpyxl)"
 
 
 def _md(text: object) -> str:
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    return safe_cell(str(text)).replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 # --- explain -----------------------------------------------------------------------
