@@ -99,3 +99,46 @@ def test_the_examples_cover_every_command():
     seen = {argv[0] for page in PAGES for _, argv in examples(page) if argv}
     commands = set(typer.main.get_command(app).commands)
     assert commands - {"calibrate"} <= seen, commands - seen
+
+
+def _help_examples() -> list[tuple[str, str]]:
+    """(command path, example line) of every `inferchip ...` example in a command's --help."""
+    import typer
+
+    found = []
+
+    def walk(command, path: list[str]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+            return
+        for line in (command.help or "").splitlines():
+            text = line.strip().removeprefix("Example:").strip()
+            if text.startswith("inferchip "):
+                found.append((" ".join(path), text))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_help_example_runs_outside_the_repository(files, tmp_path, monkeypatch):
+    """Each example in every command's --help, run from a folder outside the repository
+    holding only the files the examples name (a profile written by `workloads init`...)."""
+    for item in files.iterdir():
+        shutil.copy(item, tmp_path / item.name)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    examples = _help_examples()
+    assert {path for path, _ in examples} >= {"compare", "explain", "diff", "sweep", "catalog list"}
+    for path, line in examples:
+        if any(line.startswith(prefix) for prefix in SKIPPED):
+            continue
+        words = shlex.split(line)
+        for chunk in " ".join(shlex.quote(w) for w in words).split(" '&&' "):  # `a && b`: both run
+            argv = shlex.split(chunk)
+            argv = argv[1: next((i for i, w in enumerate(argv) if w in SHELL_OPERATORS), len(argv))]
+            if argv and argv[0] == "workloads" and argv[1:2] == ["init"]:
+                (tmp_path / argv[2]).unlink(missing_ok=True)
+            result = runner.invoke(app, argv, env={"COLUMNS": "120", "NO_COLOR": "1"})
+            allowed = {0} | ({6} if "--fail-if" in argv else set()) | ({7} if "--fail-on" in argv else set())
+            assert result.exit_code in allowed, f"{path} --help: `{line}` exited {result.exit_code}: {result.stderr}"
