@@ -293,3 +293,14 @@ def test_exit_code_7_is_documented():
     from inferchip.errors import EXIT_CODES, ChangeError
 
     assert ChangeError.exit_code == 7 and "diff --fail-on" in EXIT_CODES[7]
+
+
+@pytest.mark.parametrize("width", ["100", "200"])
+def test_diff_table_never_truncates_silently(invoke, two_runs, width):
+    result = invoke("diff", str(two_runs / "before.json"), str(two_runs / "after.json"), "--format", "table",
+                    env={"COLUMNS": width, "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert "…" not in result.stdout  # no cell cut short with an ellipsis
+    flat = " ".join(result.stdout.split())
+    hidden = "1 column(s) hidden at this width: drivers" in flat
+    assert hidden == (width == "100") and (hidden or "What changed in the row" in flat)
