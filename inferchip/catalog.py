@@ -25,12 +25,14 @@ REQUIRED_COLUMNS = (
 REQUIRED_TEXT = ("name", "vendor", "kind", "source", "as_of")
 KINDS = ("gpu", "asic", "lpu", "wafer", "npu", "cpu")
 COOLING = ("air", "liquid")
+LAYOUTS = ("", "tensor", "pipeline")  # how a replica spreads over its chips (inferchip.dataflow)
 NUMERIC_COLUMNS = (
     "release_year", "memory_gb", "memory_bw_tbps", "sram_mb",
     "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops", "sparse_fp8_tflops", "int8_tops", "int4_tops",
     "tdp_w", "devices_per_server", "server_power_kw", "server_rack_units",
     "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour",
     "compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer",
+    "layer_latency_us", "server_hop_us",
 )
 # Must be > 0 when given (0 would be a plausible wrong number: free hardware,
 # a chip drawing no power); the rest may be 0.
@@ -49,7 +51,8 @@ BOOL_COLUMNS = ("price_is_estimate", "rent_only")
 BLANK_IS_ERROR = {"memory_gb": "write the off-chip memory in GB (0 when the weights live only on die)"}
 TEXT_COLUMNS = (
     "name", "vendor", "kind", "family", "form_factor", "cooling", "server_power_basis",
-    "price_source", "price_as_of", "cloud_source", "cloud_as_of", "source", "as_of", "notes",
+    "price_source", "price_as_of", "cloud_source", "cloud_as_of", "source", "as_of", "notes", "layout",
+    "factor_source",
 )
 KNOWN_COLUMNS = tuple(dict.fromkeys(REQUIRED_COLUMNS + NUMERIC_COLUMNS + BOOL_COLUMNS + TEXT_COLUMNS))
 _TRUE = {"true", "yes", "1", "y"}
@@ -226,6 +229,10 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
     for i in np.flatnonzero(bad_kind.to_numpy()):
         found.append((lines[i], at["kind"], f"{path}: line {lines[i]}: column 'kind': {short_repr(df['kind'].iat[i])} is not one of"
                       f" {', '.join(KINDS)}.{did_you_mean(df['kind'].iat[i], KINDS)}"))
+    bad_layout = ~df["layout"].str.lower().isin(LAYOUTS)
+    for i in np.flatnonzero(bad_layout.to_numpy()):
+        found.append((lines[i], at.get("layout", len(header)), f"{path}: line {lines[i]}: column 'layout':"
+                      f" {short_repr(df['layout'].iat[i])} is not tensor or pipeline (leave it empty for tensor)"))
     bad_cooling = ~df["cooling"].str.lower().isin(COOLING) & (df["cooling"] != "")
     for i in np.flatnonzero(bad_cooling.to_numpy()):
         found.append((lines[i], at["cooling"], f"{path}: line {lines[i]}: column 'cooling': {short_repr(df['cooling'].iat[i])} is not"
@@ -299,9 +306,11 @@ def _boolean(values: pd.Series, column: str, position: int, lines: list[int], pa
     return flags.astype(object).where(lowered != "", None) if patch else flags
 
 
-def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) -> pd.DataFrame:
+def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
+                 cloud_provider: str = "default") -> pd.DataFrame:
     """The catalog to use: the bundled one (or `replace`), then each `extend` file in
-    turn. A file with every required column adds its rows (a row whose name matches
+    turn, then the cloud price of each row under the `cloud_provider` policy
+    (inferchip.cloud) and the flags of its estimated values (inferchip.estimates). A file with every required column adds its rows (a row whose name matches
     one already there replaces it). A file with fewer columns patches: each row names
     an accelerator already in the catalog and its non-empty cells replace that row's
     values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""
@@ -314,7 +323,10 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) 
             df = pd.concat([df[keep], extra], ignore_index=True)
         else:
             df = _apply_patch(df, _from_rows(Path(path), header, rows, patch=True), [h for h in header if h and h != "name"])
-    return df
+    from inferchip.cloud import attach_cloud
+    from inferchip.estimates import attach_estimates
+
+    return attach_estimates(attach_cloud(df, cloud_provider))
 
 
 def _apply_patch(df: pd.DataFrame, patch: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -67,7 +67,8 @@ def resolve_files(catalog: Path | None, extend: list[Path] | None, calibration: 
 
 def load_inputs(workload_arg: str | None, catalog: Path | None = None, extend: list[Path] | None = None,
                 assumptions_file: Path | None = None, sets: list[str] | None = None,
-                need_catalog: bool = True, calibration: Path | None = None, shared: list | None = None) -> Inputs:
+                need_catalog: bool = True, calibration: Path | None = None, shared: list | None = None,
+                cloud_provider: str = "default") -> Inputs:
     """Workload, assumptions and catalog for a command. Assumptions layer, later winning:
     defaults < inferchip.toml < INFERCHIP_* < the profile's [economics] < --assumptions
     < --set; `shared` defaults to the discovered config and environment (inferchip.config)."""
@@ -90,10 +91,12 @@ def load_inputs(workload_arg: str | None, catalog: Path | None = None, extend: l
     if need_catalog:
         from inferchip.catalog import bundled_catalog_path, load_catalog
 
-        chips = load_catalog(catalog, extend)
+        chips = load_catalog(catalog, extend, cloud_provider)
         source = str(catalog) if catalog else f"bundled ({bundled_catalog_path().name})"
         if extend:
             source += " + " + " + ".join(str(p) for p in extend)
+        if cloud_provider.strip().lower() != "default":
+            source += f" (cloud prices: --cloud-provider {cloud_provider})"
         if calibration is not None:
             from inferchip.calibration import CALIBRATION_ATTR, load_calibration
 

@@ -70,7 +70,7 @@ DEFAULT_FIELDS = ("feasible", "chips_per_replica", "accelerators", "racks", "cos
                   "infeasible_reason")
 # Text columns of the pipeline; the rest of RESULT_FIELDS are numbers or flags.
 TEXT_FIELDS = frozenset({"vendor", "kind", "price_basis", "infeasible_reason", "throughput_source",
-                         "precision_used", "precision_note"})
+                         "cloud_provider", "precision_used", "precision_note"})
 FLAG_FIELDS = frozenset({"feasible", "meets_slo"})
 
 

@@ -19,6 +19,7 @@ from inferchip.cli.common import (
     CalibrationOpt,
     CatalogOpt,
     ChipFilterOpt,
+    CloudProviderOpt,
     ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
@@ -38,7 +39,7 @@ from inferchip.cli.common import (
 )
 
 
-def _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration, rf):
+def _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration, rf, cloud_provider="default"):
     """load_inputs, then the row filters: catalog filters on the catalog, result filters
     by each accelerator's base-case compare rows (inferchip.filters)."""
     from dataclasses import replace
@@ -46,7 +47,8 @@ def _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration, r
     from inferchip.filters import chips_passing, filter_catalog
     from inferchip.inputs import load_inputs
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
     if not (rf.on_catalog or rf.on_results):
         return inputs
     chips = chips_passing(filter_catalog(inputs.chips, rf), inputs.workload, inputs.assumptions, rf)
@@ -89,6 +91,7 @@ def sweep(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -124,7 +127,7 @@ def sweep(
     from inferchip.report import analysis_view as view
 
     inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
-                     row_filter(vendor, kind, chip, basis, exclude_estimated))
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
@@ -232,6 +235,7 @@ def sensitivity(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -262,7 +266,7 @@ def sensitivity(
     from inferchip import sensitivity as sens
 
     inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
-                     row_filter(vendor, kind, chip, basis, exclude_estimated))
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
     _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
@@ -275,6 +279,7 @@ def breakeven(
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -306,7 +311,7 @@ def breakeven(
     from inferchip.report.analysis_view import LazyProgress
 
     inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
-                     row_filter(vendor, kind, chip, basis, exclude_estimated))
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
@@ -322,6 +327,7 @@ def uncertainty(
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -352,7 +358,7 @@ def uncertainty(
     from inferchip.report.analysis_view import LazyProgress
 
     inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
-                     row_filter(vendor, kind, chip, basis, exclude_estimated))
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress,
                          calibration=inputs.calibration)

@@ -42,6 +42,10 @@ CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="Use this catalog CSV instead of the bundled one.", metavar="FILE")]
 ExtendOpt = Annotated[list[Path] | None, typer.Option(
     "--extend-catalog", help="Add (or override by name) rows from this catalog CSV; repeatable.", metavar="FILE")]
+CloudProviderOpt = Annotated[str, typer.Option(
+    "--cloud-provider", help="Cloud price of rented rows: default (lowest hyperscaler on-demand list price, else the "
+                             "lowest of any provider), lowest (any provider) or a provider name from "
+                             "data/cloud_prices.csv, e.g. AWS.", metavar="NAME")]
 AssumptionsOpt = Annotated[Path | None, typer.Option(
     "--assumptions", help="TOML file of assumption overrides (key = value).", metavar="FILE")]
 SetOpt = Annotated[list[str] | None, typer.Option(

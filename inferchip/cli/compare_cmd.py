@@ -14,6 +14,7 @@ from inferchip.cli.common import (
     CalibrationOpt,
     CatalogOpt,
     ChipFilterOpt,
+    CloudProviderOpt,
     ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
@@ -77,6 +78,7 @@ def compare(
     workload: WorkloadArg = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: ReportFormatOpt = Format.auto,
@@ -148,7 +150,8 @@ def compare(
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
         from inferchip.catalog import find_chip

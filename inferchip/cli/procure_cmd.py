@@ -12,6 +12,7 @@ from inferchip.cli.common import (
     AssumptionsOpt,
     CalibrationOpt,
     CatalogOpt,
+    CloudProviderOpt,
     ExtendOpt,
     Format,
     FormatOpt,
@@ -37,6 +38,7 @@ def explain(
     chip: ChipOpt = ...,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -62,7 +64,8 @@ def explain(
     from inferchip.inputs import load_inputs, split_sets
 
     fmt = resolve_format(fmt, output)
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
     workload_sets, _ = split_sets(set_, load_specs())
     doc = build(inputs, chip, set(workload_sets))
     from inferchip.report import to_delimited, to_json

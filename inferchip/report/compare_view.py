@@ -148,6 +148,10 @@ def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
     for line in _baseline_lines(doc) + _gate_lines(doc):
         console.print(line, markup=False)
     console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
+    providers = [f"{r['accelerator']} ({r['cloud_provider']})" for r in doc["results"]
+                 if r.get("price_basis") == "rented" and r.get("cloud_provider")]
+    if providers:
+        console.print(Text("Rented at: " + "; ".join(providers) + " (--cloud-provider picks the price).", style="dim"))
     console.print(Text("owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
                        "per accelerator-hour. Fleets are sized for peak load and bought as whole servers (a fleet of "
                        "1 accelerator in an 8-way server pays for the server). `inferchip explain WORKLOAD --chip NAME` "
@@ -251,7 +255,8 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
         lines.append("- Throughput is **measured** for " + "; ".join(
             f"{_md_escape(r['accelerator'])} ({_md_escape(r.get('throughput_reference') or 'data/benchmarks.csv')})"
             for r in measured) + ".")
-    rented = [r["accelerator"] for r in feasible if r.get("price_basis") == "rented"]
+    rented = [f"{r['accelerator']} at {r['cloud_provider']}" if r.get("cloud_provider") else r["accelerator"]
+              for r in feasible if r.get("price_basis") == "rented"]
     if rented:
         lines.append(f"- Rented rows ({_md_escape(', '.join(rented))}) use on-demand list prices per "
                      "accelerator-hour; reserved or committed-use discounts are not applied.")
