@@ -239,7 +239,8 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog list": catalog_list_schema,
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
-    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty")},
+    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
+                                                                   "validate")},
 }
 
 
