@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip import perf
-from inferchip.calibration import attach_factors
+from inferchip.calibration import CALIBRATION_ATTR, attach_factors
 from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
 from inferchip.data_files import data_path
@@ -144,7 +144,8 @@ class _Origins:
             return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "catalog",
                     "source": f"{self.catalog_where}: the row's own {factor}"}
         return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "calibration",
-                "source": f"data/calibration.csv, {self.factors['calibration_source']}"}
+                "source": self.factors["calibration_source"] if CALIBRATION_ATTR in self.inputs.chips.attrs
+                else f"data/calibration.csv, {self.factors['calibration_source']}"}
 
     @staticmethod
     def constant(name: str, value: float, unit: str, meaning: str) -> dict[str, object]:
@@ -333,9 +334,9 @@ def _pipeline_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
         step.update(formula=formula, description=description,
                     inputs=[steps.ref(i) if isinstance(i, str) else i for i in inputs])
 
-    restate("step_overhead_ms", "O_pipe = step_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
+    restate("step_overhead_ms", "O_pipe = pipeline_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
             " - 1) x server_hop_us / 1000", "a token waits at every pipeline stage (s = layers) and every system boundary",
-            ["chips_per_replica", o.calibration("step_overhead_ms", "ms"), o.catalog("layer_latency_us"),
+            ["chips_per_replica", o.catalog("pipeline_overhead_ms"), o.catalog("layer_latency_us"),
              o.catalog("server_hop_us"), o.catalog("devices_per_server"), o.workload_key("layers")])
     restate("prefill_ms", "prefill_pipe = max(P / F, W / BW) + O_pipe", "the prompt streams through the stages in chunks",
             ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",

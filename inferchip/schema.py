@@ -175,6 +175,11 @@ def diff_schema() -> dict[str, object]:
             "before": run, "after": run,
             "winner_changed": {"type": "boolean"},
             "inputs_changed": {"type": "array", "items": change},
+            "fail_on": {"type": "array", "description": "present with --fail-on", "items": {
+                "type": "object", "required": ["condition", "held", "detail", "increase_percent"],
+                "properties": {"condition": _TEXT, "held": {"type": "boolean"}, "detail": _TEXT,
+                               "increase_percent": {"type": ["number", "null"],
+                                                    "description": "change of the cheapest cost per query [%]"}}}},
             "rows": {"type": "array", "items": {"$ref": "#/$defs/row"}},
         },
         ["before", "after", "winner_changed", "inputs_changed", "rows"],

@@ -30,7 +30,7 @@ from inferchip.compare import (
     operating_points,
     scenario_frame,
 )
-from inferchip.errors import UsageError, did_you_mean
+from inferchip.errors import UsageError, did_you_mean, shown
 from inferchip.measured import candidates
 from inferchip.units import RESULT_FIELDS
 from inferchip.workload import Workload
@@ -109,7 +109,7 @@ def parse_vary(text: str) -> Vary:
     facility_model=colocation,owned)."""
     key, sep, spec = text.partition("=")
     key, spec = key.strip(), spec.strip()
-    where = f"--vary {text}"
+    where = f"--vary {shown(text)}"
     example = "e.g. --vary electricity_usd_per_kwh=0.05:0.20:16 or --vary queries_per_day=1e4:1e8:9:log"
     if not sep or not key or not spec:
         raise UsageError(f"{where}: expected KEY=START:STOP:N[:log] or KEY=V1,V2,..., {example}")

@@ -46,6 +46,7 @@ from inferchip.compare import (
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError
 from inferchip.interconnect import attach_interconnect
+from inferchip.limits import check_uncertainty
 from inferchip.measured import candidates
 from inferchip.measured import match as match_measured
 from inferchip.sweep import ECONOMIC_KEYS
@@ -172,13 +173,17 @@ class Result:
 
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, samples: int, seed: int,
         progress: Callable[[int, int], None] | None = None, measured: pd.DataFrame | None = None,
-        threads: int = 2, sample_efficiency: bool = True, sample_catalog: bool = True) -> Result:
+        threads: int = 2, sample_efficiency: bool = True, calibration: pd.DataFrame | None = None,
+        sample_catalog: bool = True) -> Result:
     """p10 / p50 / p90 of cost per query per accelerator over `samples` draws, the
     fraction of draws where it is feasible and where it is the cheapest.
     `sample_efficiency=False` holds the efficiency factors at their calibrated values;
+    `calibration` (a --calibration table) gives their spread, else data/calibration.csv;
     `sample_catalog=False` holds estimated catalog values (data/catalog_ranges.csv) at their values."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: must be 0 or more")
     chips = attach_factors(chips).reset_index(drop=True)
     kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
     base_scen = scenario_frame(workload, assumptions, 1)
@@ -201,8 +206,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     keep = np.unique(np.concatenate([used[used >= 0], ceiling[ceiling >= 0]]))
     extra = {"measured": measured.iloc[keep].reset_index(drop=True)}
     dists = distributions(assumptions)
-    group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
+    group, sigmas = efficiency_groups(chips, calibration) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})
+    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
 
     # catalog facts no draw can change leave a chip without a cost in every sample: no price,

@@ -57,7 +57,8 @@ def test_two_row_family_fits_compute_only(monkeypatch):
 def frame():
     chips = load_catalog()
     full = validate.validation_frame(read_benchmarks(), chips)
-    keep = full["accelerator"].isin(["NVIDIA H100 SXM", "AMD MI300X", "NVIDIA L40S"]) & ~calibrate.power_capped(full)
+    keep = (full["accelerator"].isin(["NVIDIA H100 SXM", "AMD MI300X", "NVIDIA L40S"]) & ~calibrate.power_capped(full)
+            & (full["date"] < "2025"))  # the v4.x rows: a small, fast fit
     return full[keep].reset_index(drop=True)
 
 

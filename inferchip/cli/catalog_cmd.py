@@ -30,6 +30,15 @@ LIST_FIELDS = ("name", "kind", "memory_gb", "memory_bw_tbps", "fp8_tflops", "bf1
                "devices_per_server", "int8_tops", "as_of")
 
 
+def _catalog_files(catalog, extend_catalog):
+    """--catalog / --extend-catalog with the project config and INFERCHIP_* defaults."""
+    from inferchip.config import shared_layers
+    from inferchip.inputs import resolve_files
+
+    catalog, extend, _ = resolve_files(catalog, extend_catalog, None, shared_layers())
+    return catalog, extend
+
+
 @catalog_app.command("list")
 @handles_errors
 def list_(
@@ -48,7 +57,7 @@ def list_(
     from inferchip.catalog import load_catalog
     from inferchip.document import records
 
-    df = load_catalog(catalog, extend_catalog, cloud_provider)
+    df = load_catalog(*_catalog_files(catalog, extend_catalog), cloud_provider)
     if vendor:
         df = df[df["vendor"].str.lower().str.contains(vendor.lower(), regex=False)]
     if kind:
@@ -78,7 +87,7 @@ def show(
     from inferchip.catalog import find_chip, load_catalog
     from inferchip.document import clean_number
 
-    row = find_chip(load_catalog(catalog, extend_catalog, cloud_provider), name)
+    row = find_chip(load_catalog(*_catalog_files(catalog, extend_catalog), cloud_provider), name)
     data = {k: clean_number(v) for k, v in row.items()}
     from inferchip.report.catalog_view import render_chip
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from inferchip.report.fmt import fmt_number
 from inferchip.units import RESULT_FIELDS
 
@@ -45,7 +43,12 @@ BASELINE_UNITS = {"savings_per_query_usd": "USD", "savings_per_year_usd": "USD/y
                   "savings_per_day_usd": "USD/day"}
 
 
-def _columns(doc: dict) -> list[tuple[str, str]]:
+def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]]:
+    """(field, header) of the table: `fields` (compare --columns) in that order after the
+    accelerator, else the default set for the workload kind."""
+    if fields:
+        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
+        return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
     skip = {"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_usd"} if kind == "fixed" else {"latency_ms"}
     columns = [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
@@ -102,22 +105,30 @@ def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
     return table
 
 
-def render_table(doc: dict, console) -> None:
-    """Print the feasible accelerators as a rich table (the least important columns
-    dropped until it fits the terminal), the infeasible ones dimmed below it with
-    their reason, then the workload and assumptions used."""
+def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
+    """Print the feasible accelerators as a rich table, the infeasible ones dimmed below
+    it with their reason, then the workload and assumptions used. Without `fields`
+    (compare --columns) the least important columns are dropped until the table fits
+    the terminal, and a note under it names them and how to get them."""
     from rich.table import Table
     from rich.text import Text
 
     feasible = [row for row in doc["results"] if row["feasible"]]
-    columns = _columns(doc)
+    columns = _columns(doc, fields)
     table = _results_table(doc, columns, feasible)
-    for field in DROP_ORDER:
+    hidden = []
+    for field in () if fields else DROP_ORDER:
         if console.measure(table, options=console.options.update(width=100_000)).maximum <= console.width:
             break
+        if any(f == field for f, _ in columns):
+            hidden.append(field)
         columns = [(f, h) for f, h in columns if f != field]
         table = _results_table(doc, columns, feasible)
     console.print(table)
+    if hidden:
+        order = [f for f, _ in _columns(doc)]
+        hidden.sort(key=order.index)
+        console.print(Text(hidden_columns_note(hidden), style="dim"))
     blocked = [r for r in doc["results"] if not r["feasible"]]
     if blocked:
         rest = Table(title=f"Not feasible ({len(blocked)})", title_justify="left", style="dim",
@@ -147,17 +158,18 @@ def render_table(doc: dict, console) -> None:
                        "shows every step for one chip.", style="dim"))
 
 
-_NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")
+def hidden_columns_note(hidden: list[str]) -> str:
+    """The line under a table that dropped columns to fit the terminal."""
+    return (f"{len(hidden)} column(s) hidden at this width: {', '.join(hidden)}; use --columns, "
+            "a wider terminal or a data format (--format csv, json)")
 
 
 def _md_escape(text: str) -> str:
     """A Markdown table cell: pipes escaped; text (not formatted numbers or '-') that a
     spreadsheet would read as a formula gets the same guard as CSV."""
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    text = str(text)
-    guarded = text if _NUMBER_TEXT.match(text) else safe_cell(text)
-    return guarded.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def _baseline_lines(doc: dict) -> list[str]:
@@ -273,12 +285,12 @@ def _sources_table(sources: list[dict], feasible: list[dict], doc: dict) -> list
     return out
 
 
-def render_markdown(doc: dict, sources: list[dict] | None = None) -> str:
+def render_markdown(doc: dict, sources: list[dict] | None = None, fields: list[str] | None = None) -> str:
     """A self-contained memo for readers who never open a terminal: summary (cheapest
     option, runner-up, savings against the baseline, gates), workload, results,
     infeasible chips, caveats (estimated prices, fallbacks, modeled throughput, rents,
     price dates), assumptions with sources and, given `sources`, the catalog rows used."""
-    columns = _columns(doc)
+    columns = _columns(doc, fields)
     feasible = [r for r in doc["results"] if r["feasible"]]
     description = doc["workload"].get("description")
     out = [f"# Inference hardware comparison: {doc['workload']['name']}", ""]
