@@ -58,7 +58,7 @@ def test_catalog_has_at_least_40_accelerators_including_the_late_2026_market():
     names = set(load_catalog()["name"])
     assert len(names) >= 40
     for name in ("NVIDIA B300 (HGX)", "NVIDIA GB300 NVL72", "AMD MI350X", "AMD MI355X",
-                 "NVIDIA RTX PRO 6000 Server", "Google TPU7x (Ironwood)", "AWS Trainium3",
+                 "NVIDIA RTX PRO 6000 Blackwell SE", "Google TPU7x (Ironwood)", "AWS Trainium3",
                  "Intel Gaudi 3 PCIe (HL-338)", "Huawei Ascend 910C", "NVIDIA RTX PRO 4500 Blackwell",
                  "Intel Arc Pro B60"):
         assert name in names
