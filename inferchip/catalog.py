@@ -32,7 +32,7 @@ NUMERIC_COLUMNS = (
     "tdp_w", "devices_per_server", "server_power_kw", "server_rack_units",
     "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour",
     "compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer",
-    "layer_latency_us", "server_hop_us",
+    "pipeline_overhead_ms", "layer_latency_us", "server_hop_us",
 )
 # Must be > 0 when given (0 would be a plausible wrong number: free hardware,
 # a chip drawing no power); the rest may be 0.
@@ -310,7 +310,8 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
                  cloud_provider: str = "default") -> pd.DataFrame:
     """The catalog to use: the bundled one (or `replace`), then each `extend` file in
     turn, then the cloud price of each row under the `cloud_provider` policy
-    (inferchip.cloud) and the flags of its estimated values (inferchip.estimates). A file with every required column adds its rows (a row whose name matches
+    (inferchip.cloud) and the flags of its estimated values (inferchip.estimates).
+    A file with every required column adds its rows (a row whose name matches
     one already there replaces it). A file with fewer columns patches: each row names
     an accelerator already in the catalog and its non-empty cells replace that row's
     values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""

@@ -156,7 +156,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         pipe = dataflow.is_pipeline(chips)[c_idx]
         if pipe.any():  # dataflow chips: a layer pipeline instead of tensor parallelism (inferchip.dataflow)
             stages = S("layers") * np.ones_like(n)
-            o_pipe = dataflow.pipeline_overhead_ms(stages, n, dps, C("step_overhead_ms"),
+            o_pipe = dataflow.pipeline_overhead_ms(stages, n, dps, _optional(chips, "pipeline_overhead_ms", c_idx, 0.0),
                                                    _optional(chips, "layer_latency_us", c_idx, 0.0),
                                                    _optional(chips, "server_hop_us", c_idx, 0.0))
             prefill_pipe = prefill_ms - overhead + o_pipe
@@ -451,7 +451,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cloud_provider": np.where(rented, ch.get("cloud_provider", ""), ""),
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
-        "calibration_source": np.where(ch.get("factor_source", "") != "", "catalog row factors: "
+        "calibration_source": np.where(ch.get("factor_source", "") != "", ch["calibration_source"]
+                                       + "; the row's own pipeline factors: "
                                        + np.asarray(ch.get("factor_source", ""), dtype=object), ch["calibration_source"]),
         "price_is_estimate": owned & ch["price_is_estimate"].astype(bool),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),

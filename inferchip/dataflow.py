@@ -8,7 +8,7 @@ parallel GPU model (inferchip.perf), the same chips give the same aggregate rate
 but each token waits for every stage:
 
     TPOT_pipe(b) [ms] = s x (max(A, (C + D) b) + (B + E) b) + O_pipe
-    O_pipe [ms]       = step_overhead_ms + s x layer_latency_us / 1000
+    O_pipe [ms]       = pipeline_overhead_ms + s x layer_latency_us / 1000
                         + (servers per replica - 1) x server_hop_us / 1000
 
 with s = layers (stages), A..E the tensor-parallel coefficients of the whole
@@ -24,8 +24,7 @@ in_flight = min(s x b_slo, b_mem, s x max_batch) sequences and generates
 Prefill streams the prompt through the stages in chunks: its tensor-parallel time
 plus the pipeline latency, prefill_pipe = prefill_tp - O_tp + O_pipe.
 
-The per-row factors (`step_overhead_ms`, `layer_latency_us`, `server_hop_us`,
-efficiencies) are not fitted to MLPerf (no such results exist for these chips):
+The per-row factors (`pipeline_overhead_ms`, `layer_latency_us`, `server_hop_us`) are not fitted to MLPerf (no such results exist for these chips):
 they are anchored on the vendors' published per-user speeds
 (data/vendor_speeds.csv, measurement kind vendor-claim), and `explain` says so.
 """
@@ -46,12 +45,12 @@ LAYOUTS = ("", "tensor", "pipeline")
 US_PER_MS = 1000.0
 
 
-def pipeline_overhead_ms(layers, n_chips, devices_per_server, step_overhead_ms, layer_latency_us, server_hop_us):
-    """Fixed time per token through the pipeline [ms] = O + s x layer latency [us] / 1000
+def pipeline_overhead_ms(layers, n_chips, devices_per_server, overhead_ms, layer_latency_us, server_hop_us):
+    """Fixed time per token through the pipeline [ms] = pipeline overhead + s x layer latency [us] / 1000
     + (ceil(n / devices per server) - 1) x server hop [us] / 1000; s = layers."""
     dps = np.where(np.isfinite(devices_per_server) & (np.asarray(devices_per_server) >= 1), devices_per_server, 1.0)
     boundaries = np.maximum(np.ceil(np.asarray(n_chips, dtype=float) / dps) - 1.0, 0.0)
-    return (np.asarray(step_overhead_ms, dtype=float) + layers * np.nan_to_num(layer_latency_us) / US_PER_MS
+    return (np.nan_to_num(np.asarray(overhead_ms, dtype=float)) + layers * np.nan_to_num(layer_latency_us) / US_PER_MS
             + boundaries * np.nan_to_num(server_hop_us) / US_PER_MS)
 
 

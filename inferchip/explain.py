@@ -334,9 +334,9 @@ def _pipeline_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
         step.update(formula=formula, description=description,
                     inputs=[steps.ref(i) if isinstance(i, str) else i for i in inputs])
 
-    restate("step_overhead_ms", "O_pipe = step_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
+    restate("step_overhead_ms", "O_pipe = pipeline_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
             " - 1) x server_hop_us / 1000", "a token waits at every pipeline stage (s = layers) and every system boundary",
-            ["chips_per_replica", o.calibration("step_overhead_ms", "ms"), o.catalog("layer_latency_us"),
+            ["chips_per_replica", o.catalog("pipeline_overhead_ms"), o.catalog("layer_latency_us"),
              o.catalog("server_hop_us"), o.catalog("devices_per_server"), o.workload_key("layers")])
     restate("prefill_ms", "prefill_pipe = max(P / F, W / BW) + O_pipe", "the prompt streams through the stages in chunks",
             ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
