@@ -34,6 +34,7 @@ MIN_MAGNITUDE = 1e-6
 _CHOICES: dict[str, tuple[str, ...]] = {
     "facility_model": ("colocation", "owned"),
     "capital_charge": ("annuity", "straight_line"),
+    "allocation": ("dedicated", "shared"),
 }
 
 

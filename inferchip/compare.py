@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, fleet, perf
+from inferchip import cost, fleet, perf, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -22,6 +22,7 @@ from inferchip.units import (
     COMPUTE_COLUMN,
     DAYS_PER_YEAR,
     FLOPS_PER_GFLOP,
+    HOURS_PER_YEAR,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
     RESULT_FIELDS,
@@ -31,6 +32,7 @@ from inferchip.units import (
 )
 from inferchip.workload import Workload
 
+DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 
 # Numeric workload quantities a scenario may vary.
@@ -316,6 +318,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     `measured` (measured.candidates for the workload) replaces the modeled throughput
     wherever a benchmark row stands for the (chip, workload): measured beats modeled."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
+    if purchase.slot_column("own", "size", 0) not in chips:
+        chips = purchase.attach_units(chips)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
@@ -336,29 +340,49 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     ok = pts["ok"]
     qps_replica = pts["qps_replica"]
     peak_qps = fleet.peak_queries_per_s(sc["queries_per_day"], sc["peak_to_average"])
+    avg_qps = sc["queries_per_day"] / SECONDS_PER_DAY
     replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
     accelerators = replicas * n
     dps = C("devices_per_server")
     dps = np.where(np.isfinite(dps), dps, 1.0)
-    servers = fleet.servers_needed(accelerators, dps)
     server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
                          dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
     budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
-    racks = fleet.racks_needed(servers, per_rack)
-    provisioned_kw = servers * server_kw
-    avg_kw = provisioned_kw * sc["avg_power_fraction"]
 
+    # What is bought (or rented): the cheapest mix of purchasable units holding the replicas.
+    scen_cols = set(scenarios.columns)
+    get = lambda name: sc[name] if name in scen_cols else ch[name]  # noqa: E731
+    own_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
+        size, price, kw, *(np.asarray(sc[k]).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
+    rent_cost = lambda size, price, kw: size * (  # noqa: E731
+        C("cloud_usd_per_hour")[:, None] * HOURS_PER_YEAR + np.asarray(sc["software_usd_per_accelerator_year"]).reshape(-1, 1))
+    own_plan = purchase.plan("own", get, replicas, n, own_cost)
+    rent_plan = purchase.plan("rent", get, replicas, n, rent_cost)
     rent_only = ch["rent_only"].astype(bool)
     cloud = C("cloud_usd_per_hour")
-    price = cost.server_price_usd(C("server_price_usd"), C("accelerator_price_usd"), dps, sc["host_price_fraction"])
-    owned = ~rent_only & np.isfinite(price)
-    rented = ~owned & np.isfinite(cloud)
+    owned = ~rent_only & np.isfinite(own_plan["count_u"])
+    rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"])
+    bought = {k: np.where(owned, own_plan[k], rent_plan[k]) for k in own_plan}
     no_price = ~owned & ~rented
-    no_power = owned & ~np.isfinite(server_kw)
+    unit_racks_u = fleet.servers_per_rack(bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"])
+    unit_racks_v = fleet.servers_per_rack(bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"])
+    servers = bought["units"]
+    accelerators_bought = bought["accelerators_bought"]
+    racks = (fleet.racks_needed(bought["count_u"], unit_racks_u)
+             + np.where(bought["has_v"], fleet.racks_needed(bought["count_v"], unit_racks_v), 0.0))
+    provisioned_kw = purchase.total(bought, bought["power_u"], bought["power_v"])
+    avg_kw = provisioned_kw * sc["avg_power_fraction"]
+    no_power = owned & ~np.isfinite(provisioned_kw)
+    # dedicated: the workload pays for all it buys; shared: for the accelerators it uses
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(sc["allocation"] == "shared", accelerators / accelerators_bought, 1.0)
+        capacity_qps = accelerators_bought / n * qps_replica  # what the bought accelerators can serve
 
-    capex = cost.fleet_capex_usd(servers, price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
+    price = bought["price_u"]
+    purchase_price = purchase.total(bought, bought["price_u"], bought["price_v"])
+    capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
                                  sc["spares_fraction"], sc["installation_fraction"])
     annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
                                               sc["capital_charge"] == "straight_line")
@@ -369,17 +393,20 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                        sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
         cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
     )
-    maintenance = servers * price * sc["maintenance_fraction_per_year"]
-    software = accelerators * sc["software_usd_per_accelerator_year"]
+    maintenance = purchase_price * sc["maintenance_fraction_per_year"]
+    software = accelerators_bought * sc["software_usd_per_accelerator_year"]
     staff = servers * sc["staff_usd_per_server_year"]
-    rent = cost.annual_rent_usd(accelerators, cloud)
+    rent = cost.annual_rent_usd(accelerators_bought, cloud)
     owned_opex = energy + facility + maintenance + software + staff
-    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan))
-    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan))
-    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan))
-    energy = np.where(owned, energy, np.nan)
-    facility = np.where(owned, facility, np.nan)
+    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
+    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
+    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan)) * share
+    energy = np.where(owned, energy, np.nan) * share
+    facility = np.where(owned, facility, np.nan) * share
     tco = annual_capex + annual_opex
+    unit_derived = bought["derived_u"].astype(bool) | (bought["has_v"] & bought["derived_v"].astype(bool))
+    unit_estimate = (unit_derived | (bought["estimate_u"] == True)  # noqa: E712
+                     | (bought["has_v"] & (bought["estimate_v"] == True)))  # noqa: E712
 
     annual_queries = sc["queries_per_day"] * DAYS_PER_YEAR
     out_tokens = sc["output_tokens"] if kind == "llm" else np.full(len(n), np.nan)
@@ -399,6 +426,16 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "chips_per_replica": n, "batch_size": np.where(ok, pts["batch"], np.nan),
         "replicas": nan_unless(replicas, ok), "accelerators": nan_unless(accelerators, ok),
         "servers": nan_unless(servers, ok), "racks": nan_unless(racks, ok),
+        "purchase": np.where(ok & ~no_price, purchase.describe(bought["count_u"], bought["name_u"], bought["count_v"],
+                                                                bought["name_v"]), ""),
+        "purchase_units": nan_unless(servers, ok & ~no_price),
+        "accelerators_bought": nan_unless(accelerators_bought, ok & ~no_price),
+        "accelerators_used": nan_unless(accelerators, ok),
+        "stranded_accelerators": nan_unless(accelerators_bought - accelerators, ok & ~no_price),
+        "utilisation": nan_unless(avg_qps / capacity_qps, ok & ~no_price),
+        "peak_utilisation": nan_unless(peak_qps / capacity_qps, ok & ~no_price),
+        "allocation": np.broadcast_to(sc["allocation"], n.shape).astype(object),
+        "cost_share": nan_unless(share, feasible),
         "ttft_ms": nan_unless(pts["ttft_ms"], ok), "tpot_ms": nan_unless(pts["tpot_ms"], ok),
         "latency_ms": nan_unless(pts["latency_ms"], ok), "meets_slo": ok,
         "tokens_per_s_per_accelerator": nan_unless(pts["tokens_per_s_replica"] / n, ok),
@@ -408,7 +445,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
         "cost_per_query_usd": per_query,
         "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
-        "cloud_cost_per_query_usd": nan_unless(rent / annual_queries, ok),
+        "cloud_cost_per_query_usd": nan_unless(
+            cost.annual_rent_usd(rent_plan["accelerators_bought"], cloud) / annual_queries, ok),
         "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
         "energy_per_query_j": nan_unless(avg_kw * sc["pue"] * W_PER_KW * SECONDS_PER_DAY / sc["queries_per_day"], ok),
         "kw_per_rack": nan_unless(per_rack * server_kw, ok),
@@ -421,7 +459,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
         "calibration_source": ch["calibration_source"],
-        "price_is_estimate": owned & ch["price_is_estimate"].astype(bool),
+        "price_is_estimate": owned & (ch["price_is_estimate"].astype(bool) | unit_estimate),
+        "purchase_source": np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+                                    + bought["source_u"].astype(str), "").astype(object),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
         "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),
     }

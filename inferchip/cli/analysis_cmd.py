@@ -14,6 +14,7 @@ import typer
 
 from inferchip.cli import app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
     CatalogOpt,
     ExtendOpt,
@@ -27,6 +28,7 @@ from inferchip.cli.common import (
     handles_errors,
     resolve_format,
     stdout_console,
+    with_allocation,
 )
 
 TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
@@ -67,6 +69,7 @@ def sweep(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -94,7 +97,7 @@ def sweep(
     from inferchip.inputs import load_inputs
     from inferchip.report import analysis_view as view
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
@@ -198,6 +201,7 @@ def sensitivity(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -220,7 +224,7 @@ def sensitivity(
     from inferchip import sensitivity as sens
     from inferchip.inputs import load_inputs
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
     _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
@@ -235,6 +239,7 @@ def breakeven(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -258,7 +263,7 @@ def breakeven(
     from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
@@ -276,6 +281,7 @@ def uncertainty(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -298,7 +304,7 @@ def uncertainty(
     from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)

@@ -9,6 +9,7 @@ import typer
 
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
     CatalogOpt,
     ExtendOpt,
@@ -21,6 +22,7 @@ from inferchip.cli.common import (
     handles_errors,
     resolve_format,
     stdout_console,
+    with_allocation,
 )
 
 
@@ -51,6 +53,7 @@ def compare(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: ReportFormatOpt = Format.auto,
     output: OutputOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="Result field to rank by (best first).", metavar="METRIC")] = "cost_per_query_usd",
@@ -103,7 +106,7 @@ def compare(
         _openpyxl()  # a missing optional dependency fails before any work
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
         from inferchip.catalog import find_chip

@@ -9,6 +9,7 @@ import typer
 
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
     CatalogOpt,
     ExtendOpt,
@@ -20,6 +21,7 @@ from inferchip.cli.common import (
     handles_errors,
     resolve_format,
     stdout_console,
+    with_allocation,
 )
 
 ChipOpt = Annotated[str, typer.Option(
@@ -38,6 +40,7 @@ def explain(
     extend_catalog: ExtendOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -60,7 +63,7 @@ def explain(
     from inferchip.inputs import load_inputs, split_sets
 
     fmt = resolve_format(fmt, output)
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
     workload_sets, _ = split_sets(set_, load_specs())
     doc = build(inputs, chip, set(workload_sets))
     from inferchip.report import to_delimited, to_json
