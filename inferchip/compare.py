@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, fleet, perf, purchase
+from inferchip import cost, fleet, perf, power, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -320,6 +320,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     chips = resolve_precision(chips.reset_index(drop=True), precision)
     if purchase.slot_column("own", "size", 0) not in chips:
         chips = purchase.attach_units(chips)
+    if "chip_busy_power_fraction" not in chips:
+        chips = power.attach_profiles(chips)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
@@ -373,12 +375,17 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     racks = (fleet.racks_needed(bought["count_u"], unit_racks_u)
              + np.where(bought["has_v"], fleet.racks_needed(bought["count_v"], unit_racks_v), 0.0))
     provisioned_kw = purchase.total(bought, bought["power_u"], bought["power_v"])
-    avg_kw = provisioned_kw * sc["avg_power_fraction"]
     no_power = owned & ~np.isfinite(provisioned_kw)
     # dedicated: the workload pays for all it buys; shared: for the accelerators it uses
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(sc["allocation"] == "shared", accelerators / accelerators_bought, 1.0)
         capacity_qps = accelerators_bought / n * qps_replica  # what the bought accelerators can serve
+        load = np.clip(avg_qps / capacity_qps, 0.0, 1.0)
+    # Power follows load: idle + (busy - idle) x load; a shared fleet's idle share belongs to the others.
+    busy_f = power.fraction(C("chip_busy_power_fraction"), sc["busy_power_fraction"])
+    idle_f = np.minimum(power.fraction(C("chip_idle_power_fraction"), sc["idle_power_fraction"]), busy_f)
+    idle_kw = power.power_kw(provisioned_kw, idle_f, busy_f, 0.0)
+    avg_kw = idle_kw * share + (power.power_kw(provisioned_kw, idle_f, busy_f, load) - idle_kw)
 
     price = bought["price_u"]
     purchase_price = purchase.total(bought, bought["price_u"], bought["price_v"])
@@ -448,7 +455,10 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "cloud_cost_per_query_usd": nan_unless(
             cost.annual_rent_usd(rent_plan["accelerators_bought"], cloud) / annual_queries, ok),
         "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
-        "energy_per_query_j": nan_unless(avg_kw * sc["pue"] * W_PER_KW * SECONDS_PER_DAY / sc["queries_per_day"], ok),
+        "energy_per_query_j": nan_unless(power.energy_per_query_j(avg_kw, sc["pue"], sc["queries_per_day"]), ok),
+        "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
+            provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
+        "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
         "kw_per_rack": nan_unless(per_rack * server_kw, ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
@@ -468,7 +478,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     result = pd.DataFrame(data if columns is None else {k: data[k] for k in columns})
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
-                     avg_kw=avg_kw, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
+                     share=share, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
                      rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result

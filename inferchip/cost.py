@@ -84,7 +84,7 @@ UNIT_COST_KEYS = ("network_capex_fraction", "storage_capex_fraction", "spares_fr
                   "cost_of_capital", "server_life_years", "capital_charge", "maintenance_fraction_per_year",
                   "facility_model", "colocation_usd_per_kw_month", "facility_build_usd_per_w", "facility_life_years",
                   "facility_opex_usd_per_w_month", "staff_usd_per_server_year", "software_usd_per_accelerator_year",
-                  "pue", "electricity_usd_per_kwh", "avg_power_fraction")
+                  "pue", "electricity_usd_per_kwh", "idle_power_fraction")
 
 
 def annual_unit_cost_usd(size, price_usd, max_power_kw, network, storage, spares, installation, rate, life_years,
@@ -94,7 +94,8 @@ def annual_unit_cost_usd(size, price_usd, max_power_kw, network, storage, spares
     """What owning one purchase unit costs a year [USD/year], the yardstick the sizer
     compares unit mixes with = capital charge of price x (1 + network + storage + spares
     + installation) + price x maintenance + facility on max kW + staff per server
-    + software x accelerators + energy at max kW x power fraction x PUE x 8,760 h x price."""
+    + software x accelerators + idle energy = max kW x idle fraction x PUE x 8,760 h x price
+    (the energy of the work itself does not depend on the units that carry it)."""
     capex = fleet_capex_usd(1.0, price_usd, network, storage, spares, installation)
     capital = annual_capital_charge(capex, rate, life_years, capital_charge == "straight_line")
     facility = np.where(facility_model == "owned",

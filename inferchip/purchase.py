@@ -137,24 +137,25 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
 
 
 def unit_price_usd(listed, size, dps, server_price, accelerator_price, host_price_fraction):
-    """Price of one unit [USD]: the listed price; else the catalog server's when the unit
-    is that server (size = devices per server); else accelerator price x size x
-    (1 + host fraction); else the catalog server price x size / devices per server."""
-    same = size == dps
-    derived = np.where(np.isfinite(accelerator_price), accelerator_price * size * (1.0 + host_price_fraction),
-                       server_price * size / dps)
-    return np.where(np.isfinite(listed), listed,
-                    np.where(same & np.isfinite(server_price), server_price, derived))
+    """Price of one unit [USD]: the listed price; else the catalog server price x size /
+    devices per server (the catalog server itself when size = devices per server); else
+    accelerator price x size x (1 + host fraction). A per-accelerator share of the
+    catalog's own server keeps every unit size of a chip on one price per accelerator."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = np.where(np.isfinite(server_price), server_price * size / dps,
+                           accelerator_price * size * (1.0 + host_price_fraction))
+    return np.where(np.isfinite(listed), listed, derived)
 
 
 def unit_power_kw(listed, size, dps, server_kw, tdp_w, host_power_fraction):
-    """Maximum power of one unit [kW]: the listed value; else the catalog server's when the
-    unit is that server; else TDP x size x (1 + host fraction) / 1,000; else the catalog
-    server power x size / devices per server."""
-    same = size == dps
-    derived = np.where(np.isfinite(tdp_w), tdp_w * size * (1.0 + host_power_fraction) / 1000.0,
-                       server_kw * size / dps)
-    return np.where(np.isfinite(listed), listed, np.where(same & np.isfinite(server_kw), server_kw, derived))
+    """Maximum power of one unit [kW]: the listed value; else the catalog server power x
+    size / devices per server (the server itself when size = devices per server); else
+    TDP x size x (1 + host fraction) / 1,000. One kW per accelerator per chip, so a mix of
+    unit sizes never draws more per accelerator than the catalog's server."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = np.where(np.isfinite(server_kw), server_kw * size / dps,
+                           tdp_w * size * (1.0 + host_power_fraction) / 1000.0)
+    return np.where(np.isfinite(listed), listed, derived)
 
 
 def units_for_replicas(replicas, size, chips_per_replica):

@@ -131,7 +131,7 @@ def explain_schema() -> dict[str, object]:
         "properties": {
             "name": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}, "unit": _TEXT,
             "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "benchmark", "step",
-                                "constant"]},
+                                "constant", "data"]},
             "source": {"type": "string", "description": "catalog file, line, source and date; workload file and "
                                                         "key; assumption origin and source; or the step it came from"},
         },
