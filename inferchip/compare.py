@@ -33,6 +33,7 @@ from inferchip.units import (
 from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
+QUERIES_PER_THOUSAND = 1_000
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 
 # Numeric workload quantities a scenario may vary.
@@ -154,11 +155,13 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         batch_ok = np.where(batch >= 1, batch, 1.0)
         tpot = perf.step_time_ms(batch_ok, a, b, c, d, e, overhead)
         tokens_per_s = batch_ok / tpot * 1000.0
+        input_share = perf.prefill_time_share(batch_ok, a, b, c, d, e, overhead)
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
             tpot_b1=perf.step_time_ms(1.0, a, b, c, d, e, overhead), prefill_ms=prefill_ms,
+            input_time_share=input_share,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -178,7 +181,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=np.full_like(t, np.nan), ttft_ms=np.full_like(t, np.nan),
             latency_ms=2.0 * t, tokens_per_s_replica=np.full_like(t, np.nan), qps_replica=qps,
             kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
-            prefill_ms=np.zeros_like(t),
+            prefill_ms=np.zeros_like(t), input_time_share=np.full_like(t, np.nan),
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
@@ -417,6 +420,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
 
     annual_queries = sc["queries_per_day"] * DAYS_PER_YEAR
     out_tokens = sc["output_tokens"] if kind == "llm" else np.full(len(n), np.nan)
+    in_tokens = sc["input_tokens"] if kind == "llm" else np.full(len(n), np.nan)
     feasible = ok & ~no_price & ~no_power
     want_reasons = columns is None or "infeasible_reason" in columns
     reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
@@ -452,6 +456,14 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
         "cost_per_query_usd": per_query,
         "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
+        "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
+        "input_time_share": nan_unless(pts["input_time_share"], ok),
+        "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
+            per_query, pts["input_time_share"], in_tokens),
+        "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
+            per_query, pts["input_time_share"], out_tokens),
+        "cost_per_million_tokens_blended_usd": cost.cost_per_million_tokens_blended_usd(
+            per_query, in_tokens, out_tokens),
         "cloud_cost_per_query_usd": nan_unless(
             cost.annual_rent_usd(rent_plan["accelerators_bought"], cloud) / annual_queries, ok),
         "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),

@@ -79,6 +79,23 @@ def cost_per_million_tokens_usd(usd_per_accelerator_hour, tokens_per_s_per_accel
     return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * utilisation * SECONDS_PER_HOUR) * TOKENS_PER_MILLION
 
 
+def cost_per_million_input_tokens_usd(cost_per_query_usd, input_time_share, input_tokens):
+    """[USD per 1e6 input tokens] = cost per query x prefill share of replica time / input tokens x 1e6."""
+    return cost_per_query_usd * input_time_share / input_tokens * TOKENS_PER_MILLION
+
+
+def cost_per_million_output_tokens_usd(cost_per_query_usd, input_time_share, output_tokens):
+    """[USD per 1e6 output tokens] = cost per query x (1 - prefill share) / output tokens x 1e6."""
+    return cost_per_query_usd * (1.0 - input_time_share) / output_tokens * TOKENS_PER_MILLION
+
+
+def cost_per_million_tokens_blended_usd(cost_per_query_usd, input_tokens, output_tokens):
+    """[USD per 1e6 tokens, input and output together] = cost per query / (input + output tokens) x 1e6:
+    the figure to set beside an API's prices at the workload's mix,
+    (input x input price + output x output price) / (input + output)."""
+    return cost_per_query_usd / (input_tokens + output_tokens) * TOKENS_PER_MILLION
+
+
 # Assumption keys annual_unit_cost_usd takes after (size, price, power), in order.
 UNIT_COST_KEYS = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
                   "cost_of_capital", "server_life_years", "capital_charge", "maintenance_fraction_per_year",

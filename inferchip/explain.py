@@ -552,6 +552,24 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
                   "USD", "cost per 10^6 tokens = cost per query / output_tokens x 10^6", "generated tokens, as MLPerf counts",
                   ["cost_per_query_usd", o.workload_key("output_tokens"),
                    o.constant("tokens_per_million", TOKENS_PER_MILLION, "tokens", "exact")])
+        million = o.constant("tokens_per_million", TOKENS_PER_MILLION, "tokens", "exact")
+        steps.add("cost_per_million_tokens_blended_usd", "Cost per million tokens, input and output",
+                  r["cost_per_million_tokens_blended_usd"], "USD",
+                  "blended = cost per query / (input_tokens + output_tokens) x 10^6",
+                  "what to set beside an API's prices at this workload's mix",
+                  ["cost_per_query_usd", o.workload_key("input_tokens"), o.workload_key("output_tokens"), million])
+        steps.add("input_time_share", "Prefill share of replica time", r["input_time_share"], "fraction",
+                  "share = D b / (D b + max(A, C b) + (B + E) b + O)",
+                  "the prompts' prefill work carried by each decode step, over that plus the decode work alone",
+                  ["batch_size"])
+        steps.add("cost_per_million_input_tokens_usd", "Cost per million input tokens",
+                  r["cost_per_million_input_tokens_usd"], "USD",
+                  "input = cost per query x share / input_tokens x 10^6", "the query's cost split by time share",
+                  ["cost_per_query_usd", "input_time_share", o.workload_key("input_tokens"), million])
+        steps.add("cost_per_million_output_tokens_usd", "Cost per million output tokens",
+                  r["cost_per_million_output_tokens_usd"], "USD",
+                  "output = cost per query x (1 - share) / output_tokens x 10^6", "",
+                  ["cost_per_query_usd", "input_time_share", o.workload_key("output_tokens"), million])
 
 
 def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict) -> None:

@@ -129,7 +129,7 @@ def test_every_step_reference_carries_that_steps_value(invoke):
                 assert item["value"] == cited["value"]
                 assert item["source"] == f"step {cited['number']}: {cited['label']}"
         seen[step["name"]] = {**step, "number": number}
-    assert doc["steps"][-1]["name"] == "cost_per_million_tokens_usd"
+    assert doc["steps"][-1]["name"] == "cost_per_million_output_tokens_usd"
 
 
 def test_rented_chain(invoke, compare_json):
