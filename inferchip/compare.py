@@ -25,6 +25,7 @@ from inferchip.units import (
     HOURS_PER_YEAR,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
+    QUERIES_PER_THOUSAND,
     RESULT_FIELDS,
     SECONDS_PER_DAY,
     TOKENS_PER_MILLION,
@@ -33,7 +34,6 @@ from inferchip.units import (
 from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
-QUERIES_PER_THOUSAND = 1_000
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 
 # Numeric workload quantities a scenario may vary.
@@ -311,8 +311,9 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
 def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
              kv_precision: str = "fp16", trace: dict | None = None, *,
              points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None,
-             measured: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (scenario, accelerator) with every result field. `chips` must
+             measured: pd.DataFrame | None = None, basis: str = "auto") -> pd.DataFrame:
+    """One row per (scenario, accelerator) with every result field. `basis`: auto (own
+    where the chip has a purchase price, else rent), own or rent (that basis only). `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
     `inferchip explain`) receives every intermediate quantity of the chosen candidate,
     one array element per result row. `points` (from `operating_points` on these
@@ -367,16 +368,17 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     rent_plan = purchase.plan("rent", get, replicas, n, rent_cost)
     rent_only = ch["rent_only"].astype(bool)
     cloud = C("cloud_usd_per_hour")
-    owned = ~rent_only & np.isfinite(own_plan["count_u"])
-    rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"])
+    owned = ~rent_only & np.isfinite(own_plan["count_u"]) & (basis in ("auto", "own"))
+    rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"]) & (basis in ("auto", "rent"))
     bought = {k: np.where(owned, own_plan[k], rent_plan[k]) for k in own_plan}
     no_price = ~owned & ~rented
     unit_racks_u = fleet.servers_per_rack(bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"])
     unit_racks_v = fleet.servers_per_rack(bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"])
     servers = bought["units"]
     accelerators_bought = bought["accelerators_bought"]
-    racks = (fleet.racks_needed(bought["count_u"], unit_racks_u)
-             + np.where(bought["has_v"], fleet.racks_needed(bought["count_v"], unit_racks_v), 0.0))
+    # each unit fills 1 / (units per rack) of a rack; two unit types share racks
+    rack_share = bought["count_u"] / unit_racks_u + np.where(bought["has_v"], bought["count_v"] / unit_racks_v, 0.0)
+    racks = np.maximum(np.ceil(rack_share * (1.0 - 1e-12)), 1.0)  # no float dust adds a rack; one unit needs one
     provisioned_kw = purchase.total(bought, bought["power_u"], bought["power_v"])
     no_power = owned & ~np.isfinite(provisioned_kw)
     # dedicated: the workload pays for all it buys; shared: for the accelerators it uses
@@ -431,6 +433,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     data = {
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
         "price_basis": np.where(owned, "owned", np.where(rented, "rented", "unpriced")),
+        "option": ch["name"],
+        "provider": np.where(rented, ch.get("cloud_provider", ""), "").astype(object),
         "feasible": feasible, "infeasible_reason": np.where(feasible, "", reasons),
         "throughput_source": throughput_source, "throughput_reference": throughput_reference,
         "precision_used": ch["precision_used"], "precision_note": ch["precision_note"],
@@ -579,13 +583,45 @@ def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | Non
 
 
 def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame,
-                sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
-    """The main job: rank every accelerator for one workload under one assumption set;
-    a measured benchmark of the same work replaces the model where one matches."""
+                sort: str = "cost_per_query_usd", top: int | None = None,
+                bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The main job: rank every way of serving one workload under one assumption set;
+    a measured benchmark of the same work replaces the model where one matches.
+    `bases` (inferchip.basis): auto (own, else rent: one row per chip), own, rent, commit,
+    api. With explicit bases a chip gets one row per basis it has a price for (a chip
+    priced on none keeps one row saying why); api adds a row per comparable API."""
+    from inferchip import basis as basis_mod
     from inferchip.measured import candidates
 
     chips = attach_factors(chips)
     scenarios = scenario_frame(workload, assumptions)
-    results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
-                       measured=candidates(workload.preset, workload.precision))
-    return rank(results.drop(columns=["scenario"]), sort, top)
+    measured = candidates(workload.preset, workload.precision)
+    frames = []
+    for b in (b for b in bases if b != "api"):
+        use = chips
+        if b == "commit":
+            discount = float(assumptions["committed_use_discount"])
+            use = chips.assign(cloud_usd_per_hour=basis_mod.commit_price(chips, discount),
+                               cloud_source=("committed use: on demand x (1 - committed_use_discount "
+                                             f"{discount:g}) on " + chips["cloud_source"].fillna("").astype(str)))
+        frame = evaluate(workload.kind, use, scenarios, workload.precision, workload.kv_precision,
+                         measured=measured, basis="rent" if b == "commit" else b).drop(columns=["scenario"])
+        if b == "commit":
+            frame = frame.assign(price_basis=frame["price_basis"].replace({"rented": "committed"}))
+        if b != "auto":
+            frame = frame.assign(option=basis_mod.option_label(frame["accelerator"], frame["price_basis"], b))
+        frames.append(frame)
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_FIELDS))
+    if len(frames) > 1:
+        priced = results["price_basis"] != "unpriced"
+        has_priced = results["accelerator"].map(results[priced].groupby("accelerator").size()).fillna(0) > 0
+        results = results[priced | ~has_priced].drop_duplicates(["accelerator", "price_basis", "option"])
+        first_unpriced = ~priced[results.index] & results.duplicated("accelerator")
+        results = results[~first_unpriced].reset_index(drop=True)
+    if "api" in bases and workload.kind == "llm":
+        from inferchip.breakeven import read_api_prices
+
+        api = basis_mod.api_rows(workload, api_prices if api_prices is not None else read_api_prices())
+        if len(api):
+            results = pd.concat([results, api[results.columns]], ignore_index=True)
+    return rank(results, sort, top)

@@ -20,6 +20,7 @@ BYTES_PER_TB = 1e12
 PARAMS_PER_BILLION = 1e9
 PARAMS_PER_MILLION = 1e6
 TOKENS_PER_MILLION = 1e6
+QUERIES_PER_THOUSAND = 1_000
 
 # Bytes per stored value, by numeric format.
 BYTES_PER_PRECISION: dict[str, float] = {
@@ -68,7 +69,9 @@ RESULT_FIELDS: dict[str, Field] = {
     "accelerator": Field("", "catalog name"),
     "vendor": Field("", "vendor"),
     "kind": Field("", "chip kind (gpu, asic, lpu, wafer, npu)"),
-    "price_basis": Field("", "owned (capital + running costs) or rented (cloud price)"),
+    "price_basis": Field("", "owned (capital + running costs), rented (on-demand cloud price), committed (cloud price under a commitment), api (per-token API price) or unpriced"),
+    "option": Field("", "unique label of the row: the accelerator, with its basis when several bases are compared, or the API and model"),
+    "provider": Field("", "cloud or API provider where known (catalog cloud_provider, data/api_prices.csv provider)"),
     "feasible": Field("", "the chip can serve the workload within the SLO and has a price"),
     "infeasible_reason": Field("", "why not, when feasible is false"),
     "throughput_source": Field("", "modeled or measured"),

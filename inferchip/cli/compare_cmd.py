@@ -41,8 +41,15 @@ GateOnOpt = Annotated[GateOn, typer.Option(
     "--gate-on", help="Rows the --fail-if gates look at: best = the first row of the ranking, all = every reported row.")]
 BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", metavar="NAME",
-    help="The accelerator you run today: adds savings_per_query_usd, savings_per_day_usd, savings_per_year_usd "
-         "and savings_percent (positive = cheaper than the baseline) to every row.")]
+    help="What you run today: an accelerator, a row's option label (e.g. 'NVIDIA H100 SXM (rented)', "
+         "'Groq API (llama-3.3-70b-versatile)') or an API provider ('Groq API'). Adds savings_per_query_usd, "
+         "savings_per_day_usd, savings_per_year_usd and savings_percent (positive = cheaper than the baseline) "
+         "to every row.")]
+BasisOpt = Annotated[str | None, typer.Option(
+    "--basis", metavar="LIST",
+    help="Ways of serving the workload to compare, comma-separated: own (buy), rent (on demand), commit "
+         "(committed-use cloud price), api (per-token APIs for the workload's preset), auto (own, else rent: "
+         "one row per chip), or all (= own,rent,commit,api). Default: auto.")]
 
 
 @app.command(epilog=EXIT_CODE_HELP)
@@ -59,6 +66,7 @@ def compare(
     sort: Annotated[str, typer.Option("--sort", help="Result field to rank by (best first).", metavar="METRIC")] = "cost_per_query_usd",
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N rows.", min=1)] = None,
     baseline: BaselineOpt = None,
+    basis: BasisOpt = None,
     fail_if: FailIfOpt = None,
     gate_on: GateOnOpt = GateOn.best,
 ) -> None:
@@ -79,6 +87,8 @@ def compare(
       inferchip compare my.toml --set electricity_usd_per_kwh=0.12 --set pue=1.4 --sort energy_per_query_j --top 5
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
+
+      inferchip compare --basis all --baseline "Groq API" --set queries_per_day=100000
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
@@ -107,13 +117,22 @@ def compare(
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation))
-    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
+    from inferchip import basis as basis_mod
+
+    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort,
+                          bases=basis_mod.parse(basis))
     if baseline:
         from inferchip.catalog import find_chip
 
-        baseline = str(find_chip(inputs.chips, baseline)["name"])
+        known = set(results["option"].str.lower()) | set(results["accelerator"].str.lower())
+        if baseline.lower() not in known:
+            baseline = str(find_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
-        base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
+        picked = results["option"].str.lower() == baseline.lower()
+        if not picked.any():
+            picked = results["accelerator"].str.lower() == baseline.lower()
+        baseline = str(results[picked]["option"].iloc[0])
+        base = records(results[picked].head(1), ["cost_per_query_usd"])[0]
     results_all = results
     results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)

@@ -57,6 +57,8 @@ def _columns(doc: dict) -> list[tuple[str, str]]:
 
 
 def _cell(row: dict, field: str) -> str:
+    if field == "accelerator" and row.get("option"):  # with several bases: 'NVIDIA H100 SXM (rented)', 'Groq API (model)'
+        return str(row["option"])
     unit = RESULT_FIELDS[field].unit if field in RESULT_FIELDS else BASELINE_UNITS.get(field, "")
     return fmt_number(row.get(field), unit)
 
