@@ -44,6 +44,23 @@ def parse(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+ALIASES = {"owned": "own", "rented": "rent", "committed": "commit"}
+SHOWN = {"own": "owned", "rent": "rented", "commit": "committed", "api": "api"}
+
+
+def from_option(values: list[str] | None) -> tuple[tuple[str, ...], list[str] | None]:
+    """`compare --basis` values (repeatable, comma-separated; own|owned, rent|rented,
+    commit|committed, api, all, auto) -> (bases to compute, price_basis values to keep, or
+    None to keep every row)."""
+    if not values:
+        return DEFAULT, None
+    items = [ALIASES.get(t.strip().lower(), t.strip().lower()) for v in values for t in v.split(",") if t.strip()]
+    bases = parse(",".join(items))
+    if "auto" in bases or set(bases) == set(ALL):
+        return bases, None
+    return bases, [SHOWN[b] for b in bases]
+
+
 def option_label(accelerator: pd.Series, price_basis: pd.Series, basis: str) -> pd.Series:
     """'NVIDIA H100 SXM' for the auto basis, else 'NVIDIA H100 SXM (rented)' etc."""
     if basis == "auto":

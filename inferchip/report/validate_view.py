@@ -1,9 +1,10 @@
-"""Views of a `validate` document (rich table, Markdown for the README) and of a
+"""Views of a `validate` document (rich table, Markdown for docs/accuracy.md) and of a
 `calibrate` result."""
 
 from __future__ import annotations
 
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import safe_text
 
 CLASS_TITLES = {"llm": "LLM (tokens/s)", "fixed": "Fixed work: ResNet-50, BERT (samples/s)", "all": "All rows"}
 
@@ -61,12 +62,12 @@ def _md_table(rows: list[dict[str, str]], right: set[str]) -> list[str]:
     fields = list(rows[0])
     out = ["| " + " | ".join(fields) + " |",
            "|" + "|".join("---:" if f in right else "---" for f in fields) + "|"]
-    out += ["| " + " | ".join(str(r[f]).replace("|", "\\|") for f in fields) + " |" for r in rows]
+    out += ["| " + " | ".join(safe_text(str(r[f])).replace("|", "\\|") for f in fields) + " |" for r in rows]
     return out
 
 
 def render_markdown(doc: dict) -> str:
-    """The README accuracy block: statistics, targets, power, and every row."""
+    """The docs/accuracy.md block: statistics, targets, power, and every row."""
     summary = doc["summary"]
     out = ["#### Error statistics", ""]
     out += _md_table(summary_rows(doc), {"rows", "median abs error", "leave-one-out median abs error",
