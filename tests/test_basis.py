@@ -70,3 +70,10 @@ def test_default_is_one_row_per_chip(compare_json):
     rows = compare_json()["results"]
     assert len({r["accelerator"] for r in rows}) == len(rows)
     assert all(r["option"] == r["accelerator"] for r in rows)
+
+
+def test_from_option_accepts_issue_13_filter_values_and_lists():
+    assert basis.from_option(None) == (("auto",), None)
+    assert basis.from_option(["rented"]) == (("rent",), ["rented"])
+    assert basis.from_option(["own,api", "committed"]) == (("own", "api", "commit"), ["owned", "api", "committed"])
+    assert basis.from_option(["all"]) == (("own", "rent", "commit", "api"), None)
