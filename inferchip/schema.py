@@ -35,7 +35,7 @@ def field_types(glossary: dict[str, Field]) -> dict[str, str]:
 def _property(name: str, field: Field) -> dict[str, object]:
     kind = field_type(name, field)
     described = f"{field.description} [{field.unit}]" if field.unit else field.description
-    if kind in ("integer", "number"):
+    if kind in ("integer", "number") or name == "meets_slo":  # meets_slo: null on API rows (latency not modelled)
         return {"type": [kind, "null"], "description": described}
     return {"type": kind, "description": described}
 
@@ -131,7 +131,7 @@ def explain_schema() -> dict[str, object]:
         "properties": {
             "name": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}, "unit": _TEXT,
             "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "benchmark", "step",
-                                "constant"]},
+                                "constant", "data"]},
             "source": {"type": "string", "description": "catalog file, line, source and date; workload file and "
                                                         "key; assumption origin and source; or the step it came from"},
         },

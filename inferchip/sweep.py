@@ -52,11 +52,11 @@ MAX_POINTS_PER_KEY = 10_000_000
 ECONOMIC_KEYS = frozenset({
     "electricity_usd_per_kwh", "pue", "facility_model", "colocation_usd_per_kw_month",
     "facility_build_usd_per_w", "facility_life_years", "facility_opex_usd_per_w_month",
-    "server_life_years", "cost_of_capital", "capital_charge", "avg_power_fraction",
+    "server_life_years", "cost_of_capital", "capital_charge", "busy_power_fraction", "idle_power_fraction",
     "network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
     "maintenance_fraction_per_year", "software_usd_per_accelerator_year", "staff_usd_per_server_year",
     "rack_power_budget_air_kw", "rack_power_budget_liquid_kw", "rack_units_usable",
-    "host_price_fraction", "host_power_fraction", "committed_use_discount",
+    "host_price_fraction", "host_power_fraction", "committed_use_discount", "allocation",
 })
 
 # Workload keys that apply to one kind only.

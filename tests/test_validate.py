@@ -58,12 +58,15 @@ def test_a_chip_missing_from_the_catalog_is_reported_not_predicted():
 
 def test_power_as_compare_charges_it():
     values = dict(resolve([]).values)
-    # H200-like: 8 per server at 10.2 kW, 8 measured chips -> 1 server x 10.2 kW x avg_power_fraction
+    # H200-like: 8 per server at 10.2 kW, 8 measured chips -> 1 server x 10.2 kW x busy_power_fraction
     frame = _frame(accelerator_count=8.0, server_power_kw=10.2)
-    assert validate.predicted_power_w(frame, values)[0] == pytest.approx(10_200 * values["avg_power_fraction"])
+    assert validate.predicted_power_w(frame, values)[0] == pytest.approx(10_200 * values["busy_power_fraction"])
+    # a chip with a measured profile uses its own busy fraction (data/power_profiles.csv: H200 0.609)
+    frame = _frame(accelerator_count=8.0, server_power_kw=10.2, catalog_name="NVIDIA H200 SXM")
+    assert validate.predicted_power_w(frame, values)[0] == pytest.approx(10_200 * 0.609)
     # no server power: devices x TDP x (1 + host_power_fraction); 12 chips -> 2 servers
     frame = _frame(accelerator_count=12.0)
-    expected = 2 * 8 * 500 * (1 + values["host_power_fraction"]) * values["avg_power_fraction"]
+    expected = 2 * 8 * 500 * (1 + values["host_power_fraction"]) * values["busy_power_fraction"]
     assert validate.predicted_power_w(frame, values)[0] == pytest.approx(expected)
 
 

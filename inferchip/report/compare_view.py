@@ -18,7 +18,7 @@ TABLE_COLUMNS = (
     ("tpot_ms", "TPOT\nms"),
     ("latency_ms", "Latency\nms"),
     ("cost_per_query_usd", "Cost/query\nUSD"),
-    ("cost_per_million_tokens_usd", "Cost/M tok\nUSD"),
+    ("cost_per_million_tokens_blended_usd", "Cost/M tok\nin+out USD"),
     ("cloud_cost_per_query_usd", "Rent/query\nUSD"),
     ("annual_tco_usd", "TCO/year\nUSD"),
     ("avg_power_kw", "Avg power\nkW"),
@@ -28,7 +28,7 @@ TABLE_COLUMNS = (
 # Terminal columns dropped first when the table would not fit the console width.
 DROP_ORDER = ("kw_per_rack", "batch_size", "annual_tco_usd", "latency_ms", "tpot_ms", "precision_used",
               "chips_per_replica", "energy_per_query_j", "racks", "cloud_cost_per_query_usd", "servers",
-              "avg_power_kw", "cost_per_million_tokens_usd")
+              "avg_power_kw", "cost_per_million_tokens_blended_usd")
 SUMMARY_ASSUMPTIONS = ("electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital",
                        "utilisation_target", "facility_model", "colocation_usd_per_kw_month")
 
@@ -50,7 +50,8 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
         headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
         return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
-    skip = {"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_usd"} if kind == "fixed" else {"latency_ms"}
+    skip = ({"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_blended_usd"} if kind == "fixed"
+            else {"latency_ms"})
     columns = [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
     if doc.get("baseline"):
         at = next(i for i, (f, _) in enumerate(columns) if f == "annual_tco_usd") + 1
@@ -59,6 +60,8 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
 
 
 def _cell(row: dict, field: str) -> str:
+    if field == "accelerator" and row.get("option"):  # with several bases: 'NVIDIA H100 SXM (rented)', 'Groq API (model)'
+        return str(row["option"])
     unit = RESULT_FIELDS[field].unit if field in RESULT_FIELDS else BASELINE_UNITS.get(field, "")
     return fmt_number(row.get(field), unit)
 

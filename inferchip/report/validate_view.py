@@ -82,7 +82,7 @@ def render_markdown(doc: dict) -> str:
     power = summary["power"]
     if power.get("rows"):
         out += ["", f"Power: {power['rows']} rows carry an MLPerf Power measurement (mean whole-system wall power). "
-                f"Predicted as `compare` charges energy (server maximum power x avg_power_fraction): median |error| "
+                f"Predicted as `compare` charges energy at full load (server maximum power x busy fraction): median |error| "
                 f"{_pct(power['median_abs_error'])}, geometric-mean ratio {_ratio(power['geomean_ratio'])}, worst "
                 f"{_ratio(power['worst_ratio'])}" + ("; all of them are power-capped MaxQ systems." if power["all_power_capped"] else ".")]
     out += ["", "#### Every measured row", ""]
