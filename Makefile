@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz validate-table catalog-table docs clean
+.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,16 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
 	$(BIN)/python bench/bench.py
 
+validate-splits: $(STAMP)  ## refit per held-out split (LOO, time): data/heldout.csv (a few minutes)
+	$(BIN)/python scripts/validate_splits.py
+
 validate-table: $(STAMP)  ## regenerate the README accuracy table from `inferchip validate`
 	$(BIN)/python scripts/validate_table.py
 
 catalog-table: $(STAMP)  ## regenerate the README catalog coverage table from data/catalog.csv
 	$(BIN)/python scripts/readme_catalog.py
 
-docs: validate-table catalog-table  ## regenerate every generated README table
+docs: validate-splits validate-table catalog-table  ## regenerate every generated README table
 
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests bench scripts

@@ -525,4 +525,6 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
     scenarios = scenario_frame(workload, assumptions)
     results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
                        measured=candidates(workload.preset, workload.precision))
-    return rank(results.drop(columns=["scenario"]), sort, top)
+    from inferchip.trust import annotate  # calibration support per row (trust.py)
+
+    return rank(annotate(results.drop(columns=["scenario"]), chips, workload.kind), sort, top)
