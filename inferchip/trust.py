@@ -23,6 +23,8 @@ Only MLPerf rows count for the error (vendor claims are reported apart, never po
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -33,34 +35,38 @@ TRUST_FIELDS = ("calibration_scope", "calibration_rows", "heldout_median_abs_err
                 "measured_anchor", "thin_data")
 
 
-def _median_abs(ratios: np.ndarray) -> float:
-    ratios = ratios[np.isfinite(ratios)]
-    return float(np.median(np.abs(ratios - 1.0))) if len(ratios) else float("nan")
-
-
 def group_support(heldout: pd.DataFrame, workload_kind: str) -> pd.DataFrame:
     """Per calibration group ('family X' / 'kind Y') of the workload's class: fitted rows,
-    held-out median |error| and the split it comes from; plus the class-wide row 'class'."""
+    held-out median |error| and the split it comes from; plus the class-wide row 'class'.
+    Vectorized: one groupby per (scope, split)."""
     rows = heldout[heldout["kind"] == workload_kind]
+    mlperf = rows["measurement_kind"] == "mlperf"
     loo = rows[rows["split"] == "loo"]
-    time = rows[(rows["split"] == "time") & rows["held_out"] & (rows["measurement_kind"] == "mlperf")]
-    loo_held = loo[loo["held_out"] & (loo["measurement_kind"] == "mlperf")]
-    out = []
+    errors = (rows["ratio"] - 1.0).abs()
+    time = rows.assign(e=errors)[(rows["split"] == "time") & rows["held_out"] & mlperf & errors.notna()]
+    loo_held = rows.assign(e=errors)[(rows["split"] == "loo") & rows["held_out"] & mlperf & errors.notna()]
+    parts = []
     for scope, column in (("family", "family"), ("kind", "chip_kind")):
-        for key in sorted(set(loo[column].astype(str))):
-            fitted = int(loo[(loo[column] == key) & loo["fitted"]].shape[0])
-            t = time[time[column] == key]["ratio"].to_numpy(float)
-            lo = loo_held[loo_held[column] == key]["ratio"].to_numpy(float)
-            if np.isfinite(t).any():
-                error, split = _median_abs(t), "time"
-            elif np.isfinite(lo).any():
-                error, split = _median_abs(lo), "loo"
-            else:
-                error, split = float("nan"), ""
-            out.append({"group": f"{scope} {key}", "rows": fitted, "error": error, "split": split})
-    out.append({"group": "class", "rows": int(loo["fitted"].sum()),
-                "error": _median_abs(time["ratio"].to_numpy(float)), "split": "time, all rows of the class"})
-    return pd.DataFrame(out, columns=["group", "rows", "error", "split"])
+        keys = pd.Index(sorted(set(loo[column].astype(str))))
+        fitted = loo[loo["fitted"]].groupby(column).size().reindex(keys).fillna(0).astype(int)
+        by_time = time.groupby(column)["e"].median().reindex(keys)
+        by_loo = loo_held.groupby(column)["e"].median().reindex(keys)
+        error = by_time.fillna(by_loo)
+        split = np.where(by_time.notna(), "time", np.where(by_loo.notna(), "loo", ""))
+        parts.append(pd.DataFrame({"group": scope + " " + keys.to_numpy(dtype=object), "rows": fitted.to_numpy(),
+                                   "error": error.to_numpy(float), "split": split}))
+    whole = pd.DataFrame([{"group": "class", "rows": int(loo["fitted"].sum()),
+                           "error": float(time["e"].median()) if len(time) else float("nan"),
+                           "split": "time, all rows of the class"}])
+    return pd.concat([*parts, whole], ignore_index=True)[["group", "rows", "error", "split"]]
+
+
+@functools.lru_cache(maxsize=4)
+def _bundled_support(workload_kind: str) -> pd.DataFrame:
+    """group_support of the bundled data/heldout.csv, once per process and class."""
+    from inferchip.validate_split import read_heldout
+
+    return group_support(read_heldout(), workload_kind)
 
 
 def _scope(chips: pd.DataFrame, support: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -78,11 +84,7 @@ def annotate(results: pd.DataFrame, chips: pd.DataFrame, workload_kind: str,
              heldout: pd.DataFrame | None = None) -> pd.DataFrame:
     """The result rows with the TRUST_FIELDS columns (rules in the module docstring);
     `chips` are the catalog rows with calibration factors attached (any order)."""
-    if heldout is None:
-        from inferchip.validate_split import read_heldout
-
-        heldout = read_heldout()
-    support = group_support(heldout, workload_kind)
+    support = _bundled_support(workload_kind) if heldout is None else group_support(heldout, workload_kind)
     by_name = chips.assign(_key=chips["name"].str.lower()).drop_duplicates("_key", keep="last").set_index("_key")
     at = by_name.reindex(results["accelerator"].str.lower().to_numpy())
     scope, group = _scope(at.reset_index(drop=True), support)

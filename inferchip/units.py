@@ -107,7 +107,9 @@ RESULT_FIELDS: dict[str, Field] = {
     "server_price_usd": Field("USD", "price of one server used (catalog, or derived from the accelerator price)"),
     "server_power_kw": Field("kW", "maximum power of one server used (catalog, or derived from TDP)"),
     "servers_per_rack": Field("count", "servers in one rack (power or space binds)", True),
-    "cloud_usd_per_hour": Field("USD/h", "catalog on-demand price per accelerator-hour"),
+    "cloud_usd_per_hour": Field("USD/h", "on-demand cloud price per accelerator-hour under the --cloud-provider"
+                                " policy (data/cloud_prices.csv; default: lowest hyperscaler list price)"),
+    "cloud_provider": Field("", "the provider whose cloud price a rented row uses (catalog = the catalog's own price)"),
     "cost_per_accelerator_hour_usd": Field("USD", "annual TCO / (accelerators x 8,760 h)"),
     "calibration_source": Field("", "where the efficiency factors come from"),
     "price_is_estimate": Field("", "the owned price is a secondary estimate, not a vendor list price"),
@@ -116,7 +118,7 @@ RESULT_FIELDS: dict[str, Field] = {
     # calibration support of the row (inferchip/trust.py; held-out errors from data/heldout.csv)
     "calibration_scope": Field("", "where the efficiency factors come from: family, kind, or all (kind with < 4 fitted rows)"),
     "calibration_rows": Field("count", "fitted benchmark rows of the chip's family (or kind) in the workload's class"),
-    "heldout_median_abs_error": Field("fraction", "median |error| of those rows predicted by fits that did not see them"),
+    "heldout_median_abs_error": Field("fraction", "median absolute error of those rows, each predicted by a fit that did not see it"),
     "heldout_split": Field("", "which held-out test gave that error: time (fit v4.x, predict v5.1), loo, or time over all rows of the class"),
     "measured_anchor": Field("", "the throughput is a measured benchmark row, not the model"),
     "thin_data": Field("", "not measured and < 4 fitted rows or held-out error > 25 %: treat the modeled figures with care"),

@@ -1,9 +1,10 @@
-"""Views of a `validate` document (rich table, Markdown for the README) and of a
+"""Views of a `validate` document (rich table, Markdown for docs/accuracy.md) and of a
 `calibrate` result."""
 
 from __future__ import annotations
 
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import safe_text
 
 CLASS_TITLES = {"llm": "LLM (tokens/s)", "fixed": "Fixed work: ResNet-50, BERT (samples/s)", "all": "All rows"}
 
@@ -61,12 +62,12 @@ def _md_table(rows: list[dict[str, str]], right: set[str]) -> list[str]:
     fields = list(rows[0])
     out = ["| " + " | ".join(fields) + " |",
            "|" + "|".join("---:" if f in right else "---" for f in fields) + "|"]
-    out += ["| " + " | ".join(str(r[f]).replace("|", "\\|") for f in fields) + " |" for r in rows]
+    out += ["| " + " | ".join(safe_text(str(r[f])).replace("|", "\\|") for f in fields) + " |" for r in rows]
     return out
 
 
 def render_markdown(doc: dict, comparison: dict[str, list[dict]] | None = None) -> str:
-    """The README accuracy block: statistics, targets, power, and every row; with
+    """The docs/accuracy.md block: statistics, targets, power, and every row; with
     `comparison` (split title -> validate_split.summarize_groups records) also the
     in-sample / leave-one-out / time-split table by class, benchmark, scenario and family,
     and the per-row table folded under <details>."""
