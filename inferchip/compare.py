@@ -650,10 +650,13 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
         results = results[priced | ~has_priced].drop_duplicates(["accelerator", "price_basis", "option"])
         first_unpriced = ~priced[results.index] & results.duplicated("accelerator")
         results = results[~first_unpriced].reset_index(drop=True)
+    from inferchip.trust import annotate, not_modelled  # calibration support per row (trust.py)
+
+    results = annotate(results, chips, workload.kind)
     if "api" in bases and workload.kind == "llm":
         from inferchip.breakeven import read_api_prices
 
         api = basis_mod.api_rows(workload, api_prices if api_prices is not None else read_api_prices())
         if len(api):
-            results = pd.concat([results, api[results.columns]], ignore_index=True)
+            results = pd.concat([results, not_modelled(api)[results.columns]], ignore_index=True)
     return rank(results, sort, top)

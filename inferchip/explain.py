@@ -186,6 +186,9 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
     result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
                       workload.kv_precision, trace=trace,
                       measured=candidates(workload.preset, workload.precision))
+    from inferchip.trust import annotate  # calibration support, as compare.run_compare adds it
+
+    result = annotate(result, chips, workload.kind)
     t = {k: _scalar(v) for k, v in trace.items()}
     r = records(result, [f for f in RESULT_FIELDS if f in result.columns])[0]
     origins = _Origins(inputs, row, chips.iloc[0], workload_sets or set())
@@ -435,6 +438,7 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "q/s = tokens/s / output_tokens", "generated tokens over tokens per query",
               ["tokens_per_s_per_replica", o.workload_key("output_tokens")])
     _measured_step(steps, r)
+    _trust_step(steps, r)
 
 
 def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
@@ -461,6 +465,21 @@ def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     steps.add("queries_per_s_per_replica", "Queries per second per replica", t["qps_replica"], "queries/s",
               "q/s = b / t x 1000", "one batch per batch time", ["batch_size", "batch_time_ms"])
     _measured_step(steps, r)
+    _trust_step(steps, r)
+
+
+def _trust_step(steps: _Steps, r: dict) -> None:
+    """Calibration support (inferchip/trust.py): the held-out error of the rows behind the
+    chip's efficiency factors, and whether the row rests on thin data."""
+    error = r.get("heldout_median_abs_error")
+    rows = r.get("calibration_rows")
+    steps.add("heldout_median_abs_error", "Held-out error of the calibration behind this chip", error, "fraction",
+              "median |predicted / measured - 1| over the fitted rows of the chip's "
+              f"{r.get('calibration_scope') or 'group'} in the workload's class, each predicted by a fit without it",
+              f"{rows} fitted rows ({r.get('heldout_split') or 'no held-out test'}); thin_data = "
+              f"{str(bool(r.get('thin_data'))).lower()} (not measured and < 4 rows or error > 25 %)",
+              [{"name": "calibration_rows", "value": rows, "unit": "count", "origin": "calibration",
+                "source": "data/heldout.csv (make validate-splits): rows of the chip's family/kind and class"}])
 
 
 def _measured_step(steps: _Steps, r: dict) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from inferchip.units import RESULT_FIELDS, Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after"})
+BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after",
+                            "measured_anchor", "thin_data"})
 
 _NUMBER = {"type": ["number", "null"]}
 _TEXT = {"type": "string"}
@@ -231,6 +232,12 @@ def catalog_show_schema() -> dict[str, object]:
     }
 
 
+def validate_split_schema() -> dict[str, object]:
+    from inferchip.validate_split import json_schema
+
+    return json_schema()
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "compare": compare_schema,
     "explain": explain_schema,
@@ -239,6 +246,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog list": catalog_list_schema,
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
+    "validate --split": validate_split_schema,
     **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
                                                                    "validate")},
 }

@@ -70,8 +70,8 @@ DEFAULT_FIELDS = ("feasible", "chips_per_replica", "accelerators", "racks", "cos
                   "infeasible_reason")
 # Text columns of the pipeline; the rest of RESULT_FIELDS are numbers or flags.
 TEXT_FIELDS = frozenset({"vendor", "kind", "price_basis", "infeasible_reason", "throughput_source",
-                         "cloud_provider", "precision_used", "precision_note"})
-FLAG_FIELDS = frozenset({"feasible", "meets_slo"})
+                         "cloud_provider", "precision_used", "precision_note", "calibration_scope", "heldout_split"})
+FLAG_FIELDS = frozenset({"feasible", "meets_slo", "measured_anchor", "thin_data"})
 
 
 @dataclass(frozen=True)
@@ -305,9 +305,15 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     want_reasons = "infeasible_reason" in sweep.fields
     points, reasons = _performance(sweep, scen, index, want_reasons)
     w = sweep.workload
-    numeric = [f for f in sweep.fields if f != "infeasible_reason"]
+    from inferchip.trust import TRUST_FIELDS, annotate
+
+    trust = [f for f in sweep.fields if f in TRUST_FIELDS]
+    numeric = [f for f in sweep.fields if f != "infeasible_reason" and f not in TRUST_FIELDS]
+    needed = list(dict.fromkeys(numeric + (["accelerator", "throughput_source"] if trust else [])))
     result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
-                      columns=numeric, measured=sweep.measured)
+                      columns=needed, measured=sweep.measured)
+    if trust:  # calibration support per row, as compare adds it (trust.py)
+        result = annotate(result, sweep.chips, w.kind)
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
     for vary, idx in zip(sweep.varies, index, strict=True):
         out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)

@@ -136,4 +136,11 @@ RESULT_FIELDS: dict[str, Field] = {
     "price_source": Field("", "source of the price used (catalog price_source, or cloud_source when rented)"),
     "price_as_of": Field("", "date of the price used"),
     "purchase_source": Field("", "source of the purchase unit bought (data/purchase_units.csv), or the catalog fallback"),
+    # calibration support of the row (inferchip/trust.py; held-out errors from data/heldout.csv)
+    "calibration_scope": Field("", "where the efficiency factors come from: family, kind, or all (kind with < 4 fitted rows)"),
+    "calibration_rows": Field("count", "fitted benchmark rows of the chip's family (or kind) in the workload's class"),
+    "heldout_median_abs_error": Field("fraction", "median absolute error of those rows, each predicted by a fit that did not see it"),
+    "heldout_split": Field("", "which held-out test gave that error: time (fit v4.x, predict v5.1), loo, or time over all rows of the class"),
+    "measured_anchor": Field("", "the throughput is a measured benchmark row, not the model"),
+    "thin_data": Field("", "not measured and < 4 fitted rows or held-out error > 25 %: treat the modeled figures with care"),
 }

@@ -103,9 +103,30 @@ def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
         table.add_column(header, justify="left" if field == "precision_used" else "right")
     for row in rows:
         cells = [_cell(row, f) for f, _ in columns]
+        if row.get("thin_data"):
+            cells[0] += THIN_MARK
         cells.insert(1, row.get("price_basis", ""))
         table.add_row(*cells)
     return table
+
+
+THIN_MARK = " †"
+
+
+def _thin_note(rows: list[dict]) -> str:
+    """The footnote for rows whose modeled throughput rests on thin calibration data ('' if none)."""
+    thin = [r for r in rows if r.get("thin_data")]
+    if not thin:
+        return ""
+    return ("† thin data: modeled from < 4 fitted benchmark rows of the chip's family/kind or "
+            "a held-out error above 25 % (" + "; ".join(
+                f"{r['accelerator']}: {r.get('calibration_rows', 0)} rows, held-out error "
+                f"{_held_out_text(r)}" for r in thin) + "); treat its figures with care.")
+
+
+def _held_out_text(row: dict) -> str:
+    error = row.get("heldout_median_abs_error")
+    return "unknown" if error is None else f"{float(error) * 100:.0f} % ({row.get('heldout_split') or '-'})"
 
 
 def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
@@ -145,6 +166,9 @@ def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
         for row in blocked:
             rest.add_row(row["accelerator"], _cell(row, "chips_per_replica"), _cell(row, speed), row["infeasible_reason"])
         console.print(rest)
+    thin = _thin_note(feasible)
+    if thin:
+        console.print(Text(thin, style="dim"))
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
@@ -253,6 +277,12 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
     if modeled:
         lines.append(f"- Throughput is **modeled** (roofline with calibrated efficiency factors) for {len(modeled)} of "
                      f"{len(feasible)} feasible rows; `inferchip validate` reports the model's error against MLPerf.")
+    thin = [r for r in feasible if r.get("thin_data")]
+    if thin:
+        lines.append("- **Thin calibration data** (modeled from < 4 fitted benchmark rows of the chip's family or kind, "
+                     "or a held-out error above 25 %; `calibration_rows` and `heldout_median_abs_error` in the JSON):")
+        lines += [f"  - {_md_escape(r['accelerator'])}: {r.get('calibration_rows', 0)} rows, held-out error "
+                  f"{_md_escape(_held_out_text(r))}" for r in thin]
     measured = [r for r in feasible if r.get("throughput_source") == "measured"]
     if measured:
         lines.append("- Throughput is **measured** for " + "; ".join(
