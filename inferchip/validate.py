@@ -70,6 +70,9 @@ def _scenarios(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFr
         activation_mb_per_query=frame["activation_mb_per_query"].to_numpy(float),
         queries_per_day=np.full(len(frame), 86_400.0), peak_to_average=np.ones(len(frame)),
     )
+    from inferchip.compare import ARCHITECTURE_DEFAULTS
+
+    data.update({k: frame[k].to_numpy(float) for k in ARCHITECTURE_DEFAULTS if k in frame})
     return pd.DataFrame(data)
 
 

@@ -112,3 +112,63 @@ def test_fixed_batch_latency():
     assert t == pytest.approx(max(0.0256, 7.6) + 0.5)
     bmax = perf.fixed_max_batch_for_latency(2 * t, 25.6e6, 0.0, 7.6e9, 1e12, 100e12, 0.5)
     assert bmax == pytest.approx(100.0)
+
+
+def test_expert_params_and_read_fraction():
+    # Mixtral 8x7B: 46.7 B total, 12.9 B active, 2 of 8 experts: routed = 33.8 x 8 / 6 = 45.07 B
+    assert perf.expert_params_b(46.7, 12.9, 8, 2) == pytest.approx(33.8 * 8 / 6)
+    assert perf.expert_params_b(70.0, 70.0, 0, 0) == 0.0  # dense
+    # one token reads k/E of the experts; 3 tokens: 1 - (3/4)^3
+    assert perf.experts_read_fraction(1, 8, 2) == pytest.approx(0.25)
+    assert perf.experts_read_fraction(3, 8, 2) == pytest.approx(1 - 0.75 ** 3)
+    assert perf.experts_read_fraction(5, 0, 0) == 1.0
+    # a step's weights: 100 GB model, 80 B of 100 B params in experts, a quarter read -> 100 x (1 - 0.8 x 0.75)
+    assert perf.step_weight_bytes(100e9, 100.0, 80.0, 0.25) == pytest.approx(40e9)
+
+
+def test_attention_flops_mla_and_window():
+    # GQA: 4 x layers x hidden; MLA: 4 x layers x heads x latent (DeepSeek: 61 x 128 x 576)
+    assert perf.attention_flops_per_ctx_token(80, 8192, 64, 2048, 0) == 4 * 80 * 8192
+    assert perf.attention_flops_per_ctx_token(61, 7168, 128, 576, 1) == 4 * 61 * 128 * 576
+    # gpt-oss-120b: 36 layers, 18 with a 128-token window, 2000-token context
+    assert perf.windowed_layer_ctx(2000, 36, 128, 18) == 18 * 2000 + 18 * 128
+    assert perf.windowed_layer_ctx(100, 36, 128, 18) == 36 * 100  # inside the window: all layers equal
+    assert perf.windowed_layer_ctx(2000, 36, 0, 18) == 36 * 2000  # no window
+
+
+def test_mean_decode_context_and_dispatch():
+    # input 800, output 4000, cv 1: 800 + 4000 x 2 / 2 = 4800; cv 0 is the midpoint
+    assert perf.mean_decode_context(800, 4000, 1.0) == 4800
+    assert perf.mean_decode_context(800, 4000, 0.0) == 2800
+    # all-to-all: 61 layers x 2 x 8 experts x 7168 x 2 B x 7/8 on 8 chips
+    assert perf.moe_dispatch_bytes_per_token(61, 7168, 8, 8, 256) == pytest.approx(61 * 2 * 8 * 7168 * 2 * 7 / 8)
+    assert perf.moe_dispatch_bytes_per_token(61, 7168, 8, 1, 256) == 0.0
+    assert perf.moe_dispatch_bytes_per_token(80, 8192, 0, 8, 0) == 0.0
+
+
+def test_moe_max_batch_meets_budget():
+    # A(b) = 10 ms x (0.2 + 0.8 x read fraction(b, 64 experts, 4 per token)); B = 0.05, C = 0.02 ms
+    a_of = lambda b: 10.0 * perf.step_weight_bytes(1.0, 1.0, 0.8, perf.experts_read_fraction(b, 64, 4))  # noqa: E731
+    low = perf.max_batch_for_step_budget(30.0, 10.0, 0.05, 0.02, 0.0, 0.0, 1.0)
+    high = perf.max_batch_for_step_budget(30.0, a_of(1.0), 0.05, 0.02, 0.0, 0.0, 1.0)
+    b = perf.moe_max_batch(30.0, a_of, low, high, 0.05, 0.02, 0.0, 0.0, 1.0, 30)
+    assert low <= b <= high
+    assert perf.step_time_ms(b, a_of(b), 0.05, 0.02, 0.0, 0.0, 1.0) <= 30.0 + 1e-9
+    assert perf.step_time_ms(b + 0.01, a_of(b + 0.01), 0.05, 0.02, 0.0, 0.0, 1.0) > 30.0 - 1e-3
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(1, 512), st.integers(1, 10_000), st.integers(1, 16))
+def test_expert_reads_between_k_and_e(experts, tokens, k):
+    k = min(k, experts)
+    distinct = experts * perf.experts_read_fraction(tokens, experts, k)
+    assert k - 1e-9 <= distinct <= experts + 1e-9
+    assert perf.experts_read_fraction(tokens + 1, experts, k) >= perf.experts_read_fraction(tokens, experts, k) - 1e-12
+
+
+@given(st.floats(1, 1e6), st.integers(1, 128), st.integers(0, 100_000), st.integers(0, 128))
+def test_window_kv_never_exceeds_full_kv(ctx, layers, window, window_layers):
+    assert perf.windowed_layer_ctx(ctx, layers, window, window_layers) <= layers * ctx * (1 + 1e-12)
