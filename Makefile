@@ -21,13 +21,13 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
 	$(BIN)/python bench/bench.py
 
-validate-table: $(STAMP)  ## regenerate the README accuracy table from `inferchip validate`
+validate-table: $(STAMP)  ## regenerate the accuracy table in docs/accuracy.md from `inferchip validate`
 	$(BIN)/python scripts/validate_table.py
 
-catalog-table: $(STAMP)  ## regenerate the README catalog coverage table from data/catalog.csv
+catalog-table: $(STAMP)  ## regenerate the catalog table in docs/catalog.md from data/catalog.csv
 	$(BIN)/python scripts/readme_catalog.py
 
-docs: validate-table catalog-table  ## regenerate every generated README table
+docs: validate-table catalog-table  ## regenerate every generated table in docs/
 
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests bench scripts

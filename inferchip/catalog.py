@@ -16,6 +16,7 @@ import pandas as pd
 
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, NotFoundError, did_you_mean, short_repr, shown
+from inferchip.safeio import read_input
 
 REQUIRED_COLUMNS = (
     "name", "vendor", "kind", "memory_gb", "memory_bw_tbps", "tdp_w", "devices_per_server",
@@ -75,14 +76,7 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and non-blank rows, each with the line it starts on."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: catalog file not found; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give the path of a CSV catalog file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
+    raw = read_input(path, "catalog", "give the path of a CSV catalog file")
     text = _decode(path, raw)
     if not text.strip():
         raise InputError(f"{path}: empty file; a catalog needs a header row and at least one accelerator"
@@ -139,6 +133,11 @@ def read_catalog(path: Path | None = None, patch: bool = False) -> pd.DataFrame:
     With `patch`, only `name` is required: the file corrects columns of existing rows."""
     path = Path(path) if path is not None else bundled_catalog_path()
     header, rows = _read_rows(path)
+    return _from_rows(path, header, rows, patch)
+
+
+def _from_rows(path: Path, header: list[str], rows: list[tuple[int, list[str]]], patch: bool) -> pd.DataFrame:
+    """The validated frame of rows already read (see read_catalog)."""
     problems = _header_problems(path, header, patch)
     if problems:
         raise InputError("\n".join(problems))
@@ -290,13 +289,13 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) 
     values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""
     df = read_catalog(replace)
     for path in extend or []:
-        header, _ = _read_rows(Path(path))
+        header, rows = _read_rows(Path(path))  # read once: the file may be a one-shot stream
         if all(column in header for column in REQUIRED_COLUMNS):
-            extra = read_catalog(path)
+            extra = _from_rows(Path(path), header, rows, patch=False)
             keep = ~df["name"].str.lower().isin(set(extra["name"].str.lower()))
             df = pd.concat([df[keep], extra], ignore_index=True)
         else:
-            df = _apply_patch(df, read_catalog(path, patch=True), [h for h in header if h and h != "name"])
+            df = _apply_patch(df, _from_rows(Path(path), header, rows, patch=True), [h for h in header if h and h != "name"])
     return df
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from inferchip.errors import InputError, NotFoundError
+from inferchip.errors import InputError
+from inferchip.safeio import read_input
 
 
 def read_csv_rows(path: Path, what: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(header, [(line number, {column: stripped text})]) of the non-blank rows."""
+    raw = read_input(path, what, f"give the path of a {what} CSV file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: {what} file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read {what} ({exc}); save it as UTF-8 CSV") from None
     reader = csv.DictReader(text.splitlines())
     rows = []

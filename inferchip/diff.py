@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip.errors import InputError, NotFoundError, UsageError
+from inferchip.safeio import check_nesting, read_input
 from inferchip.units import DAYS_PER_YEAR, Field
 
 # Added to every result row by `compare --baseline NAME`; positive = cheaper than the baseline.
@@ -68,13 +69,14 @@ def add_baseline(results: pd.DataFrame, baseline: str, queries_per_day: float) -
 def load_run(path: Path) -> dict:
     """A `compare --format json` document from a file, checked enough to diff."""
     path = Path(path)
+    raw = read_input(path, "run", "give a file saved by `inferchip compare --format json --output FILE`",
+                     missing=f"{path}: file not found; save a run with `inferchip compare ... --format json "
+                             f"--output {path.name}`")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: file not found; save a run with `inferchip compare ... --format json "
-                            f"--output {path.name}`") from None
-    except (IsADirectoryError, UnicodeDecodeError, OSError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read as UTF-8 text ({exc.__class__.__name__})") from None
+    check_nesting(path, text, "JSON")  # json.loads recurses once per level
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -51,7 +51,7 @@ class GateError(InferchipError):
     exit_code = 6
 
 
-# Documented in README and --help; keep in sync with the classes above.
+# Documented in README, docs/scripting.md and --help; keep in sync with the classes above.
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error",

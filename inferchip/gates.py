@@ -92,7 +92,7 @@ def parse(text: str, field_types: dict[str, str]) -> Condition:
                          f"or quoted text such as \"NVIDIA H100 SXM\"")
     if field not in field_types:
         raise UsageError(f"--fail-if {text!r}: unknown field '{field}'.{did_you_mean(field, list(field_types))}"
-                         " Fields: see `inferchip schema compare` or the README's result fields.")
+                         " Fields: see `inferchip schema compare` or docs/method.md#result-fields.")
     expected = field_types[field]
     given = "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) else "number"
     wanted = "number" if expected == "integer" else expected

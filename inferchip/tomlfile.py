@@ -7,7 +7,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from inferchip.errors import InputError, NotFoundError
+from inferchip.errors import InputError
+from inferchip.safeio import check_nesting, read_input
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _AT_END = re.compile(r"\s*\(at end of document\)$")
@@ -18,14 +19,7 @@ SYNTAX_FIX = ("fix the TOML syntax there (text needs quotes, one `key = value` p
 def read_toml(path: Path) -> dict:
     """Parse `path`; a missing file, unreadable bytes or a syntax error name the file (and line)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: file not found; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give the path of a TOML file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
+    raw = read_input(path, "TOML", "give the path of a TOML file", missing=f"{path}: file not found; check the path")
     if b"\x00" in raw[:4096]:
         raise InputError(f"{path}: binary data, not a TOML text file; save it as UTF-8 text")
     try:
@@ -34,6 +28,7 @@ def read_toml(path: Path) -> dict:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x});"
                          " save the file as UTF-8") from None
+    check_nesting(path, text, "TOML")  # tomllib recurses once per level
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

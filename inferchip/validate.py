@@ -283,7 +283,7 @@ def validate_document(table: pd.DataFrame, calibration: pd.DataFrame, sources: d
 
 def bundled_document() -> dict[str, object]:
     """The `validate` document for the bundled catalog, benchmarks, calibration and
-    default assumptions (what the README's accuracy section shows)."""
+    default assumptions (what docs/accuracy.md shows)."""
     from inferchip.assumptions import resolve
     from inferchip.calibration import read_calibration
     from inferchip.catalog import load_catalog

@@ -1,6 +1,6 @@
-"""Regenerate the README's catalog coverage table from data/catalog.csv.
+"""Regenerate the catalog coverage table in docs/catalog.md from data/catalog.csv.
 
-Usage: make catalog-table   (rewrites README.md in place)
+Usage: make catalog-table   (rewrites docs/catalog.md in place, between the catalog-table markers)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from inferchip.catalog import read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = "docs/catalog.md"
 START, END = "<!-- catalog-table -->", "<!-- /catalog-table -->"
 
 
@@ -44,7 +45,7 @@ def table() -> str:
 
 
 def main() -> None:
-    readme = ROOT / "README.md"
+    readme = ROOT / PAGE
     text = readme.read_text(encoding="utf-8")
     i, j = text.index(START) + len(START), text.index(END)
     readme.write_text(text[:i] + "\n" + table() + "\n" + text[j:], encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Regenerate the accuracy block of README.md from `inferchip validate` (make validate-table).
+"""Regenerate the accuracy block of docs/accuracy.md from `inferchip validate` (make validate-table).
 
 Replaces the text between <!-- accuracy-table --> and <!-- /accuracy-table --> with the
 Markdown view of the validation document for the bundled data; writes atomically."""
@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = "docs/accuracy.md"
 START, END = "<!-- accuracy-table -->", "<!-- /accuracy-table -->"
 
 
 def splice(readme: str, block: str) -> str:
-    """README text with the generated block between the markers replaced."""
+    """Page text with the generated block between the markers replaced."""
     if readme.count(START) != 1 or readme.count(END) != 1 or readme.index(START) > readme.index(END):
-        raise SystemExit(f"README.md: expected one {START} ... {END} pair inside the accuracy section")
+        raise SystemExit(f"{PAGE}: expected one {START} ... {END} pair")
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{block}{END}{tail}"
@@ -27,14 +28,14 @@ def main() -> int:
     from inferchip.report.validate_view import render_markdown
     from inferchip.validate import bundled_document
 
-    path = ROOT / "README.md"
+    path = ROOT / PAGE
     text = path.read_text(encoding="utf-8")
     updated = splice(text, render_markdown(bundled_document()))
     if updated != text:
         write_output(updated, path)
-        print("README.md: accuracy table regenerated", file=sys.stderr)
+        print(f"{PAGE}: accuracy table regenerated", file=sys.stderr)
     else:
-        print("README.md: accuracy table already current", file=sys.stderr)
+        print(f"{PAGE}: accuracy table already current", file=sys.stderr)
     return 0
 
 

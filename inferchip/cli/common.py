@@ -67,6 +67,9 @@ def handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from inferchip.safeio import forget_inputs
+
+        forget_inputs()  # a command refuses to write over the files it read, not another's
         try:
             return fn(*args, **kwargs)
         except InferchipError as exc:

@@ -145,27 +145,40 @@ def atomic_file(path: Path, text: bool = False) -> Iterator:
     """A handle on a temporary file in `path`'s folder. On success it is flushed to
     disk, given mode 0644 minus the umask and renamed over `path`; on any failure or
     interruption it is removed and `path` is left as it was. `text` gives a UTF-8
-    text handle (for streaming writers), else a binary one."""
+    text handle (for streaming writers), else a binary one.
+    `path` is never an input of the command; through a symlink the link's target is
+    replaced (the link stays); a character device or FIFO is written into directly
+    (see safeio.output_target)."""
+    from inferchip.safeio import output_target
+
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name for --output")
-    folder = path.parent if str(path.parent) else Path(".")
+    how, target = output_target(path)
+    mode = {"mode": "w", "encoding": "utf-8", "newline": "", "buffering": 1 << 20} if text else {"mode": "wb"}
+    if how == "direct":
+        try:
+            with open(target, **mode) as handle:
+                yield handle
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror}); check the device") from None
+        return
+    folder = target.parent
+    given = path.parent if str(path.parent) else Path(".")
+    named = given if os.path.realpath(given) == str(folder) else folder  # as the user wrote it, unless a link
     if not folder.exists():
-        raise OutputError(f"{path}: folder {folder} does not exist; create it first")
+        raise OutputError(f"{path}: folder {named} does not exist; create it first")
     if not folder.is_dir():
-        raise OutputError(f"{path}: {folder} is a file, not a folder; choose another --output path")
+        raise OutputError(f"{path}: {named} is a file, not a folder; choose another --output path")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a folder you can write to") from None
     try:
-        mode = {"mode": "w", "encoding": "utf-8", "newline": "", "buffering": 1 << 20} if text else {"mode": "wb"}
         with os.fdopen(fd, **mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE & ~_umask())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         try:
             os.unlink(tmp)

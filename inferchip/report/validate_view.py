@@ -1,4 +1,4 @@
-"""Views of a `validate` document (rich table, Markdown for the README) and of a
+"""Views of a `validate` document (rich table, Markdown for docs/accuracy.md) and of a
 `calibrate` result."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _md_table(rows: list[dict[str, str]], right: set[str]) -> list[str]:
 
 
 def render_markdown(doc: dict) -> str:
-    """The README accuracy block: statistics, targets, power, and every row."""
+    """The docs/accuracy.md block: statistics, targets, power, and every row."""
     summary = doc["summary"]
     out = ["#### Error statistics", ""]
     out += _md_table(summary_rows(doc), {"rows", "median abs error", "leave-one-out median abs error",

@@ -1,0 +1,145 @@
+"""The one door for input files and the guard on output targets.
+
+Every input file (catalog, workload, assumptions, extend-catalog, a run given
+to `diff`) is read by `read_input`: it opens the path without blocking, refuses
+anything that is not a regular file (a FIFO, a directory, a device) with a
+one-line error, reads it exactly once and remembers its identity
+(device, inode and resolved path). `check_output` then refuses an --output that
+is one of those inputs, however it is spelled (`sub/../name`, a symlink, a hard
+link), so a result can never overwrite the file it was computed from.
+
+`output_target` says how an --output path is written: a regular file (or a new
+one) atomically, through a symlink to the link's target, a character device or
+FIFO directly (e.g. /dev/null), anything else refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from inferchip.errors import InputError, NotFoundError, OutputError, shown
+
+# An input larger than this is refused before it is read: no catalog, workload or
+# run document comes near it, and reading it whole would take that much memory.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+# Nesting depth of TOML or JSON values: the bundled files use 3, a compare run 4.
+MAX_NESTING = 64
+
+_read: dict[tuple[int, int], tuple[str, str]] = {}  # (st_dev, st_ino) -> (what, path as given)
+_read_paths: dict[str, tuple[str, str]] = {}  # resolved path -> (what, path as given)
+
+
+def forget_inputs() -> None:
+    """Start a new command: no file has been read yet."""
+    _read.clear()
+    _read_paths.clear()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_input(path: Path, what: str, fix: str, missing: str | None = None) -> bytes:
+    """The bytes of the regular file `path`, read once. `what` names the file in
+    messages ("catalog", "workload"), `fix` says what to give instead, `missing`
+    replaces the default message for a file that does not exist."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise NotFoundError(missing or f"{path}: {what} file not found; check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; {fix}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a directory; {fix}")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: is {_kind(info.st_mode)}, not a regular file; {fix}")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: {info.st_size:,} bytes, above the limit of {MAX_INPUT_BYTES:,} bytes"
+                             f" for a {what} file; {fix}")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: above the limit of {MAX_INPUT_BYTES:,} bytes for a {what} file; {fix}")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
+    finally:
+        os.close(fd)
+    _read[(info.st_dev, info.st_ino)] = (what, str(path))
+    _read_paths[os.path.realpath(path)] = (what, str(path))
+    return data
+
+
+def check_output(path: Path) -> None:
+    """Refuse an --output that names a file this command read (by inode, so hard
+    links, symlinks and `sub/../name` spellings are caught, and by resolved path)."""
+    hit = _read_paths.get(os.path.realpath(path))
+    if hit is None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return
+        hit = _read.get((info.st_dev, info.st_ino))
+    if hit is not None:
+        what, source = hit
+        raise OutputError(f"--output {shown(path)}: is the {what} file {shown(source)} this command reads;"
+                          " writing there would destroy it: choose another file name")
+
+
+def output_target(path: Path) -> tuple[str, Path]:
+    """("atomic", file to replace) or ("direct", device or FIFO to write into).
+    A symlink is followed: its target is replaced atomically, the link stays a link."""
+    path = Path(path)
+    check_output(path)
+    real = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:  # a new file; the writer reports a missing or unusable folder
+        return "atomic", real
+    if stat.S_ISREG(mode):
+        return "atomic", real
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"{path}: is a directory; give a file name for --output")
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "direct", real
+    raise OutputError(f"{path}: is {_kind(mode)}; give a regular file (or a character device such as"
+                      " /dev/null) for --output")
+
+
+_TOML_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}\n]')
+_JSON_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[\[\]{}\n]')
+
+
+def check_nesting(path: Path, text: str, syntax: str) -> None:
+    """Refuse TOML or JSON nested deeper than MAX_NESTING (arrays and tables inside
+    each other) before a recursive parser sees it. One pass over the text; strings
+    and comments are skipped."""
+    depth, line = 0, 1
+    for match in (_TOML_TOKENS if syntax == "TOML" else _JSON_TOKENS).finditer(text):
+        token = match.group()
+        if token == "\n":
+            line += 1
+        elif token in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(f"{path}: line {line}: values nested more than {MAX_NESTING} levels deep;"
+                                 f" {syntax} input to inferchip is at most a few levels deep: flatten it")
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+        else:
+            line += token.count("\n")
