@@ -13,7 +13,7 @@ import pandas as pd
 from inferchip.data_files import data_path
 
 FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
-           "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency")
+           "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "tail_spread")
 
 
 def read_calibration(path: Path | None = None) -> pd.DataFrame:

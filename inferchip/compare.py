@@ -36,8 +36,8 @@ CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # (a dense model with standard attention and every layer global; no output-length spread).
 ARCHITECTURE_DEFAULTS = {"experts": 0.0, "experts_per_token": 0.0, "attention_heads": 0.0, "mla": 0.0,
                          "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0}
-# Bisection steps of the MoE batch solve (the bracket shrinks 2^20-fold).
-MOE_BATCH_ITERATIONS = 20
+# Bisection steps of the batch solve under a p99 tail or MoE reads (the bracket shrinks 2^16-fold: under one sequence below 65k).
+BATCH_SOLVE_STEPS = 16
 
 # Numeric workload quantities a scenario may vary.
 WORKLOAD_NUMBERS = (
@@ -121,6 +121,9 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     usable = S("memory_usable_fraction")
     dps = C("devices_per_server")
     mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
+    # power-limited clocks: a chip rated below the sustained power per peak FLOP cannot hold its peak
+    comp_eff = comp_eff * perf.sustained_compute_fraction(_optional(chips, "tdp_w", c_idx, np.nan),
+                                                          _optional(chips, "bf16_tflops", c_idx, np.nan))
     if kind == "llm":
         weight_bytes = perf.weights_bytes(S("params_b"), bytes_w)
     else:
@@ -135,7 +138,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     layers = S("layers") if kind == "llm" else np.ones_like(n)
     overhead = perf.step_overhead_ms(n, layers, C("step_overhead_ms"), C("comm_overhead_ms_per_layer"))
     max_batch = S("max_batch_size")
-    out: dict[str, np.ndarray] = {"n": n, "weight_bytes": weight_bytes, "capacity_gb": capacity_gb}
+    out: dict[str, np.ndarray] = {"n": n, "weight_bytes": weight_bytes, "capacity_gb": capacity_gb,
+                                  "compute_efficiency_sustained": comp_eff}
     if kind == "llm":
         inp, outp = S("input_tokens"), S("output_tokens")
         arch = {k: _scenario_optional(scenarios, k, s_idx, v) for k, v in ARCHITECTURE_DEFAULTS.items()}
@@ -184,20 +188,25 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         a_full = a
         a_at = lambda batch: a_full * perf.step_weight_bytes(  # noqa: E731
             1.0, S("params_b"), expert_b, perf.experts_read_fraction(batch, arch["experts"], arch["experts_per_token"]))
-        if moe.any():  # a smaller batch touches fewer experts: the largest b with TPOT(b, A(b)) <= budget
-            rows = np.flatnonzero(moe)
-            sub = lambda x: np.broadcast_to(x, moe.shape)[rows]  # noqa: E731
+        spread = np.nan_to_num(_optional(chips, "tail_spread", c_idx, 0.0), nan=0.0)
+        # p99 bound with a tail, or MoE reads that depend on the batch: the bound is no longer
+        # linear in b, so solve by bisection where either applies (and the budget is finite)
+        solve = np.isfinite(budget) & (moe | (spread > 0))
+        if solve.any():
+            rows = np.flatnonzero(solve)
+            sub = lambda x: np.broadcast_to(x, solve.shape)[rows]  # noqa: E731
             a_sub = lambda batch: sub(a_full) * perf.step_weight_bytes(  # noqa: E731
                 1.0, sub(S("params_b")), sub(expert_b),
                 perf.experts_read_fraction(batch, sub(arch["experts"]), sub(arch["experts_per_token"])))
             high = perf.max_batch_for_step_budget(sub(budget), a_sub(1.0), sub(b), sub(c), sub(d), sub(e), sub(overhead))
-            b_slo = np.array(b_slo, dtype=float)
-            b_slo[rows] = perf.moe_max_batch(sub(budget), a_sub, sub(b_slo), high, sub(b), sub(c), sub(d), sub(e),
-                                             sub(overhead), MOE_BATCH_ITERATIONS)
+            b_slo = np.array(np.broadcast_to(b_slo, solve.shape), dtype=float)
+            b_slo[rows] = perf.max_batch_p99(sub(budget), a_sub, high, sub(b), sub(c), sub(d), sub(e),
+                                             sub(overhead), sub(spread), BATCH_SOLVE_STEPS)
         batch = np.floor(np.minimum(np.minimum(b_slo, b_mem), max_batch))
         batch_ok = np.where(batch >= 1, batch, 1.0)
         a = a_at(batch_ok) if moe.any() else a_full
         tpot = perf.step_time_ms(batch_ok, a, b, c, d, e, overhead)
+        tpot_p99 = tpot + perf.prefill_tail_ms(batch_ok, d, spread)
         tokens_per_s = batch_ok / tpot * 1000.0
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
@@ -210,7 +219,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                          ctx_decode_tokens=ctx_decode_eff, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
                          step_weight_share=a / np.where(a_full > 0, a_full, 1.0), expert_params_b=expert_b,
                          e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
-                         comm_ms_per_token=comm_token, step_budget_ms=budget)
+                         comm_ms_per_token=comm_token, step_budget_ms=budget, tail_spread=spread,
+                         tpot_p99_ms=tpot_p99)
     else:
         act = S("activation_mb_per_query") * BYTES_PER_MB
         work = S("gflops_per_query") * FLOPS_PER_GFLOP

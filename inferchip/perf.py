@@ -263,18 +263,50 @@ def moe_dispatch_bytes_per_token(layers, hidden, experts_per_token, n_chips, exp
     return np.where(np.asarray(experts) > 0, out, 0.0)
 
 
-def moe_max_batch(budget_ms, a_of_batch, low, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, steps):
-    """Largest b with TPOT(b) <= budget when the weight term depends on the batch,
-    A(b) = A x step weight share(b) (MoE: fewer tokens touch fewer experts) [sequences]:
-    bisection between `low` (feasible: solved with every expert read) and `high`
-    (solved with the fewest experts read, so no larger b can fit)."""
-    lo = np.asarray(low, dtype=float)
-    hi = np.maximum(np.asarray(high, dtype=float), lo)
+# Sustained power per dense bf16 TFLOP at which a chip holds its rated clocks [W/TFLOPS]:
+# H100/H200 SXM, 700 W / 989 TFLOPS = 0.71. Chips rated with less power per peak FLOP
+# (H100 NVL 400 W / 836 = 0.48, H100 PCIe 0.46, MI300X 750 W / 1307 = 0.57, B200 0.44)
+# throttle under sustained matrix work. Evidence: MLPerf v4.1 H100 NVL llama-2-70b and
+# gpt-j were over-predicted 1.2-1.4x against H100 SXM without this; an assumption, not fitted.
+SUSTAINED_W_PER_BF16_TFLOPS = 0.7
+Z_P99 = 2.326  # standard normal quantile of the 99th percentile
+
+
+def sustained_compute_fraction(tdp_w, bf16_tflops, w_per_tflops=SUSTAINED_W_PER_BF16_TFLOPS):
+    """Fraction of peak compute a chip sustains under its power limit [0..1]
+    = min(1, (TDP / dense bf16 peak) / W per TFLOPS needed): matrix work draws power in
+    proportion to its rate, so a chip rated below the needed power per FLOP runs at
+    reduced clocks; 1 where TDP or the bf16 peak is unknown. Multiplies compute_efficiency."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(tdp_w, dtype=float) / np.asarray(bf16_tflops, dtype=float) / w_per_tflops
+    return np.where(np.isfinite(ratio) & (ratio > 0), np.minimum(ratio, 1.0), 1.0)
+
+
+def prefill_tail_ms(batch, d_ms, tail_spread):
+    """p99 minus mean time per output token [ms] = z99 x sqrt(h x b) x D.
+    Prompts arrive at random (Poisson): a query that decodes o tokens while b others are in
+    flight sees N ~ Poisson(b o / mean o) prefills carried inside its steps, each adding its
+    prompt's work; its mean TPOT is the batch's (the D x b term), its spread relative to that
+    sqrt((1 + cv_in^2) mean o / (b o)). The p99 query sets the bound, so the tail is
+    z99 x sqrt(h / b) x D x b with h = (1 + cv_in^2) x mean o / o of the short-output queries
+    that make the tail: the tail spread, fitted (calibration.csv, shared). Small batches
+    (tight bounds) and prompt-heavy work (large D) widen it."""
+    return Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0) * np.maximum(batch, 0.0)) * d_ms
+
+
+def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
+    """Largest b whose p99 step time meets the budget [sequences]:
+    TPOT(b, A(b)) + z99 sqrt(h b) D <= budget, where A(b) may depend on the batch (MoE:
+    fewer tokens touch fewer experts). Both terms grow with b, so bisection between 0 and
+    `high` (the bound solved with the smallest weight term and no tail: no larger b fits)."""
+    hi = np.asarray(high, dtype=float)
     finite = np.isfinite(hi) & (hi >= 0)
-    lo_f = np.where(finite & np.isfinite(lo) & (lo > 0), lo, 0.0)
+    lo_f = np.zeros_like(hi)
     hi_f = np.where(finite, hi, 0.0)
     for _ in range(steps):
         mid = (lo_f + hi_f) / 2.0
-        ok = step_time_ms(mid, a_of_batch(np.maximum(mid, 1.0)), b_ms, c_ms, d_ms, e_ms, overhead_ms) <= budget_ms
+        at = np.maximum(mid, 1.0)
+        p99 = step_time_ms(mid, a_of_batch(at), b_ms, c_ms, d_ms, e_ms, overhead_ms) + prefill_tail_ms(mid, d_ms, tail_spread)
+        ok = p99 <= budget_ms
         lo_f, hi_f = np.where(ok, mid, lo_f), np.where(ok, hi_f, mid)
-    return np.where(finite, lo_f, lo)
+    return np.where(finite, lo_f, hi)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inferchip import perf
 
@@ -146,19 +148,44 @@ def test_mean_decode_context_and_dispatch():
     assert perf.moe_dispatch_bytes_per_token(80, 8192, 0, 8, 0) == 0.0
 
 
-def test_moe_max_batch_meets_budget():
-    # A(b) = 10 ms x (0.2 + 0.8 x read fraction(b, 64 experts, 4 per token)); B = 0.05, C = 0.02 ms
+def test_p99_batch_solve_meets_budget():
+    # A(b) = 10 ms x (0.2 + 0.8 x read fraction(b, 64 experts, 4 per token)); B = 0.05, C = 0.02, D = 0.01 ms
     a_of = lambda b: 10.0 * perf.step_weight_bytes(1.0, 1.0, 0.8, perf.experts_read_fraction(b, 64, 4))  # noqa: E731
-    low = perf.max_batch_for_step_budget(30.0, 10.0, 0.05, 0.02, 0.0, 0.0, 1.0)
-    high = perf.max_batch_for_step_budget(30.0, a_of(1.0), 0.05, 0.02, 0.0, 0.0, 1.0)
-    b = perf.moe_max_batch(30.0, a_of, low, high, 0.05, 0.02, 0.0, 0.0, 1.0, 30)
-    assert low <= b <= high
-    assert perf.step_time_ms(b, a_of(b), 0.05, 0.02, 0.0, 0.0, 1.0) <= 30.0 + 1e-9
-    assert perf.step_time_ms(b + 0.01, a_of(b + 0.01), 0.05, 0.02, 0.0, 0.0, 1.0) > 30.0 - 1e-3
+    low = perf.max_batch_for_step_budget(30.0, 10.0, 0.05, 0.02, 0.01, 0.0, 1.0)
+    high = perf.max_batch_for_step_budget(30.0, a_of(1.0), 0.05, 0.02, 0.01, 0.0, 1.0)
+    p99 = lambda b, h: (perf.step_time_ms(b, a_of(b), 0.05, 0.02, 0.01, 0.0, 1.0)  # noqa: E731
+                        + perf.prefill_tail_ms(b, 0.01, h))
+    b = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.01, 0.0, 1.0, 0.0, 30)
+    assert low - 1e-6 <= b <= high  # fewer experts read at a smaller batch: at least the all-experts batch
+    assert p99(b, 0.0) <= 30.0 + 1e-9 and p99(b + 0.01, 0.0) > 30.0 - 1e-3
+    tailed = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.01, 0.0, 1.0, 20.0, 30)
+    assert tailed < b and p99(tailed, 20.0) <= 30.0 + 1e-9
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+def test_prefill_tail_and_sustained_compute():
+    # z99 x sqrt(h b) x D: h = 20, b = 80, D = 0.5 ms -> 2.326 x 40 x 0.5
+    assert perf.prefill_tail_ms(80, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
+    assert perf.prefill_tail_ms(80, 0.5, 0.0) == 0.0
+    # H100 NVL: 400 W / 835.5 TFLOPS = 0.479 W/TFLOPS -> 0.479 / 0.7; H100 SXM (0.707) holds its clocks
+    assert perf.sustained_compute_fraction(400, 835.5) == pytest.approx(400 / 835.5 / 0.7)
+    assert perf.sustained_compute_fraction(700, 989.4) == 1.0
+    assert perf.sustained_compute_fraction(np.nan, 989.4) == 1.0
+
+
+@given(st.floats(1, 1000), st.floats(0, 100), st.floats(5, 500))
+def test_throughput_never_rises_as_tpot_tightens(budget_cut, spread, budget):
+    # tokens/s at the largest batch meeting a budget, for a tighter budget, is never higher
+    a, bb, c, d, e, o = 8.0, 0.05, 0.03, 0.02, 0.0, 2.0
+    a_of = lambda b: np.full(np.shape(b), a)  # noqa: E731
+
+    def rate(limit):
+        high = perf.max_batch_for_step_budget(limit, a, bb, c, d, e, o)
+        b = np.floor(perf.max_batch_p99(limit, a_of, high, bb, c, d, e, o, spread, 40))
+        return b / perf.step_time_ms(b, a, bb, c, d, e, o) if b >= 1 else 0.0
+
+    assert rate(budget / (1 + budget_cut / 100)) <= rate(budget) + 1e-9
+
+
 
 
 @given(st.integers(1, 512), st.integers(1, 10_000), st.integers(1, 16))
