@@ -293,7 +293,7 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
             "tail_spread": shared.tail_spread, "fit_rows": int((members & rows["fitted"].to_numpy()).sum()),
             "fit_median_abs_error": _median_abs(part["log_ratio"].to_numpy(float)),
             "loo_median_abs_error": _median_abs(part["loo_log_ratio"].to_numpy(float)),
-            "source": f"fitted to data/benchmarks.csv (MLPerf Inference v4.0/v4.1): {how}; {shared_note}",
+            "source": f"fitted to data/benchmarks.csv (its MLPerf Inference rows): {how}; {shared_note}",
         })
 
     fit_kind = rows["chip_kind"].fillna("").str.lower().to_numpy()

@@ -12,6 +12,9 @@ import pandas as pd
 
 from inferchip.data_files import data_path
 
+# chips.attrs key naming a user calibration file (`--calibration FILE`); every pipeline
+# attaches factors from it without threading the table through each call.
+CALIBRATION_ATTR = "calibration_path"
 FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
            "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "tail_spread")
 
@@ -20,10 +23,33 @@ def read_calibration(path: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path or data_path("calibration.csv"), dtype={"scope": str, "key": str})
 
 
+def load_calibration(path: Path) -> pd.DataFrame:
+    """A user calibration file (what `inferchip calibrate -o FILE` writes), checked:
+    a missing file, unreadable text or missing columns are errors naming the file."""
+    from inferchip.errors import InputError, NotFoundError
+
+    try:
+        table = read_calibration(path)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: calibration file not found; check the path") from None
+    except (ValueError, UnicodeDecodeError, IsADirectoryError) as exc:
+        raise InputError(f"{path}: not a calibration CSV ({exc}); see data/README.md for the columns") from None
+    missing = [c for c in ("scope", "key", "source", "compute_efficiency", "memory_efficiency") if c not in table]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; write it with "
+                         "`inferchip calibrate -o FILE` (columns: data/README.md)")
+    return table
+
+
 def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add the four factors and `calibration_source` to every chip row:
-    the row's own value, else its family's, else its kind's."""
-    cal = read_calibration() if calibration is None else calibration
+    the row's own value, else its family's, else its kind's. Without `calibration`,
+    the file named in chips.attrs["calibration_path"] (a --calibration FILE, set by
+    inputs.load_inputs) or the bundled data/calibration.csv."""
+    path = chips.attrs.get(CALIBRATION_ATTR)
+    if calibration is None:
+        calibration = load_calibration(Path(path)) if path else read_calibration()
+    cal = calibration
     by_family = cal[cal["scope"] == "family"].set_index("key")
     by_kind = cal[cal["scope"] == "kind"].set_index("key")
     fam = chips["family"].str.lower()
@@ -38,4 +64,6 @@ def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None)
     fam_src = "family " + fam + ": " + fam.map(by_family["source"].to_dict()).astype(object).fillna("")
     kind_src = "kind " + kind + ": " + kind.map(by_kind["source"].to_dict()).astype(object).fillna("")
     out["calibration_source"] = pd.Series(np.where(has_family, fam_src, kind_src), index=chips.index)
+    if path:
+        out["calibration_source"] = f"{path}: " + out["calibration_source"]
     return chips.assign(**out)

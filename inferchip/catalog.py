@@ -25,12 +25,14 @@ REQUIRED_COLUMNS = (
 REQUIRED_TEXT = ("name", "vendor", "kind", "source", "as_of")
 KINDS = ("gpu", "asic", "lpu", "wafer", "npu", "cpu")
 COOLING = ("air", "liquid")
+LAYOUTS = ("", "tensor", "pipeline")  # how a replica spreads over its chips (inferchip.dataflow)
 NUMERIC_COLUMNS = (
     "release_year", "memory_gb", "memory_bw_tbps", "sram_mb",
     "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops", "sparse_fp8_tflops", "int8_tops", "int4_tops",
     "tdp_w", "devices_per_server", "server_power_kw", "server_rack_units",
     "accelerator_price_usd", "server_price_usd", "cloud_usd_per_hour",
     "compute_efficiency", "memory_efficiency", "step_overhead_ms", "comm_overhead_ms_per_layer",
+    "layer_latency_us", "server_hop_us",
 )
 # Must be > 0 when given (0 would be a plausible wrong number: free hardware,
 # a chip drawing no power); the rest may be 0.
@@ -40,9 +42,17 @@ POSITIVE_COLUMNS = ("devices_per_server", "server_power_kw", "server_rack_units"
 WHOLE_COLUMNS = ("devices_per_server", "release_year")
 FRACTION_COLUMNS = ("compute_efficiency", "memory_efficiency")  # share of peak: at most 1
 BOOL_COLUMNS = ("price_is_estimate", "rent_only")
+# What an empty cell means, by column type. In a patch file (--extend-catalog with
+# fewer columns) every empty cell leaves the catalog's value unchanged. In a full
+# catalog: required text -> error; these numbers -> error, because an empty cell
+# would change the chip rather than leave a fact unknown (an empty memory_gb would
+# make a GPU hold its weights in SRAM); other numbers -> unknown (NaN: the result
+# says what could not be computed); booleans -> false; optional text -> "".
+BLANK_IS_ERROR = {"memory_gb": "write the off-chip memory in GB (0 when the weights live only on die)"}
 TEXT_COLUMNS = (
     "name", "vendor", "kind", "family", "form_factor", "cooling", "server_power_basis",
-    "price_source", "price_as_of", "cloud_source", "cloud_as_of", "source", "as_of", "notes",
+    "price_source", "price_as_of", "cloud_source", "cloud_as_of", "source", "as_of", "notes", "layout",
+    "factor_source",
 )
 KNOWN_COLUMNS = tuple(dict.fromkeys(REQUIRED_COLUMNS + NUMERIC_COLUMNS + BOOL_COLUMNS + TEXT_COLUMNS))
 _TRUE = {"true", "yes", "1", "y"}
@@ -92,6 +102,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         line = (ends[-1] if ends else 0) + 1
         if "end of data" in str(exc):
             fix = "a quote opened on this line is never closed; close it or remove it"
+        elif "field limit" in str(exc):
+            fix = (f"a value longer than {csv.field_size_limit():,} characters; a catalog cell holds a number"
+                   " or a short text")
         else:
             fix = f"malformed CSV ({exc}); double a quote inside a value (\"\") or quote the whole value"
         raise InputError(f"{path}: line {line}: {fix}") from None
@@ -171,9 +184,9 @@ def _from_rows(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
     for position, column in enumerate(frame.columns):
         values = frame[column]
         if column in NUMERIC_COLUMNS:
-            out[column] = _numeric(values, column, position, lines, path, found)
+            out[column] = _numeric(values, column, position, lines, path, found, patch)
         elif column in BOOL_COLUMNS:
-            out[column] = _boolean(values, column, position, lines, path, found)
+            out[column] = _boolean(values, column, position, lines, path, found, patch)
         else:
             out[column] = values.astype(str)
     for column in NUMERIC_COLUMNS:
@@ -216,6 +229,10 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
     for i in np.flatnonzero(bad_kind.to_numpy()):
         found.append((lines[i], at["kind"], f"{path}: line {lines[i]}: column 'kind': {short_repr(df['kind'].iat[i])} is not one of"
                       f" {', '.join(KINDS)}.{did_you_mean(df['kind'].iat[i], KINDS)}"))
+    bad_layout = ~df["layout"].str.lower().isin(LAYOUTS)
+    for i in np.flatnonzero(bad_layout.to_numpy()):
+        found.append((lines[i], at.get("layout", len(header)), f"{path}: line {lines[i]}: column 'layout':"
+                      f" {short_repr(df['layout'].iat[i])} is not tensor or pipeline (leave it empty for tensor)"))
     bad_cooling = ~df["cooling"].str.lower().isin(COOLING) & (df["cooling"] != "")
     for i in np.flatnonzero(bad_cooling.to_numpy()):
         found.append((lines[i], at["cooling"], f"{path}: line {lines[i]}: column 'cooling': {short_repr(df['cooling'].iat[i])} is not"
@@ -232,9 +249,14 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
 
 
 def _numeric(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
-             found: list[tuple[int, int, str]]) -> pd.Series:
-    """Column as floats (empty = NaN); text, NaN/inf literals and implausible values are problems."""
+             found: list[tuple[int, int, str]], patch: bool = False) -> pd.Series:
+    """Column as floats (empty = NaN, or a problem for BLANK_IS_ERROR columns of a full
+    catalog); text, NaN/inf literals and implausible values are problems."""
     given = (values != "").to_numpy()
+    if column in BLANK_IS_ERROR and not patch:
+        for i in np.flatnonzero(~given):
+            found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}' is empty;"
+                          f" {BLANK_IS_ERROR[column]}"))
     arr = pd.to_numeric(values.where(given), errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     suspect = np.flatnonzero(given & ~np.isfinite(arr))  # text, NaN/inf literals, overflow (1e999)
     literal = np.zeros(len(arr), dtype=bool)
@@ -272,18 +294,23 @@ def _numeric(values: pd.Series, column: str, position: int, lines: list[int], pa
 
 
 def _boolean(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
-             found: list[tuple[int, int, str]]) -> pd.Series:
+             found: list[tuple[int, int, str]], patch: bool = False) -> pd.Series:
+    """Column as booleans: empty = false in a catalog, None (leave unchanged) in a patch file."""
     lowered = values.str.lower()
     bad = ~lowered.isin(_TRUE | _FALSE)
+    empty_means = "empty = leave unchanged" if patch else "empty = false"
     for i in np.flatnonzero(bad.to_numpy()):
         found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {short_repr(values.iat[i])}"
-                      " is not true/false; write true or false (empty = false)"))
-    return lowered.isin(_TRUE)
+                      f" is not true/false; write true or false ({empty_means})"))
+    flags = lowered.isin(_TRUE)
+    return flags.astype(object).where(lowered != "", None) if patch else flags
 
 
-def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) -> pd.DataFrame:
+def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
+                 cloud_provider: str = "default") -> pd.DataFrame:
     """The catalog to use: the bundled one (or `replace`), then each `extend` file in
-    turn. A file with every required column adds its rows (a row whose name matches
+    turn, then the cloud price of each row under the `cloud_provider` policy
+    (inferchip.cloud) and the flags of its estimated values (inferchip.estimates). A file with every required column adds its rows (a row whose name matches
     one already there replaces it). A file with fewer columns patches: each row names
     an accelerator already in the catalog and its non-empty cells replace that row's
     values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""
@@ -296,7 +323,10 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None) 
             df = pd.concat([df[keep], extra], ignore_index=True)
         else:
             df = _apply_patch(df, _from_rows(Path(path), header, rows, patch=True), [h for h in header if h and h != "name"])
-    return df
+    from inferchip.cloud import attach_cloud
+    from inferchip.estimates import attach_estimates
+
+    return attach_estimates(attach_cloud(df, cloud_provider))
 
 
 def _apply_patch(df: pd.DataFrame, patch: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, fleet, perf
+from inferchip import cost, dataflow, fleet, perf
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -208,11 +208,31 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         tpot = perf.step_time_ms(batch_ok, a, b, c, d, e, overhead)
         tpot_p99 = tpot + perf.prefill_tail_ms(batch_ok, d, spread)
         tokens_per_s = batch_ok / tpot * 1000.0
+        tpot_b1 = perf.step_time_ms(1.0, a_at(1.0) if moe.any() else a_full, b, c, d, e, overhead)
+        pipe = dataflow.is_pipeline(chips)[c_idx]
+        if pipe.any():  # dataflow chips: a layer pipeline instead of tensor parallelism (inferchip.dataflow)
+            stages = S("layers") * np.ones_like(n)
+            o_pipe = dataflow.pipeline_overhead_ms(stages, n, dps, C("step_overhead_ms"),
+                                                   _optional(chips, "layer_latency_us", c_idx, 0.0),
+                                                   _optional(chips, "server_hop_us", c_idx, 0.0))
+            prefill_pipe = prefill_ms - overhead + o_pipe
+            budget_pipe = np.minimum(S("tpot_ms"), S("ttft_ms") - prefill_pipe)
+            p_slo, in_flight, p_tpot, p_tokens, p_tpot_b1 = dataflow.pipeline_operating_point(
+                stages=stages, budget_ms=budget_pipe, b_mem=b_mem, max_batch=max_batch,
+                a_ms=a, b_ms=b, c_ms=c, d_ms=d, e_ms=e, overhead_ms=o_pipe)
+            in_flight = np.where(p_slo >= 1, in_flight, np.floor(np.minimum(p_slo, b_mem)))
+            prefill_ms, budget, b_slo = (np.where(pipe, x, y) for x, y in
+                                         ((prefill_pipe, prefill_ms), (budget_pipe, budget), (p_slo, b_slo)))
+            batch, tpot, tokens_per_s, tpot_b1, overhead = (np.where(pipe, x, y) for x, y in (
+                (in_flight, batch), (p_tpot, tpot), (p_tokens, tokens_per_s), (p_tpot_b1, tpot_b1), (o_pipe, overhead)))
+            batch_ok = np.where(batch >= 1, batch, 1.0)
+            if trace is not None:
+                trace.update(pipeline=pipe, pipeline_stages=np.where(pipe, stages, np.nan))
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
-            tpot_b1=perf.step_time_ms(1.0, a, b, c, d, e, overhead), prefill_ms=prefill_ms,
+            tpot_b1=tpot_b1, prefill_ms=prefill_ms,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -355,7 +375,8 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
     if m.any():
         out[m] = (slo_name + " SLO missed: " + _fmt_1dp(at(pts["tpot_b1"], m)) + " ms at batch 1 > "
                   + _fmt_1dp(at(slo_value, m)) + " ms")
-    out[code == 7] = "no price in the catalog (server_price_usd, accelerator_price_usd or cloud_usd_per_hour)"
+    out[code == 7] = ("no public price: no purchase price (server_price_usd, accelerator_price_usd) and no on-demand"
+                      " cloud price (data/cloud_prices.csv, --cloud-provider); add a quote with --extend-catalog")
     out[code == 8] = ("no server power in the catalog (server_power_kw or tdp_w), "
                       "so energy and facility cost are unknown")
     return out
@@ -364,7 +385,8 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
 def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
              kv_precision: str = "fp16", trace: dict | None = None, *,
              points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None,
-             measured: pd.DataFrame | None = None) -> pd.DataFrame:
+             measured: pd.DataFrame | None = None,
+             chip_values: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """One row per (scenario, accelerator) with every result field. `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
     `inferchip explain`) receives every intermediate quantity of the chosen candidate,
@@ -372,7 +394,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     scenarios) skips the performance step; `columns` builds only those result columns
     (the one-line reasons are formatted only when `infeasible_reason` is among them).
     `measured` (measured.candidates for the workload) replaces the modeled throughput
-    wherever a benchmark row stands for the (chip, workload): measured beats modeled."""
+    wherever a benchmark row stands for the (chip, workload): measured beats modeled.
+    `chip_values` replaces catalog numbers per result row (arrays of length scenarios x
+    chips, scenario-major): `uncertainty` draws estimated prices and power per sample."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
@@ -383,6 +407,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     c_idx = np.tile(np.arange(n_c), n_s)
     sc = _Rows(scenarios, s_idx, constants=True)
     ch = _Rows(chips, c_idx)
+    ch._cache.update(chip_values or {})
     C = lambda name: ch[name].astype(float)  # noqa: E731
     if "throughput_source" in pts:  # operating_points(measured=...) already applied measured throughput
         pts = dict(pts)
@@ -390,6 +415,11 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     else:
         pts, throughput_source, throughput_reference = _prefer_measured(kind, pts, measured, ch, sc)
 
+    pipe = dataflow.is_pipeline(chips)[c_idx]
+    if pipe.any():  # label what anchors a dataflow row's modeled speed: the vendor's published claims
+        anchored = pipe & (throughput_source == "modeled")
+        throughput_reference = np.where(anchored, "dataflow pipeline model (inferchip.dataflow), factors anchored on "
+                                        + dataflow.vendor_reference(ch["name"], None), throughput_reference)
     n = pts["n"]
     ok = pts["ok"]
     qps_replica = pts["qps_replica"]
@@ -477,8 +507,10 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         # audit columns (not in the default table)
         "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": server_kw,
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
+        "cloud_provider": np.where(rented, ch.get("cloud_provider", ""), ""),
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
-        "calibration_source": ch["calibration_source"],
+        "calibration_source": np.where(ch.get("factor_source", "") != "", "catalog row factors: "
+                                       + np.asarray(ch.get("factor_source", ""), dtype=object), ch["calibration_source"]),
         "price_is_estimate": owned & ch["price_is_estimate"].astype(bool),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
         "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),

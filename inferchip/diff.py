@@ -4,6 +4,7 @@ two `compare` runs. Vectorized column operations on result frames."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,61 @@ def diff_runs(before: dict, after: dict, before_name: str = "BEFORE", after_name
         "inputs_changed": _inputs_changed(before, after),
         "rows": records(rows, list(DIFF_FIELDS)),
     }
+
+
+# --- diff --fail-on ----------------------------------------------------------------------------
+
+FAIL_ON_FORMS = "winner-change or cost-increase=PCT (e.g. cost-increase=5)"
+
+
+def parse_fail_on(text: str) -> tuple[str, float | None]:
+    """`winner-change` -> ("winner-change", None); `cost-increase=PCT` -> ("cost-increase", PCT [%])."""
+    name, sep, value = text.strip().partition("=")
+    name = name.strip().lower()
+    if name == "winner-change" and not sep:
+        return name, None
+    if name == "cost-increase" and sep:
+        try:
+            pct = float(value.strip().rstrip("%"))
+        except ValueError:
+            pct = math.nan
+        if not math.isfinite(pct) or pct < 0:
+            raise UsageError(f"--fail-on {text}: the percentage must be a number >= 0, e.g. cost-increase=5")
+        return name, pct
+    raise UsageError(f"--fail-on {text}: unknown condition; use {FAIL_ON_FORMS}")
+
+
+def evaluate_fail_on(conditions: list[tuple[str, float | None]], doc: dict) -> list[dict[str, object]]:
+    """Each condition with `held` and a one-line `detail`. cost-increase compares the
+    cheapest feasible cost per query after with before (winner to winner, even when the
+    winner changed): held when it rose by more than PCT %, or when nothing is feasible
+    after while something was before. increase [%] = (after / before - 1) x 100."""
+    before, after = doc["before"], doc["after"]
+    cb, ca = before["winner_cost_per_query_usd"], after["winner_cost_per_query_usd"]
+    out = []
+    for name, pct in conditions:
+        if name == "winner-change":
+            held = bool(doc["winner_changed"])
+            detail = (f"winner {before['winner'] or '-'} -> {after['winner'] or '-'}" if held
+                      else f"winner unchanged: {after['winner'] or '-'}")
+            out.append({"condition": name, "held": held, "detail": detail, "increase_percent": None})
+            continue
+        if cb is None:
+            increase, held = None, False
+            detail = "nothing feasible before: no cost to compare"
+        elif ca is None:
+            increase, held = None, True
+            detail = "nothing feasible after"
+        else:
+            increase = (ca / cb - 1.0) * 100.0
+            held = increase > pct
+            detail = f"cheapest cost per query {cb:.6g} -> {ca:.6g} USD ({increase:+.2f} %, limit +{pct:g} %)"
+        out.append({"condition": f"{name}={pct:g}", "held": held, "detail": detail, "increase_percent": increase})
+    return out
+
+
+def fail_on_message(outcomes: list[dict[str, object]]) -> str | None:
+    held = [o for o in outcomes if o["held"]]
+    if not held:
+        return None
+    return "; ".join(f"diff --fail-on {o['condition']} held: {o['detail']}" for o in held)

@@ -51,6 +51,12 @@ class GateError(InferchipError):
     exit_code = 6
 
 
+class ChangeError(InferchipError):
+    """A `diff --fail-on` condition held (the winner changed, or cost rose too much)."""
+
+    exit_code = 7
+
+
 # Documented in README, docs/scripting.md and --help; keep in sync with the classes above.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -60,13 +66,24 @@ EXIT_CODES: dict[int, str] = {
     4: "no accelerator can serve the workload",
     5: "output could not be written",
     6: "a --fail-if policy gate held",
+    7: "a diff --fail-on condition held",
+    130: "interrupted (Ctrl-C)",
+    143: "terminated (SIGTERM)",
 }
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
-def shown(text: object) -> str:
+SHOWN_LIMIT = 60  # characters of user text quoted in a message; longer text is cut in the middle
+
+
+def shown(text: object, limit: int = SHOWN_LIMIT) -> str:
     """User text made safe inside a one-line message: control characters and
-    line separators (which str.splitlines breaks on) are escaped."""
+    line separators (which str.splitlines breaks on) are escaped, and text longer
+    than `limit` is cut in the middle with its length (a 5 MB cell stays one short line)."""
     text = str(text)
+    if len(text) > limit:
+        return f"{shown(text[: limit // 2], limit)}...{shown(text[-8:], limit)} ({len(text):,} characters)"
     return text if text.isprintable() else repr(text)[1:-1]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip import perf
-from inferchip.calibration import attach_factors
+from inferchip.calibration import CALIBRATION_ATTR, attach_factors
 from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
 from inferchip.data_files import data_path
@@ -91,7 +91,10 @@ class _Origins:
             estimate = " [estimate]" if bool(row.get("price_is_estimate", False)) else ""
             source = f"{row.get('price_source', '')}, as of {row.get('price_as_of', '')}{estimate}"
         elif what == "cloud":
-            source = f"{row.get('cloud_source', '')}, as of {row.get('cloud_as_of', '')}"
+            provider = str(row.get("cloud_provider", "") or "")
+            region = str(row.get("cloud_region", "") or "")
+            where = f"{provider}{' ' + region if region else ''} ({row.get('cloud_basis', '')}): " if provider else ""
+            source = f"{where}{row.get('cloud_source', '')}, as of {row.get('cloud_as_of', '')}"
         elif what == "power" and str(row.get("server_power_basis", "")):
             source = f"{row.get('server_power_basis')}; specs: {row.get('source', '')}, as of {row.get('as_of', '')}"
         else:
@@ -143,7 +146,8 @@ class _Origins:
             return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "catalog",
                     "source": f"{self.catalog_where}: the row's own {factor}"}
         return {"name": factor, "value": clean_number(value), "unit": unit, "origin": "calibration",
-                "source": f"data/calibration.csv, {self.factors['calibration_source']}"}
+                "source": self.factors["calibration_source"] if CALIBRATION_ATTR in self.inputs.chips.attrs
+                else f"data/calibration.csv, {self.factors['calibration_source']}"}
 
     @staticmethod
     def constant(name: str, value: float, unit: str, meaning: str) -> dict[str, object]:
@@ -192,6 +196,8 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
     steps.section = SECTIONS[1]
     if workload.kind == "llm":
         _llm_steps(steps, origins, t, r)
+        if bool(_scalar(t.get("pipeline", False))):
+            _pipeline_steps(steps, origins, t, r)
     else:
         _fixed_steps(steps, origins, t, r)
     steps.section = SECTIONS[2]
@@ -317,6 +323,40 @@ def _link_inputs(o: _Origins) -> list[dict[str, object]]:
         if factor in o.factors.index:
             items.append(o.calibration(factor, "fraction of peak"))
     return items
+
+
+def _pipeline_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
+    """A dataflow row (catalog layout = pipeline): restate the steps whose formulas differ
+    from the tensor-parallel model (inferchip.dataflow), and cite the vendor claims the
+    row's factors are anchored on."""
+    from inferchip import dataflow
+
+    def restate(name: str, formula: str, description: str, inputs: list) -> None:
+        step = steps.index[name]
+        step.update(formula=formula, description=description,
+                    inputs=[steps.ref(i) if isinstance(i, str) else i for i in inputs])
+
+    restate("step_overhead_ms", "O_pipe = step_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
+            " - 1) x server_hop_us / 1000", "a token waits at every pipeline stage (s = layers) and every system boundary",
+            ["chips_per_replica", o.calibration("step_overhead_ms", "ms"), o.catalog("layer_latency_us"),
+             o.catalog("server_hop_us"), o.catalog("devices_per_server"), o.workload_key("layers")])
+    restate("prefill_ms", "prefill_pipe = max(P / F, W / BW) + O_pipe", "the prompt streams through the stages in chunks",
+            ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
+             "step_overhead_ms"])
+    restate("max_batch_for_slo", "b_slo = largest microbatch b with s x (max(A, (C + D) b) + (B + E) b) + O_pipe <= budget",
+            "per microbatch of one stage", ["step_budget_ms", "step_overhead_ms", o.workload_key("layers")])
+    restate("batch_size", "in_flight = floor(min(s x b_slo, b_mem, s x max_batch_size))",
+            "up to one microbatch per stage is in flight", ["max_batch_for_slo", "max_batch_for_memory",
+                                                            o.assumption("max_batch_size"), o.workload_key("layers")])
+    restate("tpot_ms", _doc(dataflow.pipeline_step_ms) + " at microbatch max(in_flight / s, 1)",
+            "a token crosses all s stages in turn", ["batch_size", "step_overhead_ms", o.workload_key("layers")])
+    restate("tokens_per_s_per_replica", "tokens/s = in_flight / TPOT_pipe x 1000",
+            "every stage works on its own microbatch", ["batch_size", "tpot_ms"])
+    claims = str(dataflow.vendor_reference([o.row["name"]], o.workload.preset)[0]) or "no vendor claim on file"
+    steps.add("per_user_tokens_per_s", "Per-user speed (batch 1)", 1000.0 / _scalar(t["tpot_b1"]), "tokens/s",
+              "per-user speed = 1000 / TPOT_pipe(1)", "single-stream speed, the figure vendors publish; the row's "
+              "pipeline factors are anchored on: " + claims,
+              ["step_overhead_ms", o.constant("vendor_claims", 0, "", claims)])
 
 
 def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
@@ -516,7 +556,7 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
     else:
         steps.add("annual_rent_usd", "Annual rent", t["rent"], "USD/year",
                   "rent = accelerators x cloud_usd_per_hour x 8,760",
-                  "on-demand price per accelerator-hour, all year" if t["rented"] else "no price in the catalog",
+                  "on-demand price per accelerator-hour, all year" if t["rented"] else "no cloud price under the policy",
                   ["accelerators", o.catalog("cloud_usd_per_hour", what="cloud"), hours])
         steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
                   "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
@@ -598,7 +638,8 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
 
 SOURCE_FIELDS = ("accelerator", "vendor", "catalog_file", "catalog_line", "spec_source", "spec_as_of",
                  "server_price_usd", "accelerator_price_usd", "price_is_estimate", "price_source", "price_as_of",
-                 "cloud_usd_per_hour", "cloud_source", "cloud_as_of", "server_power_basis", "notes")
+                 "cloud_usd_per_hour", "cloud_provider", "cloud_basis", "cloud_source", "cloud_as_of",
+                 "estimated_columns", "server_power_basis", "notes")
 
 
 def catalog_sources(chips: pd.DataFrame, accelerators: list[str]) -> list[dict[str, object]]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inferchip.errors import UsageError, did_you_mean
+from inferchip.errors import UsageError, did_you_mean, short_repr
 
 OPERATORS = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -59,7 +59,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         if match is None:
             char = text[position]
             hint = " (unterminated quoted text)" if char in "\"'" else ""
-            raise UsageError(f"--fail-if {text!r}: unexpected {char!r} at column {position + 1}{hint}; "
+            raise UsageError(f"--fail-if {short_repr(text, 60)}: unexpected {char!r} at column {position + 1}{hint}; "
                              f"expected FIELD OP VALUE, {EXAMPLE}")
         if match.lastgroup != "space":
             tokens.append((str(match.lastgroup), match.group(), position + 1))
@@ -83,15 +83,15 @@ def parse(text: str, field_types: dict[str, str]) -> Condition:
     tokens = tokenize(text)
     shape = [kind for kind, _, _ in tokens]
     if len(tokens) != 3 or shape[0] != "name" or shape[1] != "op":
-        raise UsageError(f"--fail-if {text!r}: expected FIELD OP VALUE with OP one of "
+        raise UsageError(f"--fail-if {short_repr(text, 60)}: expected FIELD OP VALUE with OP one of "
                          f"{' '.join(OPERATORS)}, {EXAMPLE}")
     field, op = tokens[0][1], tokens[1][1]
     value = _value(shape[2], tokens[2][1])
     if value is None:
-        raise UsageError(f"--fail-if {text!r}: {tokens[2][1]!r} is not a value; write a number, true, false "
+        raise UsageError(f"--fail-if {short_repr(text, 60)}: {tokens[2][1]!r} is not a value; write a number, true, false "
                          f"or quoted text such as \"NVIDIA H100 SXM\"")
     if field not in field_types:
-        raise UsageError(f"--fail-if {text!r}: unknown field '{field}'.{did_you_mean(field, list(field_types))}"
+        raise UsageError(f"--fail-if {short_repr(text, 60)}: unknown field '{field}'.{did_you_mean(field, list(field_types))}"
                          " Fields: see `inferchip schema compare` or docs/method.md#result-fields.")
     expected = field_types[field]
     given = "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) else "number"
@@ -99,9 +99,9 @@ def parse(text: str, field_types: dict[str, str]) -> Condition:
     if given != wanted:
         example = {"number": "a number such as 0.002", "boolean": "true or false",
                    "string": "quoted text such as \"NVIDIA H100 SXM\""}[wanted]
-        raise UsageError(f"--fail-if {text!r}: '{field}' is a {wanted} field; compare it with {example}")
+        raise UsageError(f"--fail-if {short_repr(text, 60)}: '{field}' is a {wanted} field; compare it with {example}")
     if wanted != "number" and op not in ("==", "!="):
-        raise UsageError(f"--fail-if {text!r}: '{field}' is a {wanted} field; use == or != with it")
+        raise UsageError(f"--fail-if {short_repr(text, 60)}: '{field}' is a {wanted} field; use == or != with it")
     return Condition(field=field, op=op, value=value, text=text)
 
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import stat
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from inferchip.errors import InputError, NotFoundError, OutputError, shown
@@ -26,6 +29,7 @@ from inferchip.errors import InputError, NotFoundError, OutputError, shown
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 # Nesting depth of TOML or JSON values: the bundled files use 3, a compare run 4.
 MAX_NESTING = 64
+PATH_MAX = 4096  # a path is quoted whole in a message up to this length
 
 _read: dict[tuple[int, int], tuple[str, str]] = {}  # (st_dev, st_ino) -> (what, path as given)
 _read_paths: dict[str, tuple[str, str]] = {}  # resolved path -> (what, path as given)
@@ -97,7 +101,8 @@ def check_output(path: Path) -> None:
         hit = _read.get((info.st_dev, info.st_ino))
     if hit is not None:
         what, source = hit
-        raise OutputError(f"--output {shown(path)}: is the {what} file {shown(source)} this command reads;"
+        raise OutputError(f"--output {shown(path, PATH_MAX)}: is the {what} file {shown(source, PATH_MAX)}"
+                          " this command reads;"
                           " writing there would destroy it: choose another file name")
 
 
@@ -143,3 +148,86 @@ def check_nesting(path: Path, text: str, syntax: str) -> None:
             depth = max(depth - 1, 0)
         else:
             line += token.count("\n")
+
+
+# --- stdout and signals ---------------------------------------------------------
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (`inferchip sweep | head -1`): not an error."""
+
+
+class StdoutError(OutputError):
+    """stdout could not be written (a full disk, an I/O error)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so that cleanup runs as for Ctrl-C."""
+
+
+class _GuardedStream:
+    """sys.stdout whose write/flush failures become StdoutClosed or StdoutError."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def _failed(self, exc: OSError) -> Exception:
+        if isinstance(exc, BrokenPipeError):
+            return StdoutClosed()
+        reason = exc.strerror or exc.__class__.__name__
+        return StdoutError(f"stdout: cannot write ({reason}); free some space or write to a file with --output FILE")
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:  # a lone surrogate: an undecodable byte of a file name
+            from inferchip.report.safetext import replace_surrogates
+
+            return self.write(replace_surrogates(text))
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def guarded_command():
+    """Around one command: stdout failures become StdoutClosed / StdoutError, SIGTERM
+    is raised as Terminated (a KeyboardInterrupt, so every cleanup that runs on Ctrl-C
+    runs: atomic_file removes its temporary file), and no file is yet an input."""
+    forget_inputs()
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    original = sys.stdout
+    sys.stdout = _GuardedStream(original)
+    try:
+        yield
+    finally:
+        if sys.stdout.__class__ is _GuardedStream:
+            sys.stdout = original
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def discard_stdout() -> None:
+    """After stdout failed: point file descriptor 1 at /dev/null, so the interpreter's
+    final flush of what is still buffered cannot fail (and print) again."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):  # a test runner's stdout has no descriptor
+        pass

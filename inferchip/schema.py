@@ -178,6 +178,11 @@ def diff_schema() -> dict[str, object]:
             "before": run, "after": run,
             "winner_changed": {"type": "boolean"},
             "inputs_changed": {"type": "array", "items": change},
+            "fail_on": {"type": "array", "description": "present with --fail-on", "items": {
+                "type": "object", "required": ["condition", "held", "detail", "increase_percent"],
+                "properties": {"condition": _TEXT, "held": {"type": "boolean"}, "detail": _TEXT,
+                               "increase_percent": {"type": ["number", "null"],
+                                                    "description": "change of the cheapest cost per query [%]"}}}},
             "rows": {"type": "array", "items": {"$ref": "#/$defs/row"}},
         },
         ["before", "after", "winner_changed", "inputs_changed", "rows"],
@@ -237,7 +242,14 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog list": catalog_list_schema,
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
+    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty")},
 }
+
+
+def _analysis(name: str) -> dict[str, object]:
+    from inferchip.analysis_schema import BUILDERS
+
+    return BUILDERS[name]()
 
 
 def register(command: str, builder: Callable[[], dict[str, object]]) -> None:

@@ -20,6 +20,8 @@ with E the leave-one-out median absolute error of the group's calibration
 else the fit over all rows), so that the median |e| matches ln(1 + E).
 It multiplies compute_efficiency, memory_efficiency and attention_efficiency
 (capped at 1). Rows whose throughput is measured (data/benchmarks.csv) keep it.
+Catalog values that are estimates (data/catalog_ranges.csv: prices, power, peak
+compute, bandwidth) are drawn per chip from triangular(low, catalog value, high).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from inferchip import estimates
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors, read_calibration
 from inferchip.compare import (
@@ -43,10 +46,12 @@ from inferchip.compare import (
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError
 from inferchip.interconnect import attach_interconnect
+from inferchip.limits import check_uncertainty
 from inferchip.measured import candidates
 from inferchip.measured import match as match_measured
 from inferchip.sweep import ECONOMIC_KEYS
 from inferchip.tomlfile import read_toml
+from inferchip.units import COMPUTE_COLUMN
 from inferchip.workload import Workload
 
 DISTRIBUTIONS = ("triangular", "uniform", "loguniform", "fixed")
@@ -54,6 +59,9 @@ SAMPLED_FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficie
 MEDIAN_ABS_NORMAL = 0.6744897501960817  # median of |Z| for a standard normal Z
 BATCH_ELEMENTS = 196_608  # (sample x accelerator x candidate size) per performance batch
 MAX_SAMPLES = 10_000_000
+# Ranged catalog columns the performance step reads (the rest are prices and power).
+PERF_CATALOG_COLUMNS = ("memory_gb", "memory_bw_tbps", "sram_mb", "fp16_tflops", "bf16_tflops", "fp8_tflops",
+                        "fp4_tflops", "int8_tops", "int4_tops")
 QUANTILES = (10, 50, 90)
 
 
@@ -160,16 +168,22 @@ class Result:
     samples: int
     seed: int
     no_feasible_fraction: float
+    catalog_ranges: list[dict[str, object]] | None = None  # estimated catalog values drawn per sample
 
 
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, samples: int, seed: int,
         progress: Callable[[int, int], None] | None = None, measured: pd.DataFrame | None = None,
-        threads: int = 2, sample_efficiency: bool = True) -> Result:
+        threads: int = 2, sample_efficiency: bool = True, calibration: pd.DataFrame | None = None,
+        sample_catalog: bool = True) -> Result:
     """p10 / p50 / p90 of cost per query per accelerator over `samples` draws, the
     fraction of draws where it is feasible and where it is the cheapest.
-    `sample_efficiency=False` holds the efficiency factors at their calibrated values."""
+    `sample_efficiency=False` holds the efficiency factors at their calibrated values;
+    `calibration` (a --calibration table) gives their spread, else data/calibration.csv;
+    `sample_catalog=False` holds estimated catalog values (data/catalog_ranges.csv) at their values."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: must be 0 or more")
     chips = attach_factors(chips).reset_index(drop=True)
     kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
     base_scen = scenario_frame(workload, assumptions, 1)
@@ -192,8 +206,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     keep = np.unique(np.concatenate([used[used >= 0], ceiling[ceiling >= 0]]))
     extra = {"measured": measured.iloc[keep].reset_index(drop=True)}
     dists = distributions(assumptions)
-    group, sigmas = efficiency_groups(chips) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
+    group, sigmas = efficiency_groups(chips, calibration) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
     groups = sorted(set(group.tolist()) - {""})
+    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
 
     # catalog facts no draw can change leave a chip without a cost in every sample: no price,
@@ -210,6 +225,12 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
                            if pd.api.types.is_numeric_dtype(live_chips[c]) or pd.api.types.is_bool_dtype(live_chips[c])
                            or c in ("name", "kind", "family", "cooling", "precision_used")]]
         slim = slim.assign(precision_used=pd.Categorical(slim["precision_used"]))
+        # estimated catalog values (data/catalog_ranges.csv): triangular(low, value, high) per sample and chip,
+        # from a generator of their own so the assumption draws stay as they were
+        ranged = estimates.draw_values(live_chips, samples, np.random.default_rng([seed, 11])) if sample_catalog else {}
+        perf_ranged = {c: v for c, v in ranged.items() if c in PERF_CATALOG_COLUMNS}
+        cost_ranged = {c: v for c, v in ranged.items() if c not in PERF_CATALOG_COLUMNS}
+        peak_from = {c: (live_chips["precision_used"].map(COMPUTE_COLUMN) == c).to_numpy() for c in perf_ranged}
         group_col = np.array([groups.index(g) if g in groups else -1 for g in group[live].tolist()])
         n_live = len(live)
         batch = max(1, BATCH_ELEMENTS // (n_live * CANDIDATE_SLOTS))
@@ -233,10 +254,16 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
                 mult = np.where(group_col >= 0, multipliers[first:stop][:, np.maximum(group_col, 0)], 1.0).reshape(-1)
                 tiled = tiled.assign(**{f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
                                         for f in SAMPLED_FACTORS if f in tiled})
+            if perf_ranged:
+                drawn = {c: v[first:stop].reshape(-1) for c, v in perf_ranged.items()}
+                peak = tiled["peak_tflops"].to_numpy(dtype=float)
+                for c, v in drawn.items():
+                    peak = np.where(np.tile(peak_from[c], count), v, peak)
+                tiled = tiled.assign(**drawn, peak_tflops=peak)
             pairs = pairs.assign(**{k: np.repeat(columns[k][first:stop], n_live) for k in sampled_perf})
             points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
             result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
-                              **extra)
+                              chip_values={c: v[first:stop].reshape(-1) for c, v in cost_ranged.items()}, **extra)
             costs[first:stop, live] = result["cost_per_query_usd"].to_numpy(dtype=float).reshape(count, n_live)
             return stop
 
@@ -255,8 +282,14 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
                 stop = evaluate_batch(first)
                 if progress is not None:
                     progress(stop, samples)
+    drawn = estimates.applicable(chips.iloc[live].reset_index(drop=True)) if sample_catalog and len(live) else None
+    ranges = [] if drawn is None else [
+        {"accelerator": str(chips["name"].iat[live[p]]), "column": c, "distribution": "triangular", "low": lo,
+         "mode": v, "high": hi, "basis": b, "source": src}
+        for p, c, lo, v, hi, b, src in zip(drawn["position"], drawn["column"], drawn["low"], drawn["value"],
+                                           drawn["high"], drawn["basis"], drawn["source"], strict=True) if hi > lo]
     return Result(_summarise(costs, base), dists, {g: sigmas[g] for g in groups if g in sigmas}, samples, seed,
-                  float(np.mean(~np.isfinite(costs).any(axis=1))))
+                  float(np.mean(~np.isfinite(costs).any(axis=1))), ranges)
 
 
 def _summarise(costs: np.ndarray, base: pd.DataFrame) -> pd.DataFrame:
@@ -298,6 +331,7 @@ def document(result: Result, workload: Workload, assumptions: Assumptions, catal
         "no_feasible_fraction": result.no_feasible_fraction,
         "distributions": [d.as_dict() for d in result.distributions if d.kind != "fixed"],
         "held_fixed": [d.as_dict() for d in result.distributions if d.kind == "fixed"],
+        "catalog_estimates": result.catalog_ranges or [],
         "efficiency_multipliers": [{"group": g, "distribution": "lognormal", "sigma": round(s, 6), "source": why}
                                    for g, (s, why) in result.efficiency.items()],
         "results": records(rows),

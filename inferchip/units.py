@@ -107,7 +107,9 @@ RESULT_FIELDS: dict[str, Field] = {
     "server_price_usd": Field("USD", "price of one server used (catalog, or derived from the accelerator price)"),
     "server_power_kw": Field("kW", "maximum power of one server used (catalog, or derived from TDP)"),
     "servers_per_rack": Field("count", "servers in one rack (power or space binds)", True),
-    "cloud_usd_per_hour": Field("USD/h", "catalog on-demand price per accelerator-hour"),
+    "cloud_usd_per_hour": Field("USD/h", "on-demand cloud price per accelerator-hour under the --cloud-provider"
+                                " policy (data/cloud_prices.csv; default: lowest hyperscaler list price)"),
+    "cloud_provider": Field("", "the provider whose cloud price a rented row uses (catalog = the catalog's own price)"),
     "cost_per_accelerator_hour_usd": Field("USD", "annual TCO / (accelerators x 8,760 h)"),
     "calibration_source": Field("", "where the efficiency factors come from"),
     "price_is_estimate": Field("", "the owned price is a secondary estimate, not a vendor list price"),

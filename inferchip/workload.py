@@ -408,6 +408,10 @@ def load(name_or_path: str | None = None, overrides: dict[str, object] | None = 
         unknown = [k for k in overrides if not is_workload_key(k)]
         if unknown:
             raise UsageError(f"--set {unknown[0]}: not a workload key")
+        rates = [k for k in overrides if k.rpartition(".")[2] in ("queries_per_day", "peak_queries_per_s")]
+        if len(rates) > 1:
+            raise UsageError(f"--set {rates[0]} and --set {rates[1]}: give queries_per_day or peak_queries_per_s, "
+                             "not both (as in a profile's [traffic]); drop one")
         raw = apply_overrides(raw, overrides)
         for key in overrides:
             section, _, short = key.rpartition(".")

@@ -34,3 +34,14 @@ def compare_json(invoke):
         return json.loads(result.stdout)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_config(monkeypatch):
+    """Tests see neither an inferchip.toml above the working directory nor INFERCHIP_*
+    variables of the machine; tests of the project config set them themselves."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("INFERCHIP_") and n != "INFERCHIP_FUZZ_EXAMPLES"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("INFERCHIP_CONFIG", "")

@@ -9,7 +9,7 @@ import pytest
 from inferchip import calibrate, validate
 from inferchip.assumptions import resolve
 from inferchip.calibration import FACTORS, attach_factors, read_calibration
-from inferchip.catalog import read_catalog
+from inferchip.catalog import load_catalog
 from inferchip.measured import read_benchmarks
 
 
@@ -55,9 +55,10 @@ def test_two_row_family_fits_compute_only(monkeypatch):
 
 @pytest.fixture(scope="module")
 def frame():
-    chips = read_catalog()
+    chips = load_catalog()
     full = validate.validation_frame(read_benchmarks(), chips)
-    keep = full["accelerator"].isin(["NVIDIA H100 SXM", "AMD MI300X", "NVIDIA L40S"]) & ~calibrate.power_capped(full)
+    keep = (full["accelerator"].isin(["NVIDIA H100 SXM", "AMD MI300X", "NVIDIA L40S"]) & ~calibrate.power_capped(full)
+            & (full["date"] < "2025"))  # the v4.x rows: a small, fast fit
     return full[keep].reset_index(drop=True)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from inferchip.catalog import load_catalog, read_catalog
+from inferchip.catalog import load_catalog
 from inferchip.errors import InputError
 
 
@@ -13,7 +13,7 @@ def test_patch_replaces_only_given_cells(tmp_path):
     quotes.write_text("name,server_price_usd,price_source,price_as_of\n"
                       "nvidia h100 sxm,250000,our quote Q-114,2026-11\n"
                       "AMD MI300X,,,\n")
-    bundled = read_catalog()
+    bundled = load_catalog()
     patched = load_catalog(extend=[quotes])
     assert len(patched) == len(bundled)
     h100 = patched[patched["name"] == "NVIDIA H100 SXM"].iloc[0]

@@ -4,14 +4,14 @@ import csv
 
 import pytest
 
-from inferchip.catalog import read_catalog
+from inferchip.catalog import load_catalog
 from inferchip.data_files import data_path
 from inferchip.models import load_presets
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return read_catalog()
+    return load_catalog()
 
 
 def test_catalog_loads_and_is_large(catalog):
@@ -44,7 +44,8 @@ def test_units_plausible(catalog):
 
 def test_dense_compute_ordering(catalog):
     # fp8 dense is at most ~2x bf16 dense (L40S datasheet: 733 vs 362, so allow 2.1x)
-    both = catalog[["bf16_tflops", "fp8_tflops"]].dropna()
+    # Trainium3 is the documented exception: AWS quotes 2,517 MXFP8 vs 671 BF16 TFLOPS (Neuron docs).
+    both = catalog.loc[catalog["name"] != "AWS Trainium3", ["bf16_tflops", "fp8_tflops"]].dropna()
     assert (both["fp8_tflops"] <= 2.1 * both["bf16_tflops"]).all()
 
 

@@ -32,8 +32,8 @@ def _pick(rows: list[dict]) -> list[str]:
     return owned[:2] + rented[:1] + blocked[:1]
 
 
-@pytest.mark.parametrize("workload", ["support-chatbot-70b", "assistant-8b-high-volume", "fraud-scoring-bert",
-                                      "video-analytics-resnet50"])
+@pytest.mark.parametrize("workload", ["support-chatbot-70b", "assistant-8b-high-volume",
+                                      "fraud-scoring-bert", "video-analytics-resnet50"])
 def test_final_cost_equals_compare(invoke, compare_json, workload):
     rows = {r["accelerator"]: r for r in compare_json(workload)["results"]}
     chips = _pick(list(rows.values()))

@@ -7,15 +7,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = ROOT / "data" / "workloads" / "support-chatbot-70b.toml"
+FUZZ = settings(max_examples=int(os.environ.get("INFERCHIP_FUZZ_EXAMPLES", "40")), deadline=None,
+               suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture
@@ -109,10 +116,17 @@ def test_output_through_a_dangling_symlink_creates_the_target(invoke, tmp_path):
     assert link.is_symlink() and json.loads((tmp_path / "new.json").read_text())["results"]
 
 
-def test_output_to_a_device_is_written_into_not_replaced(invoke):
-    result = invoke("compare", "--format", "csv", "--output", os.devnull)
+def test_output_to_a_device_is_written_into_not_replaced(invoke, tmp_path):
+    """On a private copy of /dev/null: a regression must not replace the system's."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root")
+    result = invoke("compare", "--format", "csv", "--output", str(device))
     assert result.exit_code == 0, result.stderr
-    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
 
 
 def test_output_to_a_fifo_is_written_into(invoke, tmp_path):
@@ -203,3 +217,401 @@ def test_an_oversized_input_is_refused_before_it_is_read(invoke, tmp_path, monke
     assert result.exit_code == 2
     assert result.stderr == (f"error: {big}: 2,048 bytes, above the limit of 1,024 bytes for a catalog file;"
                              " give the path of a CSV catalog file\n")
+
+
+# --- silent reinterpretation: what an empty cell means, per column type -----------
+
+def test_a_blank_memory_gb_is_an_error_not_an_sram_chip(invoke, tmp_path):
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("memory_gb")
+    row = lines[1].split(",")
+    row[at] = ""
+    catalog = tmp_path / "blank.csv"
+    catalog.write_text("\n".join([lines[0], ",".join(row), lines[2]]) + "\n", encoding="utf-8")
+    result = invoke("compare", "--catalog", str(catalog), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {catalog}: line 2: column 'memory_gb' is empty; write the off-chip memory"
+                             " in GB (0 when the weights live only on die)\n")
+    assert result.stdout == ""
+
+
+def test_a_blank_cell_in_a_patch_file_leaves_the_value_unchanged(tmp_path):
+    from inferchip.catalog import load_catalog
+
+    base = load_catalog()
+    flagged = base[base["price_is_estimate"]].iloc[0]
+    patch = tmp_path / "quotes.csv"
+    patch.write_text("name,price_is_estimate,rent_only,memory_gb,server_price_usd,price_source\n"
+                     f"{flagged['name']},,,,123456,my quote\n", encoding="utf-8")
+    row = load_catalog(None, [patch]).set_index("name").loc[flagged["name"]]
+    assert bool(row["price_is_estimate"]) is True
+    assert bool(row["rent_only"]) is bool(flagged["rent_only"])
+    assert row["memory_gb"] == flagged["memory_gb"]
+    assert row["server_price_usd"] == 123456 and row["price_source"] == "my quote"
+
+
+def test_an_explicit_false_in_a_patch_file_still_applies(tmp_path):
+    from inferchip.catalog import load_catalog
+
+    base = load_catalog()
+    flagged = base[base["price_is_estimate"]].iloc[0]
+    patch = tmp_path / "quotes.csv"
+    patch.write_text(f"name,price_is_estimate\n{flagged['name']},false\n", encoding="utf-8")
+    row = load_catalog(None, [patch]).set_index("name").loc[flagged["name"]]
+    assert bool(row["price_is_estimate"]) is False
+
+
+# --- tracebacks: every failure is one line and an exit code ------------------------
+
+def test_a_negative_seed_is_a_usage_error(invoke):
+    result = invoke("uncertainty", "--seed", "-1", "--samples", "10", "--format", "json")
+    assert result.exit_code == 2
+    assert "Invalid value for '--seed': -1 is not in the range x>=0." in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_negative_seed_is_refused_by_the_library_too():
+    from inferchip import assumptions, uncertainty, workload
+    from inferchip.catalog import read_catalog
+    from inferchip.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--seed -5: must be 0 or more$"):
+        uncertainty.run(workload.load(None), assumptions.resolve([]), read_catalog(CORPUS / "catalog" / "crlf.csv"),
+                        10, -5)
+
+
+@pytest.mark.parametrize("nested", [
+    "x = " + "{a = " * 2000 + "1" + "}" * 2000,
+    "x = " + "[" * 5000 + "]" * 5000,
+])
+def test_deeply_nested_toml_is_refused_by_depth(invoke, tmp_path, nested):
+    site = tmp_path / "deep.toml"
+    site.write_text("# deep\n" + nested + "\n", encoding="utf-8")
+    for args in (["compare", "--assumptions", str(site)], ["compare", str(site)]):
+        result = invoke(*args, "--format", "json")
+        assert result.exit_code == 2
+        assert result.stderr == (f"error: {site}: line 2: values nested more than 64 levels deep;"
+                                 " TOML input to inferchip is at most a few levels deep: flatten it\n")
+
+
+def test_brackets_inside_toml_strings_and_comments_are_not_nesting(tmp_path):
+    from inferchip.tomlfile import read_toml
+
+    path = tmp_path / "ok.toml"
+    path.write_text('a = "' + "[" * 100 + '"  # ' + "{" * 100 + "\nb = '''\n" + "[" * 100 + "\n'''\n"
+                    "c = [[1, 2], [3]]\n", encoding="utf-8")
+    assert read_toml(path)["c"] == [[1, 2], [3]]
+
+
+def test_deeply_nested_json_given_to_diff_is_refused_by_depth(invoke, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"results": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    result = invoke("diff", str(deep), str(deep))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {deep}: line 1: values nested more than 64 levels deep;"
+                             " JSON input to inferchip is at most a few levels deep: flatten it\n")
+
+
+def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inferchip", *args], capture_output=kwargs.pop("capture", True),
+                          text=True, timeout=600, **kwargs)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["compare", "--format", "csv"], ["sweep", "--vary", "pue=1:2:50", "--format", "csv"],
+                                  ["compare", "--format", "json"]])
+def test_stdout_on_a_full_device_is_one_line_and_exit_5(args):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "inferchip", *args], stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=600)
+    assert result.returncode == 5
+    assert result.stderr == ("error: stdout: cannot write (No space left on device); free some space or write to"
+                             " a file with --output FILE\n")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_sweep_into_a_closed_pipe_exits_0_quietly(fmt):
+    """`inferchip sweep ... | head -1`: the reader leaves after one line."""
+    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:3000", "--format", fmt],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 0
+    assert stderr == ""
+
+
+def test_sigterm_during_a_large_write_removes_the_temporary_file(tmp_path):
+    target = tmp_path / "grid.csv"
+    target.write_text("previous result")
+    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:200000",
+                             "--vary", "electricity_usd_per_kwh=0.05:0.2:20", "--format", "csv", "-o", str(target)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None:  # wait for the temporary file to hold data, then terminate
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        if temps and temps[0].stat().st_size > 1_000_000:
+            proc.send_signal(signal.SIGTERM)
+            break
+    stdout, stderr = proc.communicate(timeout=600)
+    assert temps, "the sweep finished before it was terminated; make it larger"
+    assert proc.returncode == 143
+    assert stderr == "error: terminated (SIGTERM); an --output file is left as it was\n"
+    assert stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.csv"]
+    assert target.read_text() == "previous result"
+
+
+def test_ctrl_c_exits_130_and_keeps_the_old_file(invoke, tmp_path, monkeypatch):
+    from inferchip import report
+
+    target = tmp_path / "out.json"
+    target.write_text("previous result")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(report.os, "fsync", interrupted)
+    result = invoke("compare", "--format", "json", "--output", str(target))
+    assert result.exit_code == 130
+    assert result.stderr == "error: interrupted (Ctrl-C); an --output file is left as it was\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert target.read_text() == "previous result"
+
+
+# --- unsafe text: one safe-text function behind every renderer ---------------------
+
+HOSTILE_NAME = "Evil\x1b[2J\x1b]0;pwned\x07 GPU \u202egnp.exe\u202c"
+
+
+@pytest.fixture
+def hostile_catalog(tmp_path) -> Path:
+    """Two chips: one named with terminal escapes and a bidi override, one whose
+    source holds a carriage return and a pipe."""
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first, second = lines[1].split(","), lines[2].split(",")
+    first[header.index("name")] = f'"{HOSTILE_NAME}"'
+    second[header.index("source")] = '"vendor sheet\rrow | split"'
+    path = tmp_path / "hostile.csv"
+    path.write_text("\n".join([lines[0], ",".join(first), ",".join(second)]) + "\n", encoding="utf-8")
+    return path
+
+
+UNSAFE_CHARS = ("\x1b", "\x07", "\u202e", "\u202c", "\r")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "tsv"])
+def test_control_and_bidi_characters_never_reach_a_view(invoke, hostile_catalog, fmt):
+    result = invoke("compare", "--catalog", str(hostile_catalog), "--format", fmt, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.stderr
+    for char in UNSAFE_CHARS:
+        assert char not in result.stdout, (fmt, repr(char))
+    assert "Evil\\x1b[2J" in result.stdout.replace("\n", "")
+
+
+def test_json_keeps_the_text_exact_and_valid(invoke, hostile_catalog):
+    result = invoke("compare", "--catalog", str(hostile_catalog), "--format", "json")
+    assert result.exit_code == 0
+    names = {r["accelerator"] for r in json.loads(result.stdout)["results"]}
+    assert HOSTILE_NAME in names
+    assert "\x1b" not in result.stdout  # escaped by the encoder as \u001b
+
+
+def test_a_carriage_return_cannot_split_a_markdown_row(invoke, hostile_catalog):
+    memo = invoke("compare", "--catalog", str(hostile_catalog), "--format", "markdown").stdout
+    assert "\r" not in memo
+    source_rows = [line for line in memo.splitlines() if "vendor sheet" in line]
+    assert source_rows and all(line.startswith("|") and line.endswith("|") for line in source_rows)
+    assert all("row \\| split" in line for line in source_rows)
+
+
+def test_missing_cells_in_a_breakeven_memo_are_a_plain_dash(invoke):
+    memo = invoke("breakeven", "--format", "markdown").stdout
+    assert "| - |" in memo or "| - " in memo
+    assert "'-" not in memo
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses non-UTF-8 file names")
+def test_a_non_utf8_file_name_gives_valid_utf8_output(tmp_path):
+    folder = os.fsencode(tmp_path)
+    name = folder + b"/cat\xff\xfe.csv"
+    shutil.copy(CORPUS / "catalog" / "crlf.csv", name)
+    for fmt in ("json", "markdown"):
+        result = subprocess.run([os.fsencode(sys.executable), b"-m", b"inferchip", b"compare", b"--catalog", name,
+                                 b"--format", fmt.encode()], capture_output=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        text = result.stdout.decode("utf-8")  # strict: raises on invalid UTF-8
+        assert "cat\ufffd\ufffd.csv" in text
+        if fmt == "json":
+            assert json.loads(text)["catalog"].endswith("cat\ufffd\ufffd.csv")
+    out = folder + b"/out\xff.json"
+    result = subprocess.run([os.fsencode(sys.executable), b"-m", b"inferchip", b"compare", b"--catalog", name,
+                             b"--output", out], capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    json.loads(open(out, "rb").read().decode("utf-8"))
+
+
+@pytest.mark.parametrize("text", ["plain", "a\x1bb", "\u202e", "x\r\ny", "\t", "\udcff", "=cmd|x", "-"])
+def test_safe_text_is_idempotent_and_single_line(text):
+    from inferchip.report.safetext import markdown_cell, safe_text
+
+    once = safe_text(text)
+    assert safe_text(once) == once
+    assert "\n" not in once and "\r" not in once and "\x1b" not in once
+    once.encode("utf-8")
+    cell = markdown_cell(text)
+    assert "\n" not in cell and "|" not in cell.replace("\\|", "")
+
+
+# --- unbounded resources: refused up front with the estimate ----------------------
+
+PEAK_RSS = ("import resource, subprocess, sys; "
+            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); "
+            "print(r.stderr, file=sys.stderr)")
+
+
+def _peak_rss(args: list[str], env: dict) -> tuple[int, int, str]:
+    """(exit code, peak resident memory in bytes, stderr) of `inferchip ARGS` in its own process."""
+    result = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "inferchip", *args],
+                            capture_output=True, text=True, env={**os.environ, **env}, timeout=1200)
+    code, peak = result.stdout.split()
+    return int(code), int(peak), result.stderr
+
+
+def _largest_accepted(args: list[str], env: dict, pattern: str) -> int:
+    import re
+
+    result = subprocess.run([sys.executable, "-m", "inferchip", *args], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=600)
+    assert result.returncode == 2, result.stderr
+    return int(re.search(pattern, result.stderr).group(1).replace(",", ""))
+
+
+def test_uncertainty_over_the_ceiling_is_refused_up_front_with_the_estimate(invoke):
+    result = invoke("uncertainty", "--samples", "9000000", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --samples 9,000,000: needs about ")
+    assert "GB of memory for" in result.stderr and "above the 2.00 GB ceiling; use --samples " in result.stderr
+
+
+def test_the_largest_accepted_uncertainty_request_stays_under_the_ceiling():
+    """With the ceiling lowered to 450 MB (so the run takes seconds, not minutes): the
+    request one step above the largest accepted is refused, the largest accepted one
+    runs below the ceiling."""
+    env = {"INFERCHIP_MEMORY_CEILING_MB": "450"}
+    catalog = str(CORPUS / "catalog" / "crlf.csv")
+    args = ["uncertainty", "--catalog", catalog, "--format", "json"]
+    largest = _largest_accepted([*args, "--samples", "10000000"], env, r"use --samples ([\d,]+) or fewer")
+    assert largest > 10_000
+    code, _, stderr = _peak_rss([*args, "--samples", str(largest + 1)], env)
+    assert code == 2 and "above the 0.45 GB ceiling" in stderr
+    code, peak, stderr = _peak_rss([*args, "--samples", str(largest)], env)
+    assert code == 0, stderr
+    assert peak < 450_000_000
+
+
+def test_the_largest_accepted_sweep_chart_stays_under_the_ceiling():
+    env = {"INFERCHIP_MEMORY_CEILING_MB": "900"}
+    catalog = str(CORPUS / "catalog" / "crlf.csv")
+    args = ["sweep", "--catalog", catalog, "--chart", "--format", "csv", "--output", os.devnull]
+    needed = _largest_accepted([*args, "--vary", "pue=1:2:5000000"], env, r"--chart: ([\d,]+) points")
+    assert needed == 5_000_000
+    from inferchip import limits
+
+    points = (900_000_000 - limits.FIXED_BYTES - limits.SWEEP_CHUNK_BYTES - 2 * limits.PER_CHIP_BYTES) // (
+        2 * limits.PER_CHART_ROW_BYTES)
+    code, _, stderr = _peak_rss([*args, "--vary", f"pue=1:2:{points + 1}"], env)
+    assert code == 2 and "above the 0.90 GB ceiling" in stderr
+    code, peak, stderr = _peak_rss([*args, "--vary", f"pue=1:2:{points}"], env)
+    assert code == 0, stderr
+    assert peak < 900_000_000
+
+
+def test_a_huge_value_is_cut_short_in_a_message(tmp_path):
+    from inferchip.catalog import read_catalog
+    from inferchip.errors import InputError, shown
+
+    assert shown("x" * 5_000_000) == "x" * 30 + "...xxxxxxxx (5,000,000 characters)"
+    lines = (CORPUS / "catalog" / "crlf.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "wide.csv"
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index("tdp_w")] = "9" * 100_000  # implausibly large, echoed in the message
+    path.write_text(lines[0] + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_catalog(path)
+    assert len(info.value.message) < 300
+
+
+def test_a_huge_option_value_is_cut_short(invoke):
+    for args in (["compare", "--set", "k" * 100_000 + "=1"], ["compare", "--sort", "s" * 100_000],
+                 ["sweep", "--vary", "v" * 100_000], ["compare", "--fail-if", "f" * 100_000]):
+        result = invoke(*args, "--format", "json")
+        assert result.exit_code == 2
+        assert len(result.stderr) < 1000, args[:2]
+
+
+# --- properties (run longer by `make fuzz`) ---------------------------------------
+
+HOSTILE_CHARS = st.characters(codec="utf-8") | st.sampled_from(
+    ["\x1b", "\x00", "\x07", "\r", "\n", "\t", "\x85", "\u2028", "\u202e", "\u2066", "\x9b", "|", "=", "-", "\udcff"])
+
+
+@given(st.text(HOSTILE_CHARS, max_size=60))
+@FUZZ
+def test_fuzz_safe_text_is_one_clean_line(text):
+    from inferchip.report.safetext import markdown_cell, safe_text
+
+    flat = safe_text(text)
+    assert safe_text(flat) == flat
+    assert not any(_unsafe(c) for c in flat)
+    flat.encode("utf-8")
+    kept = safe_text(text, line_breaks=True)
+    assert not any(_unsafe(c) for c in kept if c not in "\n\t")
+    cell = markdown_cell(text)
+    assert "\n" not in cell and "|" not in cell.replace("\\|", "")
+    from inferchip import report
+
+    assert not cell.startswith(("=", "+", "-", "@")) or cell.startswith("'") or report._PLAIN_NUMBER.fullmatch(cell)
+
+
+def _unsafe(char: str) -> bool:
+    """A control, line or paragraph separator, surrogate or bidi embedding/override/isolate."""
+    import unicodedata
+
+    return (unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+            or "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069")
+
+
+def _nested(depth: int, kind: str) -> str:
+    return ("[" * depth + "1" + "]" * depth) if kind == "array" else ('{"a": ' * depth + "1" + "}" * depth)
+
+
+@given(st.integers(1, 200), st.sampled_from(["array", "object"]), st.text(HOSTILE_CHARS.filter(lambda c: c not in '"\\'), max_size=20))
+@FUZZ
+def test_fuzz_json_nesting_limit_matches_the_real_depth(depth, kind, noise):
+    from inferchip.errors import InputError
+
+    text = '{"s": "' + noise + "[{" * 10 + '", "v": ' + _nested(depth, kind) + "}"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return  # noise made it invalid JSON: the parser's own message follows
+    if depth + 1 <= safeio_limit():
+        safe_check(text)
+    else:
+        with pytest.raises(InputError, match="nested more than 64 levels"):
+            safe_check(text)
+
+
+def safeio_limit() -> int:
+    from inferchip.safeio import MAX_NESTING
+
+    return MAX_NESTING
+
+
+def safe_check(text: str) -> None:
+    from inferchip.safeio import check_nesting
+
+    check_nesting(Path("x.json"), text, "JSON")

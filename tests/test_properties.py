@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from inferchip import assumptions as assumptions_mod
 from inferchip import workload as workload_mod
-from inferchip.catalog import read_catalog
+from inferchip.catalog import load_catalog
 from inferchip.compare import run_compare
 from inferchip.data_files import bundled_workloads
 from inferchip.tomlfile import read_toml
@@ -23,7 +23,7 @@ from inferchip.tomlfile import read_toml
 EXAMPLES = int(os.environ.get("INFERCHIP_PROPERTY_EXAMPLES", os.environ.get("INFERCHIP_FUZZ_EXAMPLES", "15")))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-CATALOG = read_catalog()
+CATALOG = load_catalog()
 SPECS = assumptions_mod.load_specs()
 RAW_PROFILES = {name: read_toml(path) for name, path in bundled_workloads().items()}
 CATALOG_PRICES = ("server_price_usd", "accelerator_price_usd", "cloud_usd_per_hour")

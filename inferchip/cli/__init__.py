@@ -5,6 +5,8 @@ Commands are thin: parse options, call the library, render. Heavy imports
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from inferchip.errors import EXIT_CODES
@@ -20,6 +22,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from inferchip import __version__
+
+        typer.echo(f"inferchip {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True, callback=_print_version)] = False,
+) -> None:
+    """TCO calculator for AI inference hardware: cost per query, power and rack density
+    for GPUs, ASICs and specialised silicon under a latency SLO."""
+
 
 # Register commands (each module adds itself to `app`); --help lists them in
 # this order: the main job first, then browsing, analysis, procurement, fidelity.

@@ -15,19 +15,45 @@ import typer
 from inferchip.cli import app
 from inferchip.cli.common import (
     AssumptionsOpt,
+    BasisOpt,
+    CalibrationOpt,
     CatalogOpt,
+    ChipFilterOpt,
+    CloudProviderOpt,
+    ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
     FormatOpt,
+    KindOpt,
     OutputOpt,
     SetOpt,
+    VendorOpt,
     WorkloadArg,
     emit_text,
     err,
     handles_errors,
     resolve_format,
+    row_filter,
     stdout_console,
+    table_target,
 )
+
+
+def _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration, rf, cloud_provider="default"):
+    """load_inputs, then the row filters: catalog filters on the catalog, result filters
+    by each accelerator's base-case compare rows (inferchip.filters)."""
+    from dataclasses import replace
+
+    from inferchip.filters import chips_passing, filter_catalog
+    from inferchip.inputs import load_inputs
+
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
+    if not (rf.on_catalog or rf.on_results):
+        return inputs
+    chips = chips_passing(filter_catalog(inputs.chips, rf), inputs.workload, inputs.assumptions, rf)
+    return replace(inputs, chips=chips)
+
 
 TopOpt = Annotated[int, typer.Option("--top", help="Accelerators shown (cheapest at the base case first).", min=1)]
 
@@ -65,10 +91,17 @@ def sweep(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Evaluate a grid of assumption and workload values x every accelerator.
 
@@ -91,10 +124,10 @@ def sweep(
 
     from inferchip import sweep as sweep_mod
     from inferchip.errors import UsageError
-    from inferchip.inputs import load_inputs
     from inferchip.report import analysis_view as view
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     plan = sweep_mod.plan(inputs.workload, inputs.assumptions, inputs.chips, varies, chosen)
@@ -107,6 +140,10 @@ def sweep(
         sweep_mod.chart_held_values(plan, chart_key)  # validate before any work
         if "cost_per_query_usd" not in plan.fields:
             plan.fields.append("cost_per_query_usd")
+    from inferchip.limits import check_sweep
+
+    chart_points = len(next(v.values for v in plan.varies if v.key == chart_key)) if chart else 0
+    check_sweep(len(plan.chips), chart_key if chart else None, chart_points)  # before any work
     if winners and "cost_per_query_usd" not in plan.fields:
         plan.fields.append("cost_per_query_usd")
     fmt = resolve_format(fmt, output)
@@ -124,10 +161,11 @@ def sweep(
         columns = sweep_mod.winner_columns(plan) if winners else plan.columns
         kinds = view.column_kinds(first[columns], int_columns=("grid_point", "feasible_accelerators"))
         rows_all = itertools.chain([first], stream)
-        if fmt == Format.table and output is None:
-            _table_from_chunks(rows_all, columns, plan, winners, view)
+        if fmt == Format.table:
+            with table_target(output) as console:
+                _table_from_chunks(rows_all, columns, plan, winners, view, console)
         else:
-            style = "markdown" if fmt in (Format.table, Format.markdown) else fmt.value
+            style = fmt.value
             head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
             with view.atomic_stream(output) as handle:
                 written = view.stream_document(handle, style, head, columns, kinds, rows_all)
@@ -143,7 +181,7 @@ def sweep(
                         "cost per query, USD")
 
 
-def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
+def _table_from_chunks(chunks, columns, plan, winners: bool, view, console) -> None:
     from inferchip.document import records
     from inferchip.units import RESULT_FIELDS
 
@@ -162,7 +200,7 @@ def _table_from_chunks(chunks, columns, plan, winners: bool, view) -> None:
              + (" (cheapest feasible per grid point)" if winners else ""))
     units = {k: f.unit for k, f in RESULT_FIELDS.items()}
     units["runner_up_cost_per_query_usd"] = "USD"
-    view.render_rows_table(shown, columns, stdout_console(), title, units, total)
+    view.render_rows_table(shown, columns, console, title, units, total)
 
 
 def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") -> None:
@@ -172,7 +210,7 @@ def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") 
 
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = markdown_rows(doc[rows_key])
     else:
         text = to_delimited(doc[rows_key], "," if fmt == Format.csv else "\t")
@@ -181,10 +219,11 @@ def _render_document(doc: dict, fmt: Format, output, rows_key: str = "results") 
 
 def _show(doc: dict, fmt: Format, output, table_view: str) -> None:
     """A table on the terminal (drawn by `report.analysis_view.<table_view>`), else the document's rows."""
-    if fmt == Format.table and output is None:
+    if fmt == Format.table:
         from inferchip.report import analysis_view
 
-        getattr(analysis_view, table_view)(doc, stdout_console())
+        with table_target(output) as console:
+            getattr(analysis_view, table_view)(doc, console)
         return
     _render_document(doc, fmt, output)
 
@@ -196,10 +235,17 @@ def sensitivity(
     top: TopOpt = 5,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Swing each assumption across its documented range, one at a time.
 
@@ -218,9 +264,9 @@ def sensitivity(
       inferchip sensitivity --set facility_model=owned --format csv -o swings.csv
     """
     from inferchip import sensitivity as sens
-    from inferchip.inputs import load_inputs
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
     _show(doc, resolve_format(fmt, output), output, "render_sensitivity")
@@ -233,10 +279,17 @@ def breakeven(
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Own vs rent (on demand, committed) vs a per-token API.
 
@@ -255,10 +308,10 @@ def breakeven(
       inferchip breakeven --set committed_use_discount=0.55 --format json
     """
     from inferchip import breakeven as be
-    from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
     doc = be.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
@@ -270,14 +323,21 @@ def breakeven(
 def uncertainty(
     workload: WorkloadArg = None,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo draws.", min=1)] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (0 or more): the same seed gives the same result.", min=0)] = 0,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """p10 / p50 / p90 cost per query and the probability each accelerator is cheapest.
 
@@ -295,11 +355,12 @@ def uncertainty(
       inferchip uncertainty --set electricity_usd_per_kwh=0.12 --samples 20000 -o bands.csv
     """
     from inferchip import uncertainty as unc
-    from inferchip.inputs import load_inputs
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+                     row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
-        result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress)
+        result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress,
+                         calibration=inputs.calibration)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
     _show(doc, resolve_format(fmt, output), output, "render_uncertainty")

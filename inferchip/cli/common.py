@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from inferchip.errors import InferchipError
+from inferchip.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_TERMINATED, InferchipError
 
 
 class Format(str, Enum):
@@ -42,6 +42,10 @@ CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="Use this catalog CSV instead of the bundled one.", metavar="FILE")]
 ExtendOpt = Annotated[list[Path] | None, typer.Option(
     "--extend-catalog", help="Add (or override by name) rows from this catalog CSV; repeatable.", metavar="FILE")]
+CloudProviderOpt = Annotated[str, typer.Option(
+    "--cloud-provider", help="Cloud price of rented rows: default (lowest hyperscaler on-demand list price, else the "
+                             "lowest of any provider), lowest (any provider) or a provider name from "
+                             "data/cloud_prices.csv, e.g. AWS.", metavar="NAME")]
 AssumptionsOpt = Annotated[Path | None, typer.Option(
     "--assumptions", help="TOML file of assumption overrides (key = value).", metavar="FILE")]
 SetOpt = Annotated[list[str] | None, typer.Option(
@@ -56,6 +60,31 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the output to FILE (atomically) instead of stdout.", metavar="FILE")]
 
 
+CalibrationOpt = Annotated[Path | None, typer.Option(
+    "--calibration", help="Efficiency factors from this CSV (what `inferchip calibrate -o FILE` writes) "
+                          "instead of the bundled data/calibration.csv.", metavar="FILE")]
+VendorOpt = Annotated[list[str] | None, typer.Option(
+    "--vendor", help="Only accelerators of this vendor (case-insensitive part of the name); repeatable.",
+    metavar="VENDOR")]
+KindOpt = Annotated[list[str] | None, typer.Option(
+    "--kind", help="Only accelerators of this kind (gpu, asic, lpu, wafer, npu); repeatable.", metavar="KIND")]
+ChipFilterOpt = Annotated[list[str] | None, typer.Option(
+    "--chip", help="Only this accelerator (a unique part of its name is enough); repeatable.", metavar="NAME")]
+BasisOpt = Annotated[list[str] | None, typer.Option(
+    "--basis", help="Only rows paid for this way: a value of the results' basis column (price_basis: owned, "
+                    "rented); repeatable.", metavar="BASIS")]
+ExcludeEstimatedOpt = Annotated[bool, typer.Option(
+    "--exclude-estimated", help="Leave out rows whose price is a secondary estimate (price_is_estimate).")]
+
+
+def row_filter(vendor: list[str] | None, kind: list[str] | None, chip: list[str] | None,
+               basis: list[str] | None, exclude_estimated: bool):
+    from inferchip.filters import RowFilter
+
+    return RowFilter(tuple(vendor or ()), tuple(kind or ()), tuple(chip or ()), tuple(basis or ()),
+                     exclude_estimated)
+
+
 def err(message: str) -> None:
     """A message for the user on stderr (never on stdout, which carries data)."""
     typer.echo(message, err=True)
@@ -67,28 +96,54 @@ def handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from inferchip.safeio import forget_inputs
+        from inferchip.safeio import (
+            StdoutClosed,
+            StdoutError,
+            Terminated,
+            discard_stdout,
+            guarded_command,
+        )
 
-        forget_inputs()  # a command refuses to write over the files it read, not another's
         try:
-            return fn(*args, **kwargs)
+            with guarded_command():
+                return fn(*args, **kwargs)
         except InferchipError as exc:
+            if isinstance(exc, StdoutError):
+                discard_stdout()
             for line in exc.message.splitlines():
                 err(f"error: {line}")
             raise typer.Exit(exc.exit_code) from None
+        except StdoutClosed:  # `inferchip sweep | head -1`: the reader has all it wanted
+            discard_stdout()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated); --output files are already cleaned up
+            signal_exit = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+            err(f"error: {EXIT_CODES[signal_exit]}; an --output file is left as it was")
+            raise typer.Exit(signal_exit) from None
 
     return wrapper
 
 
+SUFFIX_FORMATS = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
+                  ".markdown": Format.markdown, ".xlsx": Format.xlsx}
+
+
 def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -> Format:
-    """auto -> table on a terminal; tsv when stdout is piped; by suffix for --output.
-    xlsx only where the command writes workbooks (compare)."""
+    """An explicit --format always wins; auto -> by the suffix of --output (an unknown
+    suffix is an error listing the choices), else a table on a terminal and tsv when
+    stdout is piped. xlsx only where the command writes workbooks (compare)."""
     fmt = Format(fmt.value if isinstance(fmt, Enum) else fmt)
     if fmt == Format.auto and output is not None:
-        by_suffix = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
-                     ".markdown": Format.markdown,
-                     ".xlsx": Format.xlsx}
-        fmt = by_suffix.get(output.suffix.lower(), Format.json)
+        by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
+        if by_suffix is None:
+            from inferchip.errors import UsageError
+
+            suffixes = [s for s, f in SUFFIX_FORMATS.items() if f is not None and (allow_xlsx or f != Format.xlsx)]
+            names = [f.value for f in (Format if allow_xlsx else DataFormat) if f.value != "auto"]
+            raise UsageError(f"--output {output}: cannot tell the format from the suffix "
+                             f"'{output.suffix or '(none)'}'; use one of {', '.join(suffixes)} "
+                             f"or give --format ({', '.join(names)})")
+        fmt = by_suffix
     elif fmt == Format.auto:
         fmt = Format.table if sys.stdout.isatty() else Format.tsv
     if fmt == Format.xlsx and not allow_xlsx:
@@ -115,6 +170,15 @@ def stdout_console():
     from inferchip.report.console import make_console
 
     return make_console(sys.stdout)
+
+
+def table_target(output: Path | None):
+    """Context manager: the console a table view draws on; with --output the drawn
+    table is written to the file as plain text (explicit --format table wins over the
+    suffix)."""
+    from inferchip.report.console import table_output
+
+    return table_output(output, emit_text)
 
 
 def color_allowed() -> bool:

@@ -10,17 +10,25 @@ import typer
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
     AssumptionsOpt,
+    BasisOpt,
+    CalibrationOpt,
     CatalogOpt,
+    ChipFilterOpt,
+    CloudProviderOpt,
+    ExcludeEstimatedOpt,
     ExtendOpt,
     Format,
+    KindOpt,
     OutputOpt,
     ReportFormatOpt,
     SetOpt,
+    VendorOpt,
     WorkloadArg,
     emit_text,
     handles_errors,
     resolve_format,
-    stdout_console,
+    row_filter,
+    table_target,
 )
 
 
@@ -42,6 +50,27 @@ BaselineOpt = Annotated[str | None, typer.Option(
     help="The accelerator you run today: adds savings_per_query_usd, savings_per_day_usd, savings_per_year_usd "
          "and savings_percent (positive = cheaper than the baseline) to every row.")]
 
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", metavar="F1,F2",
+    help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
+         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV. JSON always has every field.")]
+
+
+def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
+    """--columns F1,F2 as a list of known result fields (an unknown one is an error)."""
+    from inferchip.errors import UsageError, did_you_mean
+
+    if text is None:
+        return None
+    fields = [f.strip() for f in text.split(",") if f.strip()]
+    if not fields:
+        raise UsageError("--columns: give at least one result field, e.g. --columns cost_per_query_usd,racks")
+    for field in fields:
+        if field not in glossary:
+            raise UsageError(f"--columns {field}: unknown field.{did_you_mean(field, list(glossary))}"
+                             " Fields: `inferchip schema compare` or docs/method.md#result-fields.")
+    return list(dict.fromkeys(fields))
+
 
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
@@ -49,6 +78,7 @@ def compare(
     workload: WorkloadArg = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: ReportFormatOpt = Format.auto,
@@ -58,6 +88,13 @@ def compare(
     baseline: BaselineOpt = None,
     fail_if: FailIfOpt = None,
     gate_on: GateOnOpt = GateOn.best,
+    columns: ColumnsOpt = None,
+    calibration: CalibrationOpt = None,
+    vendor: VendorOpt = None,
+    kind: KindOpt = None,
+    chip: ChipFilterOpt = None,
+    basis: BasisOpt = None,
+    exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
@@ -71,7 +108,7 @@ def compare(
 
       inferchip compare
 
-      inferchip compare data/workloads/support-chatbot-70b.toml --format json
+      inferchip compare rag-long-context-70b --format json
 
       inferchip compare my.toml --set electricity_usd_per_kwh=0.12 --set pue=1.4 --sort energy_per_query_j --top 5
 
@@ -80,12 +117,21 @@ def compare(
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
       inferchip compare my.toml --format markdown --output memo.md
+
+      inferchip compare --vendor amd --vendor intel --exclude-estimated --baseline "NVIDIA H100 SXM"
     """
     from inferchip import gates
     from inferchip.compare import run_compare
     from inferchip.diff import BASELINE_FIELDS, add_baseline
     from inferchip.document import compare_document, records
-    from inferchip.errors import GateError, NoFeasibleError, UsageError, did_you_mean
+    from inferchip.errors import (
+        GateError,
+        NoFeasibleError,
+        NotFoundError,
+        UsageError,
+        did_you_mean,
+        shown,
+    )
     from inferchip.inputs import load_inputs
     from inferchip.schema import field_types
     from inferchip.units import RESULT_FIELDS
@@ -93,7 +139,7 @@ def compare(
     if sort not in RESULT_FIELDS:
         hint = did_you_mean(sort, list(RESULT_FIELDS)) or (
             " Fields with units: " + ", ".join(k for k, f in RESULT_FIELDS.items() if f.unit) + ".")
-        raise UsageError(f"--sort {sort}: unknown field.{hint}")
+        raise UsageError(f"--sort {shown(sort)}: unknown field.{hint}")
     fmt = resolve_format(fmt, output, allow_xlsx=True)
     if fmt == Format.xlsx:
         if output is None:
@@ -102,8 +148,10 @@ def compare(
 
         _openpyxl()  # a missing optional dependency fails before any work
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
+    fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
     results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
     if baseline:
         from inferchip.catalog import find_chip
@@ -111,6 +159,14 @@ def compare(
         baseline = str(find_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
         base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
+    rf = row_filter(vendor, kind, chip, basis, exclude_estimated)
+    if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
+        from inferchip.filters import filter_catalog, filter_results
+
+        results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))]
+        results = filter_results(results, rf)
+        if results.empty:
+            raise NotFoundError(f"no result row matches {rf.describe()}")
     results_all = results
     results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
@@ -122,7 +178,7 @@ def compare(
     outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
     if conditions:
         doc["gates"] = outcomes
-    render_compare(doc, fmt, output, inputs.chips)
+    render_compare(doc, fmt, output, inputs.chips, fields)
     if not results_all["feasible"].any():
         raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
     failed = gates.failure_message(outcomes)
@@ -138,9 +194,10 @@ def no_feasible_message(workload_name: str, results) -> str:
             "precision or model, or add chips/prices with --extend-catalog")
 
 
-def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
+def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str] | None = None) -> None:
     """Render a compare document; `chips` (the catalog frame) adds the spec and price
-    sources to the Markdown memo and the workbook."""
+    sources to the Markdown memo and the workbook; `fields` (--columns) picks the
+    columns of the table, the memo's results and CSV/TSV."""
     from inferchip.report import to_delimited, to_json
 
     sources = None
@@ -148,10 +205,11 @@ def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
         from inferchip.explain import catalog_sources
 
         sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
-    if fmt == Format.table and output is None:
+    if fmt == Format.table:
         from inferchip.report.compare_view import render_table
 
-        render_table(doc, stdout_console())
+        with table_target(output) as console:
+            render_table(doc, console, fields)
         return
     if fmt == Format.xlsx:
         from inferchip.cli.common import err
@@ -162,14 +220,16 @@ def render_compare(doc: dict, fmt: Format, output, chips=None) -> None:
         write_xlsx(doc, output, sources or [], {**RESULT_FIELDS, **BASELINE_FIELDS})
         err(f"wrote {output}")
         return
-    if fmt == Format.table:
-        fmt = Format.markdown
     if fmt == Format.json:
         text = to_json(doc)
     elif fmt == Format.markdown:
         from inferchip.report.compare_view import render_markdown
 
-        text = render_markdown(doc, sources)
+        text = render_markdown(doc, sources, fields)
     else:
-        text = to_delimited(doc["results"], "," if fmt == Format.csv else "\t")
+        rows = doc["results"]
+        if fields:
+            keep = ["accelerator", *[f for f in fields if f != "accelerator"]]
+            rows = [{k: row.get(k) for k in keep} for row in rows]
+        text = to_delimited(rows, "," if fmt == Format.csv else "\t")
     emit_text(text, output)

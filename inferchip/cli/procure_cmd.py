@@ -10,7 +10,9 @@ import typer
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
     AssumptionsOpt,
+    CalibrationOpt,
     CatalogOpt,
+    CloudProviderOpt,
     ExtendOpt,
     Format,
     FormatOpt,
@@ -19,7 +21,7 @@ from inferchip.cli.common import (
     emit_text,
     handles_errors,
     resolve_format,
-    stdout_console,
+    table_target,
 )
 
 ChipOpt = Annotated[str, typer.Option(
@@ -36,10 +38,12 @@ def explain(
     chip: ChipOpt = ...,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
+    cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    calibration: CalibrationOpt = None,
 ) -> None:
     """The audit trail for one accelerator: every intermediate quantity, in order, with
     its value, unit, formula (in symbols and words) and the inputs it used, each with
@@ -60,7 +64,8 @@ def explain(
     from inferchip.inputs import load_inputs, split_sets
 
     fmt = resolve_format(fmt, output)
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
+                         cloud_provider=cloud_provider)
     workload_sets, _ = split_sets(set_, load_specs())
     doc = build(inputs, chip, set(workload_sets))
     from inferchip.report import to_delimited, to_json
@@ -70,12 +75,13 @@ def explain(
         render_explain_table,
     )
 
-    if fmt == Format.table and output is None:
-        render_explain_table(doc, stdout_console())
+    if fmt == Format.table:
+        with table_target(output) as console:
+            render_explain_table(doc, console)
         return
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = render_explain_markdown(doc)
     else:
         text = to_delimited(explain_rows(doc), "," if fmt == Format.csv else "\t")
@@ -89,6 +95,11 @@ def diff(
     after: Annotated[Path, typer.Argument(help="Later `compare --format json` output.", metavar="AFTER.json")],
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", metavar="CONDITION",
+        help="Exit 7 (after writing the output) when the condition holds: winner-change (the cheapest feasible "
+             "accelerator changed) or cost-increase=PCT (the cheapest cost per query rose by more than PCT %). "
+             "Repeatable.")] = None,
 ) -> None:
     """What changed between two `compare` runs (a price update, a new catalog, new
     assumptions): per accelerator the old and new cost per query, the delta in USD
@@ -103,31 +114,42 @@ def diff(
       inferchip compare --set electricity_usd_per_kwh=0.15 --format json -o after.json
 
       inferchip diff before.json after.json
+
+      inferchip diff before.json after.json --fail-on winner-change --fail-on cost-increase=5
     """
-    from inferchip.diff import diff_runs, load_run
+    from inferchip.diff import diff_runs, evaluate_fail_on, fail_on_message, load_run, parse_fail_on
+    from inferchip.errors import ChangeError
     from inferchip.report import to_delimited, to_json
     from inferchip.report.procure_view import render_diff_markdown, render_diff_table
 
     fmt = resolve_format(fmt, output)
+    conditions = [parse_fail_on(text) for text in fail_on or []]
     doc = diff_runs(load_run(before), load_run(after), str(before), str(after))
-    if fmt == Format.table and output is None:
-        render_diff_table(doc, stdout_console())
-        return
-    if fmt == Format.json:
-        text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
-        text = render_diff_markdown(doc)
+    outcomes = evaluate_fail_on(conditions, doc)
+    if conditions:
+        doc["fail_on"] = outcomes
+    if fmt == Format.table:
+        with table_target(output) as console:
+            render_diff_table(doc, console)
     else:
-        text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
-    emit_text(text, output)
+        if fmt == Format.json:
+            text = to_json(doc)
+        elif fmt == Format.markdown:
+            text = render_diff_markdown(doc)
+        else:
+            text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
+        emit_text(text, output)
+    failed = fail_on_message(outcomes)
+    if failed:
+        raise ChangeError(failed)
 
 
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def schema(
     command: Annotated[list[str] | None, typer.Argument(
-        help="compare, explain, diff, assumptions, catalog list, catalog show or workloads list; "
-             "omit for all of them.", metavar="[COMMAND]")] = None,
+        help="compare, explain, diff, assumptions, catalog list, catalog show, workloads list, sweep, "
+             "sensitivity, breakeven or uncertainty; omit for all of them.", metavar="[COMMAND]")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of a command's `--format json` output, so
@@ -172,13 +194,14 @@ def assumptions(
     """
     from inferchip import assumptions as assumptions_mod
     from inferchip import workload as workload_mod
-    from inferchip.inputs import split_sets
+    from inferchip.config import shared_layers
+    from inferchip.inputs import shared_assumption_layers, split_sets
     from inferchip.report import to_json
 
     fmt = resolve_format(fmt, output)
     specs = assumptions_mod.load_specs()
     _, assume_sets = split_sets(set_, specs)
-    layers = []
+    layers = shared_assumption_layers(shared_layers(), specs)
     if workload is not None:
         profile = workload_mod.load(workload)
         layers.append((f"{profile.origin} [economics]", profile.economics))
@@ -196,4 +219,7 @@ def assumptions(
         return
     from inferchip.report.catalog_view import render_rows
 
+    if fmt == Format.table:  # origin beside the value: a narrow table drops trailing columns
+        order = ("key", "value", "origin", "unit", "low", "high", "source")
+        rows = [{k: row[k] for k in order} for row in rows]
     render_rows(rows, fmt.value, output, emit_text, "Assumptions (override with [economics], --assumptions or --set)")

@@ -20,7 +20,7 @@ from inferchip.cli.common import (
     err,
     handles_errors,
     resolve_format,
-    stdout_console,
+    table_target,
 )
 
 BenchmarksOpt = Annotated[Path | None, typer.Option(
@@ -108,12 +108,13 @@ def validate(
     fmt = resolve_format(fmt, output)
     from inferchip.report import to_delimited, to_json, validate_view
 
-    if fmt == Format.table and output is None:
-        validate_view.render_table(doc, stdout_console())
+    if fmt == Format.table:
+        with table_target(output) as console:
+            validate_view.render_table(doc, console)
         return
     if fmt == Format.json:
         text = to_json(doc)
-    elif fmt in (Format.markdown, Format.table):
+    elif fmt == Format.markdown:
         text = validate_view.render_markdown(doc)
     else:
         text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")

@@ -32,7 +32,9 @@ def to_json(doc: dict) -> str:
         text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
     except ValueError:
         text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
-    return text + "\n"
+    from inferchip.report.safetext import replace_surrogates
+
+    return replace_surrogates(text) + "\n"  # an undecodable file name byte would make invalid UTF-8
 
 
 def _json_default(value: object) -> object:
@@ -75,6 +77,10 @@ def safe_cell(value: object) -> str:
 
 
 def _safe_text(text: str) -> str:
+    """Formula guard (a leading apostrophe) and safe text (report.safetext), line breaks kept."""
+    from inferchip.report.safetext import safe_text
+
+    text = safe_text(text, line_breaks=True)
     if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
@@ -103,6 +109,10 @@ def _column_cells(values: list[object]) -> list[str]:
     if types <= {int, type(None)}:
         return ["" if v is None else str(v) for v in values]
     if types == {str}:
+        from inferchip.report.safetext import safe_text
+
+        if safe_text("".join(values), line_breaks=True) != "".join(values):  # some cell needs more than the guard
+            return [_safe_text(v) for v in values]
         return [_safe_text(v) if v.startswith(FORMULA_PREFIXES) else v for v in values]
     return [_CELL.get(type(v), safe_cell)(v) for v in values]
 
@@ -153,7 +163,8 @@ def atomic_file(path: Path, text: bool = False) -> Iterator:
 
     path = Path(path)
     how, target = output_target(path)
-    mode = {"mode": "w", "encoding": "utf-8", "newline": "", "buffering": 1 << 20} if text else {"mode": "wb"}
+    mode = ({"mode": "w", "encoding": "utf-8", "errors": "replace", "newline": "", "buffering": 1 << 20} if text
+            else {"mode": "wb"})
     if how == "direct":
         try:
             with open(target, **mode) as handle:
@@ -192,7 +203,9 @@ def atomic_file(path: Path, text: bool = False) -> Iterator:
 
 def write_output(text: str | bytes, path: Path) -> None:
     """Write `text` (UTF-8) or bytes (e.g. a workbook) to `path` atomically (see atomic_file)."""
-    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    from inferchip.report.safetext import replace_surrogates
+
+    data = text if isinstance(text, bytes) else replace_surrogates(text).encode("utf-8")
     with atomic_file(path) as handle:
         handle.write(data)
 

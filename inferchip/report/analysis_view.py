@@ -16,6 +16,7 @@ from pathlib import Path
 from inferchip.report import FORMULA_PREFIXES, atomic_file
 from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import markdown_cell, safe_text
 
 SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
 TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
@@ -84,7 +85,9 @@ def _escape_percent(text: str) -> str:
 
 def csv_text_cell(text: str, delimiter: str) -> str:
     """One text cell: formula prefixes neutralised (leading apostrophe), CSV quoting
-    when the cell holds the delimiter, a quote or a line break; TSV flattens instead."""
+    when the cell holds the delimiter, a quote or a line break; TSV flattens instead.
+    Control and bidi characters are neutralised first (report.safetext)."""
+    text = safe_text(text, line_breaks=True)
     if text.startswith(FORMULA_PREFIXES):
         text = "'" + text
     if delimiter == "\t":
@@ -95,9 +98,7 @@ def csv_text_cell(text: str, delimiter: str) -> str:
 
 
 def markdown_text_cell(text: str) -> str:
-    if text.startswith(FORMULA_PREFIXES):
-        text = "'" + text
-    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return markdown_cell(text)
 
 
 class RowFormat:
@@ -364,6 +365,16 @@ def line_chart(console, title: str, x: Sequence[float], series: dict[str, Sequen
     console.print(legend)
 
 
+# The two ends of a tornado bar differ by glyph as well as colour, so they read apart without colour.
+LOW_GLYPH, HIGH_GLYPH = "▒", "█"
+
+
+def tornado_legend(color: bool) -> str:
+    """The key under a tornado chart; names colours only when they are shown (not under NO_COLOR)."""
+    low, high = (f"{LOW_GLYPH} (cyan)", f"{HIGH_GLYPH} (magenta)") if color else (LOW_GLYPH, HIGH_GLYPH)
+    return f"{low}: the assumption at its low end; {high}: at its high end"
+
+
 def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width: int = 36) -> None:
     """One bar per assumption, widest swing first: the change at the low end and at
     the high end drawn left (cheaper) or right (dearer) of the base value.
@@ -383,13 +394,13 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         text = Text(label.ljust(label_w) + " ")
         cells, styles = ["·"] * width, [""] * width
         cells[half] = "|"
-        for value, style in ((bar["low"], "cyan"), (bar["high"], "magenta")):
+        for value, style, glyph in ((bar["low"], "cyan", LOW_GLYPH), (bar["high"], "magenta", HIGH_GLYPH)):
             if value is None or not math.isfinite(value) or value == base:
                 continue
             length = max(1, int(round(abs(value - base) / reach * half)))
             span = range(max(0, half - length), half) if value < base else range(half + 1, min(width, half + 1 + length))
             for i in span:
-                cells[i], styles[i] = "█", style
+                cells[i], styles[i] = glyph, style
         for char, style in zip(cells, styles, strict=True):
             text.append(char, style=style or ("dim" if char == "·" else None))
         change = max((v for v in (bar["low"], bar["high"]) if v is not None and math.isfinite(v)),
@@ -398,7 +409,7 @@ def tornado_chart(console, title: str, bars: Sequence[dict], base: float, width:
         console.print(text)
     console.print(" " * (label_w + 1) + "cheaper".ljust(half) + "dearer".rjust(width - half)
                   + f"   base {fmt_number(base, 'USD')} USD/query")
-    say(console, "[dim]cyan: the assumption at its low end; magenta: at its high end[/dim]")
+    say(console, f"[dim]{tornado_legend(console.color_system is not None)}[/dim]")
 
 
 def band_chart(console, title: str, rows: Sequence[dict], width: int = 48) -> None:

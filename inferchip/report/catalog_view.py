@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import markdown_cell
 
 # Units of catalog columns, for `catalog show`.
 CATALOG_UNITS = {
@@ -18,37 +17,34 @@ CATALOG_UNITS = {
 }
 
 
-def _table_console():
-    from inferchip.report.console import make_console
-
-    return make_console(sys.stdout)
-
-
-def _print_fitted_table(rows: list[dict], title: str) -> None:
-    """A rich table of the rows; trailing columns are left out (and said so) until
-    it fits the terminal."""
+def _print_fitted_table(rows: list[dict], title: str, console) -> None:
+    """A rich table of the rows; text cells wrap at spaces, and trailing columns are
+    left out (and said so) only while the table cannot fit the terminal even wrapped."""
     from rich.table import Table
     from rich.text import Text
 
-    console = _table_console()
     fields = list(rows[0]) if rows else []
+    cells = {f: [fmt_number(r[f]) for r in rows] for f in fields}
+    numeric = {f: all(isinstance(r[f], (int, float)) and not isinstance(r[f], bool) for r in rows if r[f] is not None)
+               for f in fields}
 
-    def build(shown: list[str]):
-        table = Table(title=title or None, title_justify="left", header_style="bold")
-        for index, field in enumerate(shown):
-            numeric = all(isinstance(r[field], (int, float)) and not isinstance(r[field], bool)
-                          for r in rows if r[field] is not None)
-            table.add_column(field, no_wrap=index == 0, justify="right" if numeric else "left")
-        for row in rows:
-            table.add_row(*[fmt_number(row[f]) for f in shown])
-        return table
+    def narrowest(index: int, field: str) -> int:
+        """The least width the column needs: whole cells for the name and numbers, the
+        longest word of wrapped text; never less than its header."""
+        whole = index == 0 or numeric[field]
+        parts = [len(c) for c in cells[field]] if whole else [len(w) for c in cells[field] for w in c.split()]
+        return max([len(field), *parts])
 
     shown = fields
-    table = build(shown)
-    wide = console.options.update(width=100_000)
-    while len(shown) > 2 and console.measure(table, options=wide).maximum > console.width:
+    # each column: its width + 2 padding + 1 rule; plus the closing rule
+    while len(shown) > 2 and sum(narrowest(i, f) + 3 for i, f in enumerate(shown)) + 1 > console.width:
         shown = shown[:-1]
-        table = build(shown)
+    table = Table(title=title or None, title_justify="left", header_style="bold")
+    for index, field in enumerate(shown):
+        table.add_column(field, no_wrap=index == 0, justify="right" if numeric[field] else "left",
+                         min_width=narrowest(index, field))
+    for index in range(len(rows)):
+        table.add_row(*[cells[f][index] for f in shown])
     console.print(table)
     if len(shown) < len(fields):
         hidden = ", ".join(fields[len(shown):])
@@ -58,17 +54,20 @@ def _print_fitted_table(rows: list[dict], title: str) -> None:
 
 def render_rows(rows: list[dict], fmt: str, output, emit, title: str = "") -> None:
     """Rows in any format: a rich table on a terminal, else JSON/CSV/TSV/Markdown text."""
-    from inferchip.report import safe_cell, to_delimited, to_json
+    from inferchip.report import to_delimited, to_json
 
-    if fmt == "table" and output is None:
-        _print_fitted_table(rows, title)
+    if fmt == "table":
+        from inferchip.report.console import table_output
+
+        with table_output(output, emit) as console:
+            _print_fitted_table(rows, title, console)
         return
     if fmt == "json":
         text = to_json({"schema_version": 1, "rows": rows})
-    elif fmt in ("markdown", "table"):
+    elif fmt == "markdown":
         fields = list(rows[0]) if rows else []
         lines = ["| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
-        lines += ["| " + " | ".join(safe_cell(fmt_number(r[f])).replace("|", "\\|") for f in fields) + " |" for r in rows]
+        lines += ["| " + " | ".join(markdown_cell(fmt_number(r[f])) for f in fields) + " |" for r in rows]
         text = "\n".join(lines) + "\n"
     else:
         text = to_delimited(rows, "," if fmt == "csv" else "\t")
@@ -79,9 +78,17 @@ def render_catalog(rows: list[dict], fmt: str, output, emit, console_factory) ->
     render_rows(rows, fmt, output, emit, "Hardware catalog (dense peak compute)")
 
 
+def _year(value: object) -> object:
+    """A year as text, so no view prints it with a thousands separator (2022, not 2,022)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return str(int(value))
+    return value
+
+
 def render_chip(data: dict, fmt: str, output, emit, console_factory) -> None:
     """Every field of one catalog row with its unit."""
-    rows = [{"field": k, "value": v, "unit": CATALOG_UNITS.get(k, "")} for k, v in data.items()]
+    rows = [{"field": k, "value": _year(v) if k.endswith("_year") else v, "unit": CATALOG_UNITS.get(k, "")}
+            for k, v in data.items()]
     if fmt == "json":
         from inferchip.report import to_json
 

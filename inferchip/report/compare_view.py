@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from inferchip.report.fmt import fmt_number
 from inferchip.units import RESULT_FIELDS
 
@@ -45,7 +43,12 @@ BASELINE_UNITS = {"savings_per_query_usd": "USD", "savings_per_year_usd": "USD/y
                   "savings_per_day_usd": "USD/day"}
 
 
-def _columns(doc: dict) -> list[tuple[str, str]]:
+def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]]:
+    """(field, header) of the table: `fields` (compare --columns) in that order after the
+    accelerator, else the default set for the workload kind."""
+    if fields:
+        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
+        return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
     skip = {"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_usd"} if kind == "fixed" else {"latency_ms"}
     columns = [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
@@ -102,22 +105,30 @@ def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
     return table
 
 
-def render_table(doc: dict, console) -> None:
-    """Print the feasible accelerators as a rich table (the least important columns
-    dropped until it fits the terminal), the infeasible ones dimmed below it with
-    their reason, then the workload and assumptions used."""
+def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
+    """Print the feasible accelerators as a rich table, the infeasible ones dimmed below
+    it with their reason, then the workload and assumptions used. Without `fields`
+    (compare --columns) the least important columns are dropped until the table fits
+    the terminal, and a note under it names them and how to get them."""
     from rich.table import Table
     from rich.text import Text
 
     feasible = [row for row in doc["results"] if row["feasible"]]
-    columns = _columns(doc)
+    columns = _columns(doc, fields)
     table = _results_table(doc, columns, feasible)
-    for field in DROP_ORDER:
+    hidden = []
+    for field in () if fields else DROP_ORDER:
         if console.measure(table, options=console.options.update(width=100_000)).maximum <= console.width:
             break
+        if any(f == field for f, _ in columns):
+            hidden.append(field)
         columns = [(f, h) for f, h in columns if f != field]
         table = _results_table(doc, columns, feasible)
     console.print(table)
+    if hidden:
+        order = [f for f, _ in _columns(doc)]
+        hidden.sort(key=order.index)
+        console.print(Text(hidden_columns_note(hidden), style="dim"))
     blocked = [r for r in doc["results"] if not r["feasible"]]
     if blocked:
         rest = Table(title=f"Not feasible ({len(blocked)})", title_justify="left", style="dim",
@@ -137,23 +148,28 @@ def render_table(doc: dict, console) -> None:
     for line in _baseline_lines(doc) + _gate_lines(doc):
         console.print(line, markup=False)
     console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
+    providers = [f"{r['accelerator']} ({r['cloud_provider']})" for r in doc["results"]
+                 if r.get("price_basis") == "rented" and r.get("cloud_provider")]
+    if providers:
+        console.print(Text("Rented at: " + "; ".join(providers) + " (--cloud-provider picks the price).", style="dim"))
     console.print(Text("owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
                        "per accelerator-hour. Fleets are sized for peak load and bought as whole servers (a fleet of "
                        "1 accelerator in an 8-way server pays for the server). `inferchip explain WORKLOAD --chip NAME` "
                        "shows every step for one chip.", style="dim"))
 
 
-_NUMBER_TEXT = re.compile(r"^(-|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?%?)$")
+def hidden_columns_note(hidden: list[str]) -> str:
+    """The line under a table that dropped columns to fit the terminal."""
+    return (f"{len(hidden)} column(s) hidden at this width: {', '.join(hidden)}; use --columns, "
+            "a wider terminal or a data format (--format csv, json)")
 
 
 def _md_escape(text: str) -> str:
     """A Markdown table cell: pipes escaped; text (not formatted numbers or '-') that a
     spreadsheet would read as a formula gets the same guard as CSV."""
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    text = str(text)
-    guarded = text if _NUMBER_TEXT.match(text) else safe_cell(text)
-    return guarded.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def _baseline_lines(doc: dict) -> list[str]:
@@ -239,7 +255,8 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
         lines.append("- Throughput is **measured** for " + "; ".join(
             f"{_md_escape(r['accelerator'])} ({_md_escape(r.get('throughput_reference') or 'data/benchmarks.csv')})"
             for r in measured) + ".")
-    rented = [r["accelerator"] for r in feasible if r.get("price_basis") == "rented"]
+    rented = [f"{r['accelerator']} at {r['cloud_provider']}" if r.get("cloud_provider") else r["accelerator"]
+              for r in feasible if r.get("price_basis") == "rented"]
     if rented:
         lines.append(f"- Rented rows ({_md_escape(', '.join(rented))}) use on-demand list prices per "
                      "accelerator-hour; reserved or committed-use discounts are not applied.")
@@ -268,12 +285,12 @@ def _sources_table(sources: list[dict], feasible: list[dict], doc: dict) -> list
     return out
 
 
-def render_markdown(doc: dict, sources: list[dict] | None = None) -> str:
+def render_markdown(doc: dict, sources: list[dict] | None = None, fields: list[str] | None = None) -> str:
     """A self-contained memo for readers who never open a terminal: summary (cheapest
     option, runner-up, savings against the baseline, gates), workload, results,
     infeasible chips, caveats (estimated prices, fallbacks, modeled throughput, rents,
     price dates), assumptions with sources and, given `sources`, the catalog rows used."""
-    columns = _columns(doc)
+    columns = _columns(doc, fields)
     feasible = [r for r in doc["results"] if r["feasible"]]
     description = doc["workload"].get("description")
     out = [f"# Inference hardware comparison: {doc['workload']['name']}", ""]

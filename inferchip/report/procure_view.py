@@ -12,9 +12,9 @@ XLSX_HINT = "pip install 'inferchip[xlsx]'  (or: pip install openpyxl)"
 
 
 def _md(text: object) -> str:
-    from inferchip.report import safe_cell
+    from inferchip.report.safetext import markdown_cell
 
-    return safe_cell(str(text)).replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 # --- explain -----------------------------------------------------------------------
@@ -113,9 +113,12 @@ def _diff_headline(doc: dict) -> list[str]:
     if b["workload"] != a["workload"]:
         lines.append(f"warning: different workloads ({b['workload']} vs {a['workload']})")
     for change in doc["inputs_changed"]:
-        lines.append(f"{change['what']} {change['key']}: {_arrow(change['before'], change['after'])}")
+        label = change["key"] if change["what"] == change["key"] else f"{change['what']} {change['key']}"
+        lines.append(f"{label}: {_arrow(change['before'], change['after'])}")
     if not doc["inputs_changed"]:
         lines.append("inputs: workload, assumptions, catalog and version unchanged")
+    for outcome in doc.get("fail_on", []):
+        lines.append(f"--fail-on {outcome['condition']}: {'HELD' if outcome['held'] else 'passed'} ({outcome['detail']})")
     return lines
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from inferchip.report.fmt import fmt_number
+from inferchip.report.safetext import safe_text
 
 CLASS_TITLES = {"llm": "LLM (tokens/s)", "fixed": "Fixed work: ResNet-50, BERT (samples/s)", "all": "All rows"}
 
@@ -61,7 +62,7 @@ def _md_table(rows: list[dict[str, str]], right: set[str]) -> list[str]:
     fields = list(rows[0])
     out = ["| " + " | ".join(fields) + " |",
            "|" + "|".join("---:" if f in right else "---" for f in fields) + "|"]
-    out += ["| " + " | ".join(str(r[f]).replace("|", "\\|") for f in fields) + " |" for r in rows]
+    out += ["| " + " | ".join(safe_text(str(r[f])).replace("|", "\\|") for f in fields) + " |" for r in rows]
     return out
 
 

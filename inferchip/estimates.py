@@ -1,0 +1,114 @@
+"""Ranges of estimated, derived or disputed catalog values (data/catalog_ranges.csv).
+
+catalog.csv keeps one value per cell; this long-form table adds, for the cells
+that need it, a `low` and `high` [the column's unit], a `basis` (estimate |
+derived | disputed) and the source of the range. A range applies while the
+catalog value lies inside it (a user catalog or patch that sets its own value
+outside the range replaces the estimate with a known number).
+
+Uses: every chip row gets `estimated_columns` (the flag: which of its values are
+estimates, with their ranges), and `inferchip uncertainty` draws each such value
+from triangular(low, value, high) per sample.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inferchip.data_files import data_path
+from inferchip.errors import InputError
+
+BASES = ("estimate", "derived", "disputed")
+COLUMNS = ("name", "column", "low", "high", "basis", "source", "as_of", "note")
+# Catalog columns a range may describe: the numbers the model and the costs read.
+RANGED_COLUMNS = (
+    "memory_gb", "memory_bw_tbps", "sram_mb", "fp16_tflops", "bf16_tflops", "fp8_tflops", "fp4_tflops",
+    "int8_tops", "int4_tops", "tdp_w", "server_power_kw", "accelerator_price_usd", "server_price_usd",
+    "cloud_usd_per_hour",
+)
+
+
+def ranges_path() -> Path:
+    return data_path("catalog_ranges.csv")
+
+
+@lru_cache(maxsize=4)
+def _read(path: str) -> pd.DataFrame:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
+    low = pd.to_numeric(table["low"], errors="coerce")
+    high = pd.to_numeric(table["high"], errors="coerce")
+    problems = []
+    for i in range(len(table)):
+        line = i + 2
+        if table["column"].iat[i] not in RANGED_COLUMNS:
+            problems.append(f"{path}: line {line}: column {table['column'].iat[i]!r} cannot carry a range;"
+                            f" one of {', '.join(RANGED_COLUMNS)}")
+        if not (np.isfinite(low.iat[i]) and np.isfinite(high.iat[i]) and 0 <= low.iat[i] <= high.iat[i]):
+            problems.append(f"{path}: line {line}: low {table['low'].iat[i]!r} and high {table['high'].iat[i]!r}"
+                            " must be numbers with 0 <= low <= high")
+        if table["basis"].iat[i] not in BASES:
+            problems.append(f"{path}: line {line}: basis {table['basis'].iat[i]!r} is not one of {', '.join(BASES)}")
+        if not table["source"].iat[i].strip() or not table["as_of"].iat[i].strip():
+            problems.append(f"{path}: line {line}: every range names its source and as_of date")
+    key = table["name"].str.lower() + "|" + table["column"]
+    for i in np.flatnonzero(key.duplicated().to_numpy()):
+        problems.append(f"{path}: line {i + 2}: a second range for {table['name'].iat[i]} {table['column'].iat[i]};"
+                        " keep one")
+    if problems:
+        raise InputError("\n".join(problems))
+    return table.assign(low=low, high=high, _key=table["name"].str.lower())
+
+
+def read_ranges(path: Path | None = None) -> pd.DataFrame:
+    """The validated range table (low/high as floats, `_key` = lower-case name)."""
+    return _read(str(path or ranges_path()))
+
+
+def applicable(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranges that apply to `chips`: one row per (chip position, column) with the
+    chip's `value`, and `low`/`high`; only where the value lies inside the range."""
+    table = read_ranges() if table is None else table
+    position = pd.Series(np.arange(len(chips)), index=chips["name"].str.lower().to_numpy())
+    position = position[~position.index.duplicated(keep="last")]
+    rows = table[table["_key"].isin(position.index) & table["column"].isin(chips.columns)]
+    pos = position.loc[rows["_key"]].to_numpy()
+    values = np.array([float(pd.to_numeric(chips[c].iat[p], errors="coerce")) if c in chips else np.nan
+                       for p, c in zip(pos, rows["column"], strict=True)], dtype=float)
+    inside = np.isfinite(values) & (values >= rows["low"].to_numpy() - 1e-9) & (values <= rows["high"].to_numpy() + 1e-9)
+    return rows.assign(position=pos, value=values)[inside].reset_index(drop=True)
+
+
+def attach_estimates(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add `estimated_columns` to every chip row: '; '-joined 'column value (low..high, basis)'
+    for each of its values that is an estimate, empty when none is."""
+    found = applicable(chips, table)
+    text = [""] * len(chips)
+    for p, column, value, low, high, basis in zip(found["position"], found["column"], found["value"], found["low"],
+                                                  found["high"], found["basis"], strict=True):
+        item = f"{column} {value:.10g} ({low:.10g}..{high:.10g}, {basis})"
+        text[p] = f"{text[p]}; {item}" if text[p] else item
+    return chips.assign(estimated_columns=pd.Series(text, index=chips.index, dtype=object).astype(str))
+
+
+def draw_values(chips: pd.DataFrame, samples: int, rng: np.random.Generator,
+                table: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+    """Per ranged column: a (samples x chips) array of values, triangular(low, value, high)
+    where the chip's value is ranged and the catalog value elsewhere."""
+    found = applicable(chips, table)
+    out: dict[str, np.ndarray] = {}
+    for column in sorted(set(found["column"])):
+        base = pd.to_numeric(chips[column], errors="coerce").to_numpy(dtype=float)
+        grid = np.tile(base, (samples, 1))
+        for p, value, low, high in found.loc[found["column"] == column, ["position", "value", "low", "high"]].itertuples(
+                index=False):
+            if high > low:
+                grid[:, p] = rng.triangular(low, value, high, samples)
+        out[column] = grid
+    return out
