@@ -13,8 +13,10 @@ What is fitted (a numpy grid search: deterministic, no per-row parameters):
   decode attention reads the KV cache), link_efficiency and host_link_efficiency
   (achieved fractions of scale-up link and of PCIe bandwidth in tensor-parallel
   all-reduces), step_overhead_ms (fixed
-  time per forward step), and the MLPerf Server throughput factor (Poisson arrivals and
-  p99 bounds leave headroom a full-load model does not have; `validate` applies it).
+  time per forward step), and tail_spread (the p99 tail of the time per output token,
+  perf.prefill_tail_ms), tried in a second stage beside the best first-stage combination
+  because it acts on the latency-bound (Server, Interactive) rows only. The flat Server
+  throughput factor is retired (1.0): bounded rows are predicted from their bounds.
 
 Loss: sum over fitted rows of ln(predicted / measured)^2 (least squares in log space:
 each group's geometric-mean ratio goes to 1 and a lone outlier cannot pull one row of
@@ -23,14 +25,14 @@ only breaks ties between grid points the data cannot tell apart. Rows measured o
 power-capped systems (MLPerf "MaxQ") are validated but not fitted: the catalog's TDP is
 not their operating point.
 
-Leave-one-out: for every fitted row the whole selection (shared factors, Server factor,
-families and kinds, including a family falling back to its kind when it loses a row) is
+Leave-one-out: for every fitted row the whole selection (shared factors among the first
+stage and the tail candidates, families and kinds, including a family falling back to its kind when it loses a row) is
 redone without that row, and the row is predicted from the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,9 @@ import pandas as pd
 from inferchip.catalog import KINDS
 
 COMPUTE_GRID = np.round(np.geomspace(0.05, 1.0, 41), 4)
-MEMORY_GRID = np.round(np.geomspace(0.5, 1.0, 8), 4)
+# Streaming reads reach at most ~90 % of peak HBM bandwidth (refresh, page and bank
+# overheads): the grid stops at 0.906 rather than letting a fit claim the full peak.
+MEMORY_GRID = np.round(np.geomspace(0.5, 1.0, 8)[:-1], 4)
 # Shared factors: wider grids (attention 0.15-0.65, links 0.15-0.95, overhead 0.5-4 ms)
 # put the optimum inside these, each with a point on either side, except the scale-up
 # link: its fit sits at the 0.95 cap (an efficiency stays below 1; NVSwitch in-network
@@ -47,7 +51,11 @@ ATTENTION_GRID = (0.25, 0.3, 0.35)
 LINK_EFFICIENCY_GRID = (0.65, 0.8, 0.95)
 HOST_LINK_EFFICIENCY_GRID = (0.15, 0.2, 0.25, 0.35)
 STEP_OVERHEAD_GRID_MS = (1.5, 2.0, 3.0)
-SERVER_FACTOR_GRID = np.round(np.arange(0.70, 1.0001, 0.02), 2)
+# The flat Server throughput factor is retired: Server and Interactive rows are predicted
+# from their p99 bounds (perf.prefill_tail_ms). Kept as a one-point grid of 1.0.
+SERVER_FACTOR_GRID = np.array([1.0])
+# p99 tail spread h (perf.prefill_tail_ms), fitted on the Server rows; 0 = no tail.
+TAIL_SPREAD_GRID = (0.0, 20.0, 40.0, 80.0, 160.0, 320.0)
 # Not identifiable from throughput at MLPerf batch sizes (hundreds of sequences share
 # it), so it stays an assumption: ~10 us per all-reduce launch, the order of NCCL's
 # small-message latency on NVLink.
@@ -90,9 +98,11 @@ class Shared:
     link_efficiency: float
     host_link_efficiency: float
     step_overhead_ms: float
+    tail_spread: float = 0.0
 
 
 def shared_grid() -> list[Shared]:
+    """The first-stage grid (no tail); `run` adds the TAIL_SPREAD_GRID beside the best of it."""
     return [Shared(a, k, h, s) for s in STEP_OVERHEAD_GRID_MS for k in LINK_EFFICIENCY_GRID
             for h in HOST_LINK_EFFICIENCY_GRID for a in ATTENTION_GRID]
 
@@ -109,13 +119,22 @@ def log_ratio_matrix(frame: pd.DataFrame, assumptions: dict[str, object], trials
     big["memory_efficiency"] = np.repeat(trials.memory, n_rows)
     big["comm_overhead_ms_per_layer"] = COMM_LATENCY_MS_PER_LAYER
     measured = frame["throughput_per_accelerator"].to_numpy(float)
-    out = []
+    bounded = np.tile(frame["scenario"].isin(SERVER_SCENARIOS).to_numpy(), n_trials)
+    out, untailed = [], {}
     for combo in shared:
+        base = (combo.attention_efficiency, combo.link_efficiency, combo.host_link_efficiency, combo.step_overhead_ms)
         big["attention_efficiency"] = combo.attention_efficiency
         big["link_efficiency"] = combo.link_efficiency
         big["host_link_efficiency"] = combo.host_link_efficiency
         big["step_overhead_ms"] = combo.step_overhead_ms
-        predicted = predict(big, assumptions)["predicted_per_accelerator"].to_numpy(float)
+        if combo.tail_spread == 0.0 or base not in untailed:
+            big["tail_spread"] = 0.0
+            untailed[base] = predict(big, assumptions)["predicted_per_accelerator"].to_numpy(float)
+        predicted = untailed[base]
+        if combo.tail_spread > 0.0:  # the tail acts on bounded (Server, Interactive) rows only
+            part = big[bounded].reset_index(drop=True).assign(tail_spread=combo.tail_spread)
+            predicted = predicted.copy()
+            predicted[bounded] = predict(part, assumptions)["predicted_per_accelerator"].to_numpy(float)
         out.append(np.log(predicted.reshape(n_trials, n_rows) / measured[None, :]))
     return np.stack(out)
 
@@ -220,6 +239,12 @@ def run(frame: pd.DataFrame, assumptions: dict[str, object], kinds: list[str] | 
     fit = predictable & ~power_capped(frame)
     server_rows = frame["scenario"].isin(SERVER_SCENARIOS).to_numpy()
     groups = Groups.of(frame)
+    # Second stage: the p99 tail spread, tried beside the best untailed shared combination
+    # (it acts on the bounded rows only and barely interacts with the other shared factors)
+    base = select(lr, [fit], server_rows, groups, trials)[0].shared
+    tailed = [replace(combos[base], tail_spread=t) for t in TAIL_SPREAD_GRID if t > 0]
+    combos = combos + tailed
+    lr = np.concatenate([lr, log_ratio_matrix(frame, assumptions, trials, tailed)])
     held_out = list(np.flatnonzero(fit)) if leave_one_out else []
     masks = [fit] + [fit & (np.arange(len(frame)) != r) for r in held_out]
     selections = select(lr, masks, server_rows, groups, trials)
@@ -253,7 +278,7 @@ def _median_abs(logs: np.ndarray) -> float:
 def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.DataFrame, shared: Shared,
                  server_factor: float, kinds: list[str]) -> pd.DataFrame:
     fitted_count = int(rows["fitted"].sum())
-    shared_note = (f"attention_efficiency, link_efficiency, host_link_efficiency and step_overhead_ms shared, fitted over all "
+    shared_note = (f"attention_efficiency, link_efficiency, host_link_efficiency, step_overhead_ms and tail_spread shared, fitted over all "
                    f"{fitted_count} fitted rows; comm_overhead_ms_per_layer {COMM_LATENCY_MS_PER_LAYER} ms assumed "
                    "(not identifiable at MLPerf batch sizes)")
     out = []
@@ -265,10 +290,10 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
             "memory_efficiency": float(trials.memory[trial]), "attention_efficiency": shared.attention_efficiency,
             "step_overhead_ms": shared.step_overhead_ms, "comm_overhead_ms_per_layer": COMM_LATENCY_MS_PER_LAYER,
             "link_efficiency": shared.link_efficiency, "host_link_efficiency": shared.host_link_efficiency,
-            "fit_rows": int((members & rows["fitted"].to_numpy()).sum()),
+            "tail_spread": shared.tail_spread, "fit_rows": int((members & rows["fitted"].to_numpy()).sum()),
             "fit_median_abs_error": _median_abs(part["log_ratio"].to_numpy(float)),
             "loo_median_abs_error": _median_abs(part["loo_log_ratio"].to_numpy(float)),
-            "source": f"fitted to data/benchmarks.csv (MLPerf Inference v4.0/v4.1): {how}; {shared_note}",
+            "source": f"fitted to data/benchmarks.csv (its MLPerf Inference rows): {how}; {shared_note}",
         })
 
     fit_kind = rows["chip_kind"].fillna("").str.lower().to_numpy()
@@ -297,9 +322,8 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
     for name in SERVER_SCENARIOS:
         scenario_rows.append({
             "scope": "scenario", "key": name, "scenario_throughput_factor": server_factor, "fit_rows": server_fitted,
-            "source": "fitted: measured Server throughput / modeled full-load throughput (Poisson arrivals and p99 "
-                      "bounds need headroom); used by `inferchip validate` only (compare sizes fleets with "
-                      "utilisation_target instead); Interactive has no measured rows and takes the Server value"})
+            "source": "retired flat factor (1.0): the scenario's TTFT/TPOT bounds are applied at p99 by the model "
+                      "itself (mean step time + z99 x sqrt(tail_spread x batch) x prefill share), as compare does"})
     summary = []
     for name in ("llm", "fixed", "all"):
         members = rows["predictable"] & ((rows["kind"] == name) if name != "all" else True)
@@ -313,7 +337,8 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
 
 
 CSV_COLUMNS = ("scope", "key", "compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
-               "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "scenario_throughput_factor",
+               "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "tail_spread",
+               "scenario_throughput_factor",
                "fit_rows",
                "fit_median_abs_error", "loo_median_abs_error", "source")
 

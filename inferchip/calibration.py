@@ -16,7 +16,7 @@ from inferchip.data_files import data_path
 # attaches factors from it without threading the table through each call.
 CALIBRATION_ATTR = "calibration_path"
 FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
-           "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency")
+           "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "tail_spread")
 
 
 def read_calibration(path: Path | None = None) -> pd.DataFrame:

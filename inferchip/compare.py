@@ -35,12 +35,20 @@ from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
+# Optional model-architecture and traffic-shape quantities and their value when absent
+# (a dense model with standard attention and every layer global; no output-length spread).
+ARCHITECTURE_DEFAULTS = {"experts": 0.0, "experts_per_token": 0.0, "attention_heads": 0.0, "mla": 0.0,
+                         "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0}
+# Bisection steps of the batch solve under a p99 tail or MoE reads (the bracket shrinks 2^16-fold: under one sequence below 65k).
+BATCH_SOLVE_STEPS = 16
 
 # Numeric workload quantities a scenario may vary.
 WORKLOAD_NUMBERS = (
     "params_b", "active_params_b", "layers", "kv_elems_per_token_per_layer", "hidden",
     "input_tokens", "output_tokens", "ttft_ms", "tpot_ms", "gflops_per_query", "weights_mb",
     "activation_mb_per_query", "latency_ms", "queries_per_day", "peak_to_average",
+    "experts", "experts_per_token", "mla", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
+    "output_tokens_cv",
 )
 
 
@@ -92,6 +100,13 @@ def _optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[idx]
 
 
+def _scenario_optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -> np.ndarray:
+    """A numeric scenario column that frames built without it lack (architecture keys)."""
+    if name not in frame:
+        return np.full(len(idx), default)
+    return np.nan_to_num(pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float), nan=default)[idx]
+
+
 def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                       kv_precision: str, trace: dict | None = None,
                       paired: bool = False) -> dict[str, np.ndarray]:
@@ -109,6 +124,9 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     usable = S("memory_usable_fraction")
     dps = C("devices_per_server")
     mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
+    # power-limited clocks: a chip rated below the sustained power per peak FLOP cannot hold its peak
+    comp_eff = comp_eff * perf.sustained_compute_fraction(_optional(chips, "tdp_w", c_idx, np.nan),
+                                                          _optional(chips, "bf16_tflops", c_idx, np.nan))
     if kind == "llm":
         weight_bytes = perf.weights_bytes(S("params_b"), bytes_w)
     else:
@@ -123,17 +141,31 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     layers = S("layers") if kind == "llm" else np.ones_like(n)
     overhead = perf.step_overhead_ms(n, layers, C("step_overhead_ms"), C("comm_overhead_ms_per_layer"))
     max_batch = S("max_batch_size")
-    out: dict[str, np.ndarray] = {"n": n, "weight_bytes": weight_bytes, "capacity_gb": capacity_gb}
+    out: dict[str, np.ndarray] = {"n": n, "weight_bytes": weight_bytes, "capacity_gb": capacity_gb,
+                                  "compute_efficiency_sustained": comp_eff}
     if kind == "llm":
         inp, outp = S("input_tokens"), S("output_tokens")
-        kv_token = perf.kv_bytes_per_token(S("layers"), S("kv_elems_per_token_per_layer"),
-                                           BYTES_PER_PRECISION[kv_precision])
+        arch = {k: _scenario_optional(scenarios, k, s_idx, v) for k, v in ARCHITECTURE_DEFAULTS.items()}
+        kv_elems = S("kv_elems_per_token_per_layer")
+        kv_token = perf.kv_bytes_per_token(S("layers"), kv_elems, BYTES_PER_PRECISION[kv_precision])
         flops_token = 2.0 * S("active_params_b") * PARAMS_PER_BILLION
-        attn_unit = 4.0 * S("layers") * S("hidden")  # attention FLOPs per token per context token
-        ctx_decode = inp + outp / 2.0
-        prefill_flops = flops_token * inp + attn_unit * inp * inp / 2.0
-        b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, kv_token * (inp + outp))
-        comm_bytes = perf.tp_comm_bytes_per_token(S("layers"), S("hidden"), n)
+        attn_unit = perf.attention_flops_per_ctx_token(S("layers"), S("hidden"), arch["attention_heads"],
+                                                       kv_elems, arch["mla"])
+        ctx_decode = perf.mean_decode_context(inp, outp, arch["output_tokens_cv"])
+        # sliding-window layers hold and attend over at most the window: per-layer share of the context
+        window = lambda ctx: perf.windowed_layer_ctx(ctx, S("layers"), arch["sliding_window_tokens"],  # noqa: E731
+                                                     arch["sliding_window_layers"]) / S("layers")
+        ctx_decode_eff = window(ctx_decode)
+        ctx_memory = window(np.maximum(inp + outp, ctx_decode))
+        prefill_flops = flops_token * inp + attn_unit * window(inp / 2.0) * inp
+        b_mem = perf.max_batch_for_memory(n, capacity_gb, usable, weight_bytes, kv_token * ctx_memory)
+        expert_b = perf.expert_params_b(S("params_b"), S("active_params_b"), arch["experts"],
+                                        arch["experts_per_token"])
+        moe = arch["experts"] > 0
+        comm_bytes = np.where(
+            moe, perf.tp_comm_bytes_per_token(S("layers"), S("hidden"), n) / 2.0
+            + perf.moe_dispatch_bytes_per_token(S("layers"), S("hidden"), arch["experts_per_token"], n, arch["experts"]),
+            perf.tp_comm_bytes_per_token(S("layers"), S("hidden"), n))
         link_eff = _optional(chips, "link_efficiency", c_idx, np.nan)
         host_eff = _optional(chips, "host_link_efficiency", c_idx, np.nan)
         link_bps = perf.link_bandwidth_bps(n, _optional(chips, "scaleup_gbps", c_idx, np.nan),
@@ -143,19 +175,43 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         comm_token = perf.comm_ms_per_token(comm_bytes, link_bps)
         attn_eff = _optional(chips, "attention_efficiency", c_idx, np.nan)
         kv_bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), np.where(np.isfinite(attn_eff), attn_eff, mem_eff))
+        # attention multiplies cached keys and values: it runs at the KV precision's peak (never the
+        # narrower weight format's), or the weights' peak where the chip lists none for it
+        kv_peak = _optional(chips, COMPUTE_COLUMN.get(kv_precision, ""), c_idx, np.nan)
+        attn_flops = perf.effective_flops(n, np.where(np.isfinite(kv_peak) & (kv_peak > 0),
+                                                      np.minimum(kv_peak, C("peak_tflops")), C("peak_tflops")), comp_eff)
         a, b, c, d, e = perf.llm_decode_coefficients(
-            weight_bytes=weight_bytes, kv_bytes_token=kv_token, ctx_decode_tokens=ctx_decode,
-            flops_per_token=flops_token, attn_flops_per_token_decode=attn_unit * ctx_decode,
+            weight_bytes=weight_bytes, kv_bytes_token=kv_token, ctx_decode_tokens=ctx_decode_eff,
+            flops_per_token=flops_token, attn_flops_per_token_decode=attn_unit * ctx_decode_eff,
             prefill_flops_per_query=prefill_flops, input_tokens=inp, output_tokens=outp, bandwidth_bps=bw,
-            flops_per_s=flops, comm_ms_token=comm_token, kv_bandwidth_bps=kv_bw)
+            flops_per_s=flops, comm_ms_token=comm_token, kv_bandwidth_bps=kv_bw, attn_flops_per_s=attn_flops)
         prefill_ms = perf.prefill_time_ms(prefill_flops, weight_bytes, flops, bw, overhead, comm_token * inp)
         budget = np.minimum(S("tpot_ms"), S("ttft_ms") - prefill_ms)
         b_slo = perf.max_batch_for_step_budget(budget, a, b, c, d, e, overhead)
+        a_full = a
+        a_at = lambda batch: a_full * perf.step_weight_bytes(  # noqa: E731
+            1.0, S("params_b"), expert_b, perf.experts_read_fraction(batch, arch["experts"], arch["experts_per_token"]))
+        spread = np.nan_to_num(_optional(chips, "tail_spread", c_idx, 0.0), nan=0.0)
+        # p99 bound with a tail, or MoE reads that depend on the batch: the bound is no longer
+        # linear in b, so solve by bisection where either applies (and the budget is finite)
+        solve = np.isfinite(budget) & (moe | (spread > 0))
+        if solve.any():
+            rows = np.flatnonzero(solve)
+            sub = lambda x: np.broadcast_to(x, solve.shape)[rows]  # noqa: E731
+            a_sub = lambda batch: sub(a_full) * perf.step_weight_bytes(  # noqa: E731
+                1.0, sub(S("params_b")), sub(expert_b),
+                perf.experts_read_fraction(batch, sub(arch["experts"]), sub(arch["experts_per_token"])))
+            high = perf.max_batch_for_step_budget(sub(budget), a_sub(1.0), sub(b), sub(c), sub(d), sub(e), sub(overhead))
+            b_slo = np.array(np.broadcast_to(b_slo, solve.shape), dtype=float)
+            b_slo[rows] = perf.max_batch_p99(sub(budget), a_sub, high, sub(b), sub(c), sub(d), sub(e),
+                                             sub(overhead), sub(spread), BATCH_SOLVE_STEPS)
         batch = np.floor(np.minimum(np.minimum(b_slo, b_mem), max_batch))
         batch_ok = np.where(batch >= 1, batch, 1.0)
+        a = a_at(batch_ok) if moe.any() else a_full
         tpot = perf.step_time_ms(batch_ok, a, b, c, d, e, overhead)
+        tpot_p99 = tpot + perf.prefill_tail_ms(batch_ok, d, spread)
         tokens_per_s = batch_ok / tpot * 1000.0
-        tpot_b1 = perf.step_time_ms(1.0, a, b, c, d, e, overhead)
+        tpot_b1 = perf.step_time_ms(1.0, a_at(1.0) if moe.any() else a_full, b, c, d, e, overhead)
         pipe = dataflow.is_pipeline(chips)[c_idx]
         if pipe.any():  # dataflow chips: a layer pipeline instead of tensor parallelism (inferchip.dataflow)
             stages = S("layers") * np.ones_like(n)
@@ -179,14 +235,16 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
-            qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
+            qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
             tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
-                         ctx_decode_tokens=ctx_decode, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
+                         ctx_decode_tokens=ctx_decode_eff, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
+                         step_weight_share=a / np.where(a_full > 0, a_full, 1.0), expert_params_b=expert_b,
                          e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
-                         comm_ms_per_token=comm_token, step_budget_ms=budget)
+                         comm_ms_per_token=comm_token, step_budget_ms=budget, tail_spread=spread,
+                         tpot_p99_ms=tpot_p99)
     else:
         act = S("activation_mb_per_query") * BYTES_PER_MB
         work = S("gflops_per_query") * FLOPS_PER_GFLOP

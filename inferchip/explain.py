@@ -48,6 +48,8 @@ WORKLOAD_UNITS = {
     "output_tokens": "tokens", "ttft_ms": "ms", "tpot_ms": "ms", "gflops_per_query": "GFLOP",
     "weights_mb": "MB", "activation_mb_per_query": "MB", "latency_ms": "ms", "queries_per_day": "queries/day",
     "peak_to_average": "ratio", "precision": "", "kv_precision": "",
+    "experts": "count", "experts_per_token": "count", "attention_heads": "count", "sliding_window_tokens": "tokens",
+    "sliding_window_layers": "count", "output_tokens_cv": "ratio (std / mean)",
 }
 CATALOG_UNITS = {
     "memory_gb": "GB", "sram_mb": "MB", "memory_bw_tbps": "TB/s", "tdp_w": "W", "devices_per_server": "count",
@@ -388,14 +390,31 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
                       "step_overhead_ms"] + (["comm_ms_per_token", o.workload_key("input_tokens")] if comm else [])
     steps.add("prefill_ms", "Prefill time of one query", t["prefill_ms"], "ms", _doc(perf.prefill_time_ms),
               "a query's prompt processed alone", prefill_inputs)
+    a_inputs = ["weights_gb", "effective_bandwidth_tbps"]
+    if np.any(np.asarray(t["expert_params_b"]) > 0):
+        steps.add("expert_params_b", "Parameters in routed experts", t["expert_params_b"], "billion parameters",
+                  _doc(perf.expert_params_b), "MoE: the part of the weights a step reads only where a token chose it",
+                  [o.workload_key("params_b"), o.workload_key("active_params_b"), o.workload_key("experts"),
+                   o.workload_key("experts_per_token")])
+        steps.add("step_weight_share", "Share of the weights one step reads", t["step_weight_share"], "fraction",
+                  _doc(perf.experts_read_fraction) + " " + _doc(perf.step_weight_bytes),
+                  "a step of b sequences touches E x (1 - (1 - k/E)^b) distinct experts",
+                  ["expert_params_b", o.workload_key("experts"), o.workload_key("experts_per_token")])
+        a_inputs.append("step_weight_share")
+    steps.add("decode_context_tokens", "Mean decode context per layer", t["ctx_decode_tokens"], "tokens",
+              _doc(perf.mean_decode_context) + " " + _doc(perf.windowed_layer_ctx),
+              "the context a decoding sequence attends over, averaged over the batch and the layers",
+              [o.workload_key("input_tokens"), o.workload_key("output_tokens"), o.workload_key("output_tokens_cv"),
+               o.workload_key("sliding_window_tokens"), o.workload_key("sliding_window_layers")])
+    steps.add("attention_flops_per_ctx_token", "Attention work per token per context token",
+              t["attn_flops_per_token_per_ctx"], "FLOP", _doc(perf.attention_flops_per_ctx_token),
+              "MLA scores every query head against the cached latent",
+              [o.workload_key("layers"), o.workload_key("hidden"), o.workload_key("attention_heads")])
     steps.add("decode_weight_read_ms", "A: weight read per decode step", t["a_ms"], "ms", _term(coefficients, "A"),
-              "every decode step streams all weights once, whatever the batch",
-              ["weights_gb", "effective_bandwidth_tbps"])
+              "every decode step streams the weights it uses once, whatever the batch", a_inputs)
     steps.add("decode_kv_read_ms_per_sequence", "B: attention per sequence per step", t["b_ms"], "ms",
-              _term(coefficients, "B"), "each sequence reads its KV cache at the mean decode context "
-              "(input_tokens + output_tokens / 2)",
-              ["kv_bytes_per_token", o.workload_key("input_tokens"), o.workload_key("output_tokens"),
-               o.workload_key("layers"), o.workload_key("hidden"), "effective_bandwidth_tbps",
+              _term(coefficients, "B"), "each sequence reads its KV cache at the mean decode context",
+              ["kv_bytes_per_token", "decode_context_tokens", "attention_flops_per_ctx_token", "effective_bandwidth_tbps",
                "effective_compute_tflops"])
     steps.add("decode_compute_ms_per_sequence", "C: compute per sequence per step", t["c_ms"], "ms",
               _term(coefficients, "C"), "the matrix work for one new token",

@@ -48,6 +48,9 @@ SHAPE_TOLERANCE = 0.10
 # (benchmark-models.csv, typical_precision_by_accelerator) lists FP8 KV beside
 # FP8 and FP4 weights; other submissions keep a 16-bit cache.
 KV_PRECISION_FOR_WEIGHTS = {"fp8": "fp8", "fp4": "fp8"}
+# Model architecture columns of models.csv a measured workload carries (empty = dense, standard attention).
+ARCHITECTURE_KEYS = ("experts", "experts_per_token", "attention_heads", "mla", "sliding_window_tokens",
+                     "sliding_window_layers")
 
 
 def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
@@ -106,13 +109,14 @@ def read_benchmark_workloads(path: Path | None = None) -> pd.DataFrame:
     out = []
     for line, row in rows:
         rec: dict[str, object] = {"model": row["model"].lower(), "shape_source": row.get("source", "")}
-        for key in ("input_tokens", "output_tokens", "gflops_per_query"):
+        for key in ("input_tokens", "output_tokens", "gflops_per_query", "output_tokens_cv"):
             try:
                 rec[key] = float(row[key]) if row.get(key) else math.nan
             except ValueError:
                 raise InputError(f"{path}: line {line}: {key} = {row[key]!r} is not a number") from None
         out.append(rec)
-    return pd.DataFrame(out, columns=["model", "input_tokens", "output_tokens", "gflops_per_query", "shape_source"])
+    return pd.DataFrame(out, columns=["model", "input_tokens", "output_tokens", "gflops_per_query", "output_tokens_cv",
+                                      "shape_source"])
 
 
 def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -154,6 +158,8 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
         bound_ttft_ms=ttft, bound_tpot_ms=tpot,
         bound_latency_ms=benchmarks["latency_ms"].where(~llm, np.inf),
         shape_source=benchmarks["model"].map(shapes.set_index("model")["shape_source"]).fillna(""),
+        **{k: p(k).astype(float).fillna(0.0) for k in ARCHITECTURE_KEYS},
+        output_tokens_cv=s("output_tokens_cv").fillna(p("dataset_output_tokens_cv").astype(float)).fillna(0.0),
     )
 
 

@@ -13,7 +13,10 @@ NUMERIC = (
     "params_b", "active_params_b", "layers", "kv_heads", "head_dim", "hidden",
     "kv_elems_per_token_per_layer", "gflops_per_query", "weights_mparams",
     "activation_mb_per_query", "dataset_input_tokens", "dataset_output_tokens",
+    "experts", "experts_per_token", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
+    "dataset_output_tokens_cv",
 )
+ATTENTION_KINDS = ("gqa", "mla")  # standard (grouped-query / multi-head) or multi-head latent attention
 
 
 @lru_cache(maxsize=4)
@@ -31,6 +34,7 @@ def load_presets(path: Path | None = None) -> dict[str, dict[str, object]]:
                 entry[key] = float(value) if value else None
             else:
                 entry[key] = value
+        entry["mla"] = 1.0 if str(entry.get("attention", "")).lower() == "mla" else 0.0
         presets[str(entry["name"]).lower()] = entry
     return presets
 

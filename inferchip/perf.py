@@ -110,7 +110,8 @@ def comm_ms_per_token(comm_bytes_per_token, link_bps):
 
 def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, flops_per_token,
                             attn_flops_per_token_decode, prefill_flops_per_query, input_tokens, output_tokens,
-                            bandwidth_bps, flops_per_s, comm_ms_token=0.0, kv_bandwidth_bps=None):
+                            bandwidth_bps, flops_per_s, comm_ms_token=0.0, kv_bandwidth_bps=None,
+                            attn_flops_per_s=None):
     """Coefficients of the decode step, all [ms] (per sequence where noted):
 
     TPOT(b) = max(A, (C + D) b) + (B + E) b + O, where
@@ -119,8 +120,9 @@ def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, 
     D = prefill FLOPs per query / FLOPS / output tokens: in-flight batching feeds prompt
         tokens through the same matrix multiplies, a 1/output share per step (prefill/decode
         interference: prompts slow every decode step);
-    B = max(KV bytes per sequence / BW, attention FLOPs / FLOPS): attention reads each
-        sequence's cache in its own kernels, between the matrix multiplies, so it adds;
+    B = max(KV bytes per sequence / BW_kv, attention FLOPs / FLOPS_attn): attention reads each
+        sequence's cache in its own kernels, between the matrix multiplies, so it adds
+        (FLOPS_attn at the KV-cache precision: attention never runs in 4-bit);
     E = collective time per token x (1 + input / output tokens): tensor-parallel
         all-reduces of every decoded and prompt token, serialized with the layers.
     The max is the per-kernel roofline of the matrix multiplies: memory-bound (A) at small
@@ -128,7 +130,8 @@ def llm_decode_coefficients(*, weight_bytes, kv_bytes_token, ctx_decode_tokens, 
     """
     a = weight_bytes / bandwidth_bps * MS_PER_S
     kv_bw = bandwidth_bps if kv_bandwidth_bps is None else kv_bandwidth_bps
-    b = np.maximum(kv_bytes_token * ctx_decode_tokens / kv_bw, attn_flops_per_token_decode / flops_per_s) * MS_PER_S
+    attn_flops = flops_per_s if attn_flops_per_s is None else attn_flops_per_s
+    b = np.maximum(kv_bytes_token * ctx_decode_tokens / kv_bw, attn_flops_per_token_decode / attn_flops) * MS_PER_S
     c = flops_per_token / flops_per_s * MS_PER_S
     d = prefill_flops_per_query / flops_per_s * MS_PER_S / output_tokens
     e = comm_ms_token * (1.0 + input_tokens / output_tokens)
@@ -192,3 +195,127 @@ def fixed_max_batch_for_latency(latency_budget_ms, weight_bytes, activation_byte
         compute_bound = (half_ms) / c
     out = np.minimum(mem_bound, compute_bound)
     return np.where(np.isnan(out), -np.inf, out)
+
+
+# --- Model architecture: mixture of experts, MLA attention, sliding-window layers ------------
+
+
+def expert_params_b(params_b, active_params_b, experts, experts_per_token):
+    """Parameters held in routed experts [1e9] = (params - active) x E / (E - k): the
+    routed experts hold all but the always-active part, and a token uses k of E;
+    0 for a dense model (E = 0) or when k >= E."""
+    e = np.asarray(experts, dtype=float)
+    k = np.asarray(experts_per_token, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        routed = (params_b - active_params_b) * e / (e - k)
+    return np.where((e > 0) & (e > k) & np.isfinite(routed), np.maximum(routed, 0.0), 0.0)
+
+
+def experts_read_fraction(tokens, experts, experts_per_token):
+    """Expected fraction of routed experts a step touches [0..1] = 1 - (1 - k/E)^tokens
+    (each of `tokens` tokens picks k of E experts uniformly; distinct experts read
+    = E x this, between k and E for tokens >= 1); 1 for a dense model (E = 0)."""
+    e = np.asarray(experts, dtype=float)
+    k = np.asarray(experts_per_token, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        miss = np.clip(1.0 - k / e, 0.0, 1.0)
+        frac = 1.0 - miss ** np.maximum(np.asarray(tokens, dtype=float), 1.0)
+    return np.where(e > 0, frac, 1.0)
+
+
+def step_weight_bytes(weight_bytes, params_b, expert_b, read_fraction):
+    """Weights one decode step streams [bytes] = weights x (1 - expert share x (1 - read
+    fraction)), expert share = expert params / params: the always-active part is read
+    whole, routed experts only where a token in the step chose them."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(np.asarray(params_b) > 0, expert_b / params_b, 0.0)
+    return weight_bytes * (1.0 - share * (1.0 - read_fraction))
+
+
+def attention_flops_per_ctx_token(layers, hidden, attention_heads, kv_elems_per_token_per_layer, mla):
+    """Decode attention FLOPs per generated token per context token [FLOP]:
+    standard (GQA/MHA) = 4 x layers x hidden (QK^T and AV over the query width);
+    MLA (latent attention, weights absorbed) = 4 x layers x heads x latent width, each
+    query head scoring and reading the cached latent (kv_elems_per_token_per_layer
+    elements, DeepSeek: 512 latent + 64 RoPE = 576) directly."""
+    return np.where(np.asarray(mla) > 0, 4.0 * layers * attention_heads * kv_elems_per_token_per_layer,
+                    4.0 * layers * hidden)
+
+
+def windowed_layer_ctx(ctx_tokens, layers, window_tokens, window_layers):
+    """Layer-weighted context of a sequence [layer-tokens] = (layers - Lw) x ctx
+    + Lw x min(ctx, window): sliding-window layers keep (and attend over) at most the
+    window; with no window (0) every layer holds the whole context."""
+    w = np.asarray(window_tokens, dtype=float)
+    lw = np.where(w > 0, np.minimum(np.asarray(window_layers, dtype=float), layers), 0.0)
+    capped = np.where(w > 0, np.minimum(ctx_tokens, w), ctx_tokens)
+    return (layers - lw) * ctx_tokens + lw * capped
+
+
+def mean_decode_context(input_tokens, output_tokens, output_cv):
+    """Context of a decoding sequence averaged over the sequences in flight [tokens]
+    = input + output x (1 + cv^2) / 2: a sequence stays in the batch for as many steps
+    as it has output tokens, so long outputs are over-represented (E[o^2] / 2E[o]);
+    cv = 0 gives the midpoint input + output / 2."""
+    return input_tokens + output_tokens * (1.0 + np.asarray(output_cv, dtype=float) ** 2) / 2.0
+
+
+def moe_dispatch_bytes_per_token(layers, hidden, experts_per_token, n_chips, experts,
+                                 activation_bytes=ALLREDUCE_BYTES_PER_VALUE):
+    """Expert-parallel all-to-all traffic each chip sends per token [bytes]
+    = layers x 2 (dispatch and combine) x k x hidden x bytes x (n - 1) / n: each token's
+    activations go to the chips of its k experts and come back; 0 for a dense model
+    or on one chip (replaces the MLP's all-reduce of tensor parallelism)."""
+    n = np.asarray(n_chips, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = layers * 2.0 * experts_per_token * hidden * activation_bytes * (n - 1.0) / n
+    return np.where(np.asarray(experts) > 0, out, 0.0)
+
+
+# Sustained power per dense bf16 TFLOP at which a chip holds its rated clocks [W/TFLOPS]:
+# H100/H200 SXM, 700 W / 989 TFLOPS = 0.71. Chips rated with less power per peak FLOP
+# (H100 NVL 400 W / 836 = 0.48, H100 PCIe 0.46, MI300X 750 W / 1307 = 0.57, B200 0.44)
+# throttle under sustained matrix work. Evidence: MLPerf v4.1 H100 NVL llama-2-70b and
+# gpt-j were over-predicted 1.2-1.4x against H100 SXM without this; an assumption, not fitted.
+SUSTAINED_W_PER_BF16_TFLOPS = 0.7
+Z_P99 = 2.326  # standard normal quantile of the 99th percentile
+
+
+def sustained_compute_fraction(tdp_w, bf16_tflops, w_per_tflops=SUSTAINED_W_PER_BF16_TFLOPS):
+    """Fraction of peak compute a chip sustains under its power limit [0..1]
+    = min(1, (TDP / dense bf16 peak) / W per TFLOPS needed): matrix work draws power in
+    proportion to its rate, so a chip rated below the needed power per FLOP runs at
+    reduced clocks; 1 where TDP or the bf16 peak is unknown. Multiplies compute_efficiency."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(tdp_w, dtype=float) / np.asarray(bf16_tflops, dtype=float) / w_per_tflops
+    return np.where(np.isfinite(ratio) & (ratio > 0), np.minimum(ratio, 1.0), 1.0)
+
+
+def prefill_tail_ms(batch, d_ms, tail_spread):
+    """p99 minus mean time per output token [ms] = z99 x sqrt(h x b) x D.
+    Prompts arrive at random (Poisson): a query that decodes o tokens while b others are in
+    flight sees N ~ Poisson(b o / mean o) prefills carried inside its steps, each adding its
+    prompt's work; its mean TPOT is the batch's (the D x b term), its spread relative to that
+    sqrt((1 + cv_in^2) mean o / (b o)). The p99 query sets the bound, so the tail is
+    z99 x sqrt(h / b) x D x b with h = (1 + cv_in^2) x mean o / o of the short-output queries
+    that make the tail: the tail spread, fitted (calibration.csv, shared). Small batches
+    (tight bounds) and prompt-heavy work (large D) widen it."""
+    return Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0) * np.maximum(batch, 0.0)) * d_ms
+
+
+def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
+    """Largest b whose p99 step time meets the budget [sequences]:
+    TPOT(b, A(b)) + z99 sqrt(h b) D <= budget, where A(b) may depend on the batch (MoE:
+    fewer tokens touch fewer experts). Both terms grow with b, so bisection between 0 and
+    `high` (the bound solved with the smallest weight term and no tail: no larger b fits)."""
+    hi = np.asarray(high, dtype=float)
+    finite = np.isfinite(hi) & (hi >= 0)
+    lo_f = np.zeros_like(hi)
+    hi_f = np.where(finite, hi, 0.0)
+    for _ in range(steps):
+        mid = (lo_f + hi_f) / 2.0
+        at = np.maximum(mid, 1.0)
+        p99 = step_time_ms(mid, a_of_batch(at), b_ms, c_ms, d_ms, e_ms, overhead_ms) + prefill_tail_ms(mid, d_ms, tail_spread)
+        ok = p99 <= budget_ms
+        lo_f, hi_f = np.where(ok, mid, lo_f), np.where(ok, hi_f, mid)
+    return np.where(finite, lo_f, hi)

@@ -74,7 +74,10 @@ WORKLOAD_SCHEMA: dict[str, object] = {
         **{key: _NUMBER for key in (
             "queries_per_day", "peak_to_average", "peak_queries_per_s", "params_b", "active_params_b",
             "layers", "kv_elems_per_token_per_layer", "hidden", "input_tokens", "output_tokens", "ttft_ms",
-            "tpot_ms", "gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms")},
+            "tpot_ms", "gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms",
+            "experts", "experts_per_token", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
+            "output_tokens_cv")},
+        "attention": {"enum": ["gqa", "mla"]},
     },
 }
 

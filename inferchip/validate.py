@@ -32,7 +32,7 @@ WITHIN = 0.25  # "within +-25 %" in the summary
 TARGET_MEDIAN = {"llm": 0.15, "fixed": 0.25}
 MAX_RATIO = 2.0
 LOO_GAP = 0.05
-SHARED_FACTORS = ("attention_efficiency", "link_efficiency", "host_link_efficiency", "step_overhead_ms",
+SHARED_FACTORS = ("attention_efficiency", "link_efficiency", "host_link_efficiency", "step_overhead_ms", "tail_spread",
                   "comm_overhead_ms_per_layer")
 CLASSES = ("llm", "fixed")
 # Columns a validation frame carries from the catalog row of the measured chip.
@@ -71,6 +71,9 @@ def _scenarios(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFr
         activation_mb_per_query=frame["activation_mb_per_query"].to_numpy(float),
         queries_per_day=np.full(len(frame), 86_400.0), peak_to_average=np.ones(len(frame)),
     )
+    from inferchip.compare import ARCHITECTURE_DEFAULTS
+
+    data.update({k: frame[k].to_numpy(float) for k in ARCHITECTURE_DEFAULTS if k in frame})
     return pd.DataFrame(data)
 
 
@@ -83,6 +86,7 @@ def predict(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFrame
     precision_used, predicted_note ('' when predicted)."""
     from inferchip.compare import CANDIDATE_SLOTS, _operating_points, resolve_precision
 
+    frame = at_measured_power(frame, assumptions)
     n_rows = len(frame)
     predicted = np.full(n_rows, np.nan)
     size = np.full(n_rows, np.nan)
@@ -119,6 +123,23 @@ def predict(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFrame
         note[at] = np.where(good, "", why)
     return pd.DataFrame({"predicted_per_accelerator": predicted, "chips_per_replica": size, "batch_size": batch,
                          "precision_used": used, "predicted_note": note}, index=frame.index)
+
+
+def at_measured_power(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFrame:
+    """Power-capped (MLPerf MaxQ) rows with a measured system power run at that power, not
+    the catalog TDP: tdp_w = system power / accelerators / (1 + host_power_fraction) [W],
+    which the power-limited clock model (perf.sustained_compute_fraction) turns into the
+    capped chip's sustained compute. Other rows are returned unchanged."""
+    from inferchip.calibrate import power_capped
+
+    if "system_power_w" not in frame or "tdp_w" not in frame:
+        return frame
+    power = frame["system_power_w"].to_numpy(float)
+    capped = power_capped(frame) & np.isfinite(power)
+    if not capped.any():
+        return frame
+    per_chip = power / frame["accelerator_count"].to_numpy(float) / (1.0 + float(assumptions["host_power_fraction"]))
+    return frame.assign(tdp_w=np.where(capped, per_chip, frame["tdp_w"].to_numpy(float)))
 
 
 def predicted_power_w(frame: pd.DataFrame, assumptions: dict[str, object]) -> np.ndarray:

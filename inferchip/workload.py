@@ -20,19 +20,24 @@ SCHEMA_VERSION = 1
 # than a real service, and the cost arithmetic could overflow to inf.
 MAX_MAGNITUDE = 1e15
 MIN_MAGNITUDE = 1e-6
-WHOLE_KEYS = ("layers", "kv_heads", "head_dim", "hidden", "kv_elems_per_token_per_layer")
+WHOLE_KEYS = ("layers", "kv_heads", "head_dim", "hidden", "kv_elems_per_token_per_layer", "experts",
+              "experts_per_token", "attention_heads", "sliding_window_tokens", "sliding_window_layers")
+# Optional architecture keys of [model] (MoE, attention kind, sliding-window layers).
+ARCHITECTURE_MODEL_KEYS = ("experts", "experts_per_token", "attention", "attention_heads", "sliding_window_tokens",
+                           "sliding_window_layers")
 
 _TOP_KEYS = ("schema_version", "name", "kind", "description", "model", "traffic", "slo", "economics")
 _LLM_MODEL_KEYS = ("preset", "params_b", "active_params_b", "layers", "kv_heads", "head_dim",
-                   "hidden", "kv_elems_per_token_per_layer", "precision", "kv_precision")
+                   "hidden", "kv_elems_per_token_per_layer", "precision", "kv_precision", *ARCHITECTURE_MODEL_KEYS)
 _FIXED_MODEL_KEYS = ("preset", "gflops_per_query", "weights_mb", "activation_mb_per_query", "precision")
-_TRAFFIC_KEYS = ("queries_per_day", "peak_queries_per_s", "peak_to_average", "input_tokens", "output_tokens")
+_TRAFFIC_KEYS = ("queries_per_day", "peak_queries_per_s", "peak_to_average", "input_tokens", "output_tokens",
+                 "output_tokens_cv")
 _LLM_SLO_KEYS = ("ttft_ms", "tpot_ms")
 _FIXED_SLO_KEYS = ("latency_ms",)
 
 # Short names accepted by --set / --vary for workload keys.
 WORKLOAD_KEY_SECTIONS: dict[str, str] = {
-    **{k: "model" for k in _LLM_MODEL_KEYS + _FIXED_MODEL_KEYS if k != "preset"},
+    **{k: "model" for k in _LLM_MODEL_KEYS + _FIXED_MODEL_KEYS if k not in ("preset", "attention")},
     **{k: "traffic" for k in _TRAFFIC_KEYS},
     **{k: "slo" for k in _LLM_SLO_KEYS + _FIXED_SLO_KEYS},
 }
@@ -59,6 +64,14 @@ class Workload:
     output_tokens: float = 0.0
     ttft_ms: float = math.inf
     tpot_ms: float = math.inf
+    # llm architecture (0 = absent: dense, standard attention, every layer global)
+    experts: float = 0.0
+    experts_per_token: float = 0.0
+    mla: float = 0.0  # 1 = multi-head latent attention (model.attention = "mla")
+    attention_heads: float = 0.0
+    sliding_window_tokens: float = 0.0
+    sliding_window_layers: float = 0.0
+    output_tokens_cv: float = 0.0  # coefficient of variation of output tokens per query
     # fixed
     gflops_per_query: float = 0.0
     weights_mb: float = 0.0
@@ -84,7 +97,11 @@ class Workload:
                      "layers": self.layers, "kv_elems_per_token_per_layer": self.kv_elems_per_token_per_layer,
                      "hidden": self.hidden, "kv_precision": self.kv_precision,
                      "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                     "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms}
+                     "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms, "output_tokens_cv": self.output_tokens_cv,
+                     "experts": self.experts, "experts_per_token": self.experts_per_token,
+                     "attention": "mla" if self.mla else "gqa", "attention_heads": self.attention_heads,
+                     "sliding_window_tokens": self.sliding_window_tokens,
+                     "sliding_window_layers": self.sliding_window_layers}
         else:
             extra = {"gflops_per_query": self.gflops_per_query, "weights_mb": self.weights_mb,
                      "activation_mb_per_query": self.activation_mb_per_query,
@@ -313,7 +330,8 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
                 problems.missing(f"traffic.{key}", "missing: add the mean tokens per query")
         ttft = _number(slo, "ttft_ms", "slo.", problems)
         tpot = _number(slo, "tpot_ms", "slo.", problems)
-        fields = dict(
+        arch = _architecture(model, preset, traffic, layers, problems, model_number)
+        fields = dict(**arch,
             params_b=params_b or 0.0, active_params_b=active if active is not None else (params_b or 0.0),
             layers=layers or 0.0, kv_elems_per_token_per_layer=kv_elems or 0.0, hidden=hidden or 0.0,
             kv_precision=_precision(model, "kv_precision", "fp16", problems),
@@ -340,6 +358,31 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
                     preset=str(preset.get("name")) if preset else None, precision=precision,
                     queries_per_day=float(qpd or 0.0), peak_to_average=peak_to_average,
                     economics=dict(economics), **fields)  # type: ignore[arg-type]
+
+
+def _architecture(model: dict, preset: dict, traffic: dict, layers: float | None, problems: _Problems,
+                  model_number) -> dict[str, float]:
+    """The optional architecture keys (validated; preset values where the profile is silent)
+    and traffic.output_tokens_cv (preset: the dataset's spread)."""
+    nonneg = {"positive": False, "minimum": 0.0}
+    out = {k: model_number(k, **nonneg) or 0.0 for k in ARCHITECTURE_MODEL_KEYS if k != "attention"}
+    attention = model.get("attention", preset.get("attention") or "gqa")
+    if attention not in ("gqa", "mla"):
+        problems.add("model.attention", f"must be 'gqa' (standard/grouped-query) or 'mla' (latent) (got {short_repr(attention)})")
+    out["mla"] = 1.0 if attention == "mla" else 0.0
+    if out["mla"] and not out["attention_heads"]:
+        problems.add("model.attention_heads", "missing: MLA attention needs the number of query heads")
+    if out["experts"] and not 0 < out["experts_per_token"] <= out["experts"]:
+        problems.add("model.experts_per_token", f"must be between 1 and experts ({out['experts']:g}) for a MoE model")
+    if out["experts_per_token"] and not out["experts"]:
+        problems.add("model.experts", "missing: experts_per_token needs the number of routed experts")
+    if out["sliding_window_layers"] and not out["sliding_window_tokens"]:
+        problems.add("model.sliding_window_tokens", "missing: sliding_window_layers needs the window length in tokens")
+    if layers is not None and out["sliding_window_layers"] > layers:
+        problems.add("model.sliding_window_layers", f"must not exceed layers ({out['sliding_window_layers']:g} > {layers:g})")
+    cv = _number(traffic, "output_tokens_cv", "traffic.", problems, **nonneg)
+    out["output_tokens_cv"] = cv if cv is not None else float(preset.get("dataset_output_tokens_cv") or 0.0)
+    return out
 
 
 def resolve_path(name_or_path: str | None) -> Path:

@@ -94,6 +94,9 @@ def files(tmp_path_factory) -> Path:
                                            "NVIDIA H100 SXM,250000,false,Vendor X quote Q-2026-114,2026-11\n"
                                            "AMD MI300X,210000,false,Vendor Y quote 7781,2026-10\n")
     shutil.copy(ROOT / "data" / "catalog.csv", folder / "my-catalog.csv")
+    # docs/workloads.md: the gpt-oss profile the architecture-keys example writes out
+    toml = (ROOT / "docs" / "workloads.md").read_text(encoding="utf-8").split("Try (`gpt-oss.toml`):")[1]
+    (folder / "gpt-oss.toml").write_text(toml.split("```toml\n")[1].split("```")[0])
     run("compare", "--output", str(folder / "before.json"))
     run("compare", "--set", "electricity_usd_per_kwh=0.19", "--output", str(folder / "after.json"))
     return folder

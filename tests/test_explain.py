@@ -147,7 +147,6 @@ def test_rented_chain(invoke, compare_json):
     assert cloud["origin"] == "catalog" and chip["price_as_of"] in cloud["source"]
 
 
-@BERT_GAP
 def test_fixed_workload_chain(invoke):
     doc = _explain(invoke, "fraud-scoring-bert", "--chip", "NVIDIA L4")
     s = {name: step["value"] for name, step in _steps(doc).items()}

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inferchip import perf
 
@@ -112,3 +114,88 @@ def test_fixed_batch_latency():
     assert t == pytest.approx(max(0.0256, 7.6) + 0.5)
     bmax = perf.fixed_max_batch_for_latency(2 * t, 25.6e6, 0.0, 7.6e9, 1e12, 100e12, 0.5)
     assert bmax == pytest.approx(100.0)
+
+
+def test_expert_params_and_read_fraction():
+    # Mixtral 8x7B: 46.7 B total, 12.9 B active, 2 of 8 experts: routed = 33.8 x 8 / 6 = 45.07 B
+    assert perf.expert_params_b(46.7, 12.9, 8, 2) == pytest.approx(33.8 * 8 / 6)
+    assert perf.expert_params_b(70.0, 70.0, 0, 0) == 0.0  # dense
+    # one token reads k/E of the experts; 3 tokens: 1 - (3/4)^3
+    assert perf.experts_read_fraction(1, 8, 2) == pytest.approx(0.25)
+    assert perf.experts_read_fraction(3, 8, 2) == pytest.approx(1 - 0.75 ** 3)
+    assert perf.experts_read_fraction(5, 0, 0) == 1.0
+    # a step's weights: 100 GB model, 80 B of 100 B params in experts, a quarter read -> 100 x (1 - 0.8 x 0.75)
+    assert perf.step_weight_bytes(100e9, 100.0, 80.0, 0.25) == pytest.approx(40e9)
+
+
+def test_attention_flops_mla_and_window():
+    # GQA: 4 x layers x hidden; MLA: 4 x layers x heads x latent (DeepSeek: 61 x 128 x 576)
+    assert perf.attention_flops_per_ctx_token(80, 8192, 64, 2048, 0) == 4 * 80 * 8192
+    assert perf.attention_flops_per_ctx_token(61, 7168, 128, 576, 1) == 4 * 61 * 128 * 576
+    # gpt-oss-120b: 36 layers, 18 with a 128-token window, 2000-token context
+    assert perf.windowed_layer_ctx(2000, 36, 128, 18) == 18 * 2000 + 18 * 128
+    assert perf.windowed_layer_ctx(100, 36, 128, 18) == 36 * 100  # inside the window: all layers equal
+    assert perf.windowed_layer_ctx(2000, 36, 0, 18) == 36 * 2000  # no window
+
+
+def test_mean_decode_context_and_dispatch():
+    # input 800, output 4000, cv 1: 800 + 4000 x 2 / 2 = 4800; cv 0 is the midpoint
+    assert perf.mean_decode_context(800, 4000, 1.0) == 4800
+    assert perf.mean_decode_context(800, 4000, 0.0) == 2800
+    # all-to-all: 61 layers x 2 x 8 experts x 7168 x 2 B x 7/8 on 8 chips
+    assert perf.moe_dispatch_bytes_per_token(61, 7168, 8, 8, 256) == pytest.approx(61 * 2 * 8 * 7168 * 2 * 7 / 8)
+    assert perf.moe_dispatch_bytes_per_token(61, 7168, 8, 1, 256) == 0.0
+    assert perf.moe_dispatch_bytes_per_token(80, 8192, 0, 8, 0) == 0.0
+
+
+def test_p99_batch_solve_meets_budget():
+    # A(b) = 10 ms x (0.2 + 0.8 x read fraction(b, 64 experts, 4 per token)); B = 0.05, C = 0.02, D = 0.01 ms
+    a_of = lambda b: 10.0 * perf.step_weight_bytes(1.0, 1.0, 0.8, perf.experts_read_fraction(b, 64, 4))  # noqa: E731
+    low = perf.max_batch_for_step_budget(30.0, 10.0, 0.05, 0.02, 0.01, 0.0, 1.0)
+    high = perf.max_batch_for_step_budget(30.0, a_of(1.0), 0.05, 0.02, 0.01, 0.0, 1.0)
+    p99 = lambda b, h: (perf.step_time_ms(b, a_of(b), 0.05, 0.02, 0.01, 0.0, 1.0)  # noqa: E731
+                        + perf.prefill_tail_ms(b, 0.01, h))
+    b = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.01, 0.0, 1.0, 0.0, 30)
+    assert low - 1e-6 <= b <= high  # fewer experts read at a smaller batch: at least the all-experts batch
+    assert p99(b, 0.0) <= 30.0 + 1e-9 and p99(b + 0.01, 0.0) > 30.0 - 1e-3
+    tailed = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.01, 0.0, 1.0, 20.0, 30)
+    assert tailed < b and p99(tailed, 20.0) <= 30.0 + 1e-9
+
+
+def test_prefill_tail_and_sustained_compute():
+    # z99 x sqrt(h b) x D: h = 20, b = 80, D = 0.5 ms -> 2.326 x 40 x 0.5
+    assert perf.prefill_tail_ms(80, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
+    assert perf.prefill_tail_ms(80, 0.5, 0.0) == 0.0
+    # H100 NVL: 400 W / 835.5 TFLOPS = 0.479 W/TFLOPS -> 0.479 / 0.7; H100 SXM (0.707) holds its clocks
+    assert perf.sustained_compute_fraction(400, 835.5) == pytest.approx(400 / 835.5 / 0.7)
+    assert perf.sustained_compute_fraction(700, 989.4) == 1.0
+    assert perf.sustained_compute_fraction(np.nan, 989.4) == 1.0
+
+
+@given(st.floats(1, 1000), st.floats(0, 100), st.floats(5, 500))
+def test_throughput_never_rises_as_tpot_tightens(budget_cut, spread, budget):
+    # tokens/s at the largest batch meeting a budget, for a tighter budget, is never higher
+    a, bb, c, d, e, o = 8.0, 0.05, 0.03, 0.02, 0.0, 2.0
+    a_of = lambda b: np.full(np.shape(b), a)  # noqa: E731
+
+    def rate(limit):
+        high = perf.max_batch_for_step_budget(limit, a, bb, c, d, e, o)
+        b = np.floor(perf.max_batch_p99(limit, a_of, high, bb, c, d, e, o, spread, 40))
+        return b / perf.step_time_ms(b, a, bb, c, d, e, o) if b >= 1 else 0.0
+
+    assert rate(budget / (1 + budget_cut / 100)) <= rate(budget) + 1e-9
+
+
+
+
+@given(st.integers(1, 512), st.integers(1, 10_000), st.integers(1, 16))
+def test_expert_reads_between_k_and_e(experts, tokens, k):
+    k = min(k, experts)
+    distinct = experts * perf.experts_read_fraction(tokens, experts, k)
+    assert k - 1e-9 <= distinct <= experts + 1e-9
+    assert perf.experts_read_fraction(tokens + 1, experts, k) >= perf.experts_read_fraction(tokens, experts, k) - 1e-12
+
+
+@given(st.floats(1, 1e6), st.integers(1, 128), st.integers(0, 100_000), st.integers(0, 128))
+def test_window_kv_never_exceeds_full_kv(ctx, layers, window, window_layers):
+    assert perf.windowed_layer_ctx(ctx, layers, window, window_layers) <= layers * ctx * (1 + 1e-12)

@@ -92,3 +92,47 @@ def test_overrides_apply_before_validation(tmp_path):
 def test_missing_file():
     with pytest.raises(NotFoundError):
         workload.load("no-such-file.toml")
+
+
+def test_architecture_keys_from_preset_and_profile(tmp_path):
+    w = workload.load(write(tmp_path, LLM.replace('"llama-2-70b"', '"deepseek-r1"')))
+    assert (w.experts, w.experts_per_token, w.mla, w.attention_heads) == (256, 8, 1.0, 128)
+    assert w.output_tokens_cv == pytest.approx(1.0)  # the preset's dataset spread
+    w = workload.load(write(tmp_path, LLM.replace('precision = "fp8"', 'precision = "fp8"\nexperts = 16\n'
+                                                  'experts_per_token = 2\nsliding_window_tokens = 512\n'
+                                                  'sliding_window_layers = 40')))
+    assert (w.experts, w.experts_per_token, w.mla) == (16, 2, 0.0)
+    assert (w.sliding_window_tokens, w.sliding_window_layers) == (512, 40)
+    assert w.as_dict()["attention"] == "gqa"
+
+
+def test_architecture_key_problems_named(tmp_path):
+    bad = LLM.replace('precision = "fp8"', 'precision = "fp8"\nattention = "mla"\nexperts = 4\n'
+                      'experts_per_token = 8\nsliding_window_layers = 90')
+    with pytest.raises(InputError) as info:
+        workload.load(write(tmp_path, bad))
+    text = str(info.value)
+    for key in ("model.attention_heads", "model.experts_per_token", "model.sliding_window_tokens",
+                "model.sliding_window_layers"):
+        assert key in text
+    with pytest.raises(InputError, match="model.attention: must be 'gqa'"):
+        workload.load(write(tmp_path, LLM.replace('precision = "fp8"', 'precision = "fp8"\nattention = "flash"')))
+
+
+def test_sliding_window_shrinks_kv_cache(tmp_path):
+    from inferchip.assumptions import resolve
+    from inferchip.calibration import attach_factors
+    from inferchip.catalog import load_catalog
+    from inferchip.compare import evaluate, scenario_frame
+
+    text = LLM.replace('"llama-2-70b"', '"gpt-oss-120b"').replace('"fp8"', '"fp4"').replace(
+        "input_tokens = 100", "input_tokens = 4000")
+    windowed = workload.load(write(tmp_path, text))
+    full = workload.load(write(tmp_path, text.replace('precision = "fp4"', 'precision = "fp4"\nsliding_window_layers = 0')))
+    chips = attach_factors(load_catalog())
+    chips = chips[chips["name"] == "NVIDIA H100 SXM"]
+    kv = [evaluate("llm", chips, scenario_frame(w, resolve([])), "fp4")["kv_cache_gb_per_replica"].iloc[0]
+          / evaluate("llm", chips, scenario_frame(w, resolve([])), "fp4")["batch_size"].iloc[0]
+          for w in (windowed, full)]
+    # 18 of 36 layers keep 128 of ~4025 tokens: about half the cache per sequence
+    assert kv[0] < 0.55 * kv[1]
