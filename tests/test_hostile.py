@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+SMALL_CATALOG = str(CORPUS / "catalog" / "crlf.csv")  # two chips: subprocess runs stay quick
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = ROOT / "data" / "workloads" / "support-chatbot-70b.toml"
 FUZZ = settings(max_examples=int(os.environ.get("INFERCHIP_FUZZ_EXAMPLES", "40")), deadline=None,
@@ -323,7 +324,8 @@ def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
                                   ["compare", "--format", "json"]])
 def test_stdout_on_a_full_device_is_one_line_and_exit_5(args):
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "inferchip", *args], stdout=full, stderr=subprocess.PIPE,
+        result = subprocess.run([sys.executable, "-m", "inferchip", *args, "--catalog", SMALL_CATALOG],
+                                stdout=full, stderr=subprocess.PIPE,
                                 text=True, timeout=600)
     assert result.returncode == 5
     assert result.stderr == ("error: stdout: cannot write (No space left on device); free some space or write to"
@@ -333,7 +335,8 @@ def test_stdout_on_a_full_device_is_one_line_and_exit_5(args):
 @pytest.mark.parametrize("fmt", ["csv", "json", "table"])
 def test_sweep_into_a_closed_pipe_exits_0_quietly(fmt):
     """`inferchip sweep ... | head -1`: the reader leaves after one line."""
-    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:3000", "--format", fmt],
+    proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:3000", "--format", fmt,
+                             "--catalog", SMALL_CATALOG],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
     proc.stdout.close()
@@ -346,7 +349,8 @@ def test_sigterm_during_a_large_write_removes_the_temporary_file(tmp_path):
     target = tmp_path / "grid.csv"
     target.write_text("previous result")
     proc = subprocess.Popen([sys.executable, "-m", "inferchip", "sweep", "--vary", "pue=1:2:200000",
-                             "--vary", "electricity_usd_per_kwh=0.05:0.2:20", "--format", "csv", "-o", str(target)],
+                             "--vary", "electricity_usd_per_kwh=0.05:0.2:20", "--format", "csv", "-o", str(target),
+                             "--catalog", SMALL_CATALOG],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while proc.poll() is None:  # wait for the temporary file to hold data, then terminate
         temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
