@@ -26,7 +26,7 @@ def test_narrow_compare_table_names_every_hidden_column(invoke):
     result = invoke("compare", "--format", "table", env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert result.exit_code == 0, result.stderr
     hidden = _note(result.stdout)
-    for field in ("cost_per_million_tokens_usd", "avg_power_kw", "energy_per_query_j", "racks"):
+    for field in ("cost_per_million_tokens_blended_usd", "avg_power_kw", "energy_per_query_j", "racks"):
         if field not in hidden:  # shown: its header is in the table
             header = dict(TABLE_COLUMNS)[field].split("\n")[0]
             assert header in result.stdout, f"{field} neither shown nor named as hidden"
@@ -41,7 +41,7 @@ def test_wide_compare_table_has_no_hidden_note(invoke):
 
 def test_columns_option_picks_the_table_columns(invoke):
     result = invoke("compare", "--format", "table", "--columns",
-                    "cost_per_million_tokens_usd,avg_power_kw,energy_per_query_j,racks",
+                    "cost_per_million_tokens_blended_usd,avg_power_kw,energy_per_query_j,racks",
                     env={"COLUMNS": "100", "NO_COLOR": "1"})  # at 100 the default table hides energy and racks
     assert result.exit_code == 0, result.stderr
     assert _note(result.stdout) == []
