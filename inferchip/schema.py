@@ -239,7 +239,15 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog list": catalog_list_schema,
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
+    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
+                                                                   "validate")},
 }
+
+
+def _analysis(name: str) -> dict[str, object]:
+    from inferchip.analysis_schema import BUILDERS
+
+    return BUILDERS[name]()
 
 
 def register(command: str, builder: Callable[[], dict[str, object]]) -> None:

@@ -120,7 +120,7 @@ def parse_vary(text: str) -> Vary:
         start, stop = _number(parts[0], where), _number(parts[1], where)
         count = _number(parts[2], where)
         if not count.is_integer() or not 1 <= count <= MAX_POINTS_PER_KEY:
-            raise UsageError(f"{where}: N must be a whole number from 1 to {MAX_POINTS_PER_KEY:,} (got {parts[2]})")
+            raise UsageError(f"{where}: N must be a whole number from 1 to {MAX_POINTS_PER_KEY:,} (got {shown(parts[2])})")
         if len(parts) == 4 and parts[3] == "log":
             if start <= 0 or stop <= 0:
                 raise UsageError(f"{where}: log spacing needs START and STOP > 0")
@@ -406,10 +406,10 @@ def chart_slice(sweep: Sweep, chunk: pd.DataFrame, key: str) -> pd.DataFrame:
 def chart_held_values(sweep: Sweep, key: str) -> dict[str, object]:
     keys = [v.key for v in sweep.varies]
     if key not in keys:
-        raise UsageError(f"--chart-key {key}: not a varied key; choose one of {', '.join(keys)}")
+        raise UsageError(f"--chart-key {shown(key)}: not a varied key; choose one of {', '.join(keys)}")
     axis = keys.index(key)
     if not sweep.varies[axis].numeric:
-        raise UsageError(f"--chart-key {key}: a chart needs a numeric key ({key} takes words)")
+        raise UsageError(f"--chart-key {shown(key)}: a chart needs a numeric key ({shown(key)} takes words)")
     return {v.key: v.values[len(v.values) // 2] for i, v in enumerate(sweep.varies) if i != axis}
 
 

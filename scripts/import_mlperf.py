@@ -100,7 +100,8 @@ ACCELERATORS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "NVIDIA L40S": (("NVIDIA L40S",), "L40S", ""),
     "NVIDIA L4-PCIe-24GB": (("NVIDIA L4",), "L4", ""),
     "NVIDIA RTX PRO 6000 Blackwell Server Edition": (
-        ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "NVIDIA RTX PRO 6000 Blackwell", "NVIDIA RTX PRO 6000"),
+        ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "NVIDIA RTX PRO 6000 Blackwell SE",
+         "NVIDIA RTX PRO 6000 Blackwell", "NVIDIA RTX PRO 6000"),
         "RTX PRO 6000", ""),
     "AMD Instinct MI300X 192GB HBM3": (("AMD MI300X",), "MI300X", ""),
     "AMD Instinct MI325X 256GB HBM3e": (("AMD MI325X",), "MI325X", ""),
