@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz validate-table catalog-table readme-examples docs clean
+.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table readme-examples docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## wall times: compare, --help, sweep, uncertainty
 	$(BIN)/python bench/bench.py
 
+validate-splits: $(STAMP)  ## refit per held-out split (LOO, time): data/heldout.csv (a few minutes)
+	$(BIN)/python scripts/validate_splits.py
+
 validate-table: $(STAMP)  ## regenerate the accuracy table in docs/accuracy.md from `inferchip validate`
 	$(BIN)/python scripts/validate_table.py
 
@@ -30,7 +33,7 @@ catalog-table: $(STAMP)  ## regenerate the catalog table in docs/catalog.md from
 readme-examples: $(STAMP)  ## regenerate the sample outputs in README.md (100 columns, no colour)
 	$(BIN)/python scripts/readme_examples.py
 
-docs: validate-table catalog-table readme-examples  ## regenerate every generated table and sample output
+docs: validate-splits validate-table catalog-table readme-examples  ## regenerate data/heldout.csv, every generated table and sample output
 
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests bench scripts

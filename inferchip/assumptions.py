@@ -17,7 +17,8 @@ _RANGES: dict[str, tuple[float, bool, float | None, bool]] = {
     "pue": (1.0, True, None, False),
     "cost_of_capital": (0.0, True, 1.0, True),
     "utilisation_target": (0.0, False, 1.0, True),
-    "avg_power_fraction": (0.0, False, 1.0, True),
+    "busy_power_fraction": (0.0, False, 1.0, True),
+    "idle_power_fraction": (0.0, True, 1.0, True),
     "memory_usable_fraction": (0.0, False, 1.0, True),
     "server_life_years": (0.0, False, 100.0, True),
     "facility_life_years": (0.0, False, 100.0, True),
@@ -34,6 +35,7 @@ MIN_MAGNITUDE = 1e-6
 _CHOICES: dict[str, tuple[str, ...]] = {
     "facility_model": ("colocation", "owned"),
     "capital_charge": ("annuity", "straight_line"),
+    "allocation": ("dedicated", "shared"),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, fleet, perf
+from inferchip import cost, dataflow, fleet, perf, power, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -22,8 +22,10 @@ from inferchip.units import (
     COMPUTE_COLUMN,
     DAYS_PER_YEAR,
     FLOPS_PER_GFLOP,
+    HOURS_PER_YEAR,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
+    QUERIES_PER_THOUSAND,
     RESULT_FIELDS,
     SECONDS_PER_DAY,
     TOKENS_PER_MILLION,
@@ -31,6 +33,7 @@ from inferchip.units import (
 )
 from inferchip.workload import Workload
 
+DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 
 # Numeric workload quantities a scenario may vary.
@@ -172,11 +175,12 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             batch_ok = np.where(batch >= 1, batch, 1.0)
             if trace is not None:
                 trace.update(pipeline=pipe, pipeline_stages=np.where(pipe, stages, np.nan))
+        input_share = perf.prefill_time_share(batch_ok, a, b, c, d, e, overhead)
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * (inp + outp),
-            tpot_b1=tpot_b1, prefill_ms=prefill_ms,
+            tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -196,7 +200,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=np.full_like(t, np.nan), ttft_ms=np.full_like(t, np.nan),
             latency_ms=2.0 * t, tokens_per_s_replica=np.full_like(t, np.nan), qps_replica=qps,
             kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
-            prefill_ms=np.zeros_like(t),
+            prefill_ms=np.zeros_like(t), input_time_share=np.full_like(t, np.nan),
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
@@ -328,8 +332,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
              kv_precision: str = "fp16", trace: dict | None = None, *,
              points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None,
              measured: pd.DataFrame | None = None,
-             chip_values: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """One row per (scenario, accelerator) with every result field. `chips` must
+             chip_values: dict[str, np.ndarray] | None = None, basis: str = "auto") -> pd.DataFrame:
+    """One row per (scenario, accelerator) with every result field. `basis`: auto (own
+    where the chip has a purchase price, else rent), own or rent (that basis only). `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
     `inferchip explain`) receives every intermediate quantity of the chosen candidate,
     one array element per result row. `points` (from `operating_points` on these
@@ -340,6 +345,10 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     `chip_values` replaces catalog numbers per result row (arrays of length scenarios x
     chips, scenario-major): `uncertainty` draws estimated prices and power per sample."""
     chips = resolve_precision(chips.reset_index(drop=True), precision)
+    if purchase.slot_column("own", "size", 0) not in chips:
+        chips = purchase.attach_units(chips)
+    if "chip_busy_power_fraction" not in chips:
+        chips = power.attach_profiles(chips)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
@@ -366,29 +375,55 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     ok = pts["ok"]
     qps_replica = pts["qps_replica"]
     peak_qps = fleet.peak_queries_per_s(sc["queries_per_day"], sc["peak_to_average"])
+    avg_qps = sc["queries_per_day"] / SECONDS_PER_DAY
     replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
     accelerators = replicas * n
     dps = C("devices_per_server")
     dps = np.where(np.isfinite(dps), dps, 1.0)
-    servers = fleet.servers_needed(accelerators, dps)
     server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
                          dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
     budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
-    racks = fleet.racks_needed(servers, per_rack)
-    provisioned_kw = servers * server_kw
-    avg_kw = provisioned_kw * sc["avg_power_fraction"]
 
+    # What is bought (or rented): the cheapest mix of purchasable units holding the replicas.
+    scen_cols = set(scenarios.columns)
+    get = lambda name: sc[name] if name in scen_cols else ch[name]  # noqa: E731
+    own_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
+        size, price, kw, *(np.asarray(sc[k]).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
+    rent_cost = lambda size, price, kw: size * (  # noqa: E731
+        C("cloud_usd_per_hour")[:, None] * HOURS_PER_YEAR + np.asarray(sc["software_usd_per_accelerator_year"]).reshape(-1, 1))
+    own_plan = purchase.plan("own", get, replicas, n, own_cost)
+    rent_plan = purchase.plan("rent", get, replicas, n, rent_cost)
     rent_only = ch["rent_only"].astype(bool)
     cloud = C("cloud_usd_per_hour")
-    price = cost.server_price_usd(C("server_price_usd"), C("accelerator_price_usd"), dps, sc["host_price_fraction"])
-    owned = ~rent_only & np.isfinite(price)
-    rented = ~owned & np.isfinite(cloud)
+    owned = ~rent_only & np.isfinite(own_plan["count_u"]) & (basis in ("auto", "own"))
+    rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"]) & (basis in ("auto", "rent"))
+    bought = {k: np.where(owned, own_plan[k], rent_plan[k]) for k in own_plan}
     no_price = ~owned & ~rented
-    no_power = owned & ~np.isfinite(server_kw)
+    unit_racks_u = fleet.servers_per_rack(bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"])
+    unit_racks_v = fleet.servers_per_rack(bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"])
+    servers = bought["units"]
+    accelerators_bought = bought["accelerators_bought"]
+    # each unit fills 1 / (units per rack) of a rack; two unit types share racks
+    rack_share = bought["count_u"] / unit_racks_u + np.where(bought["has_v"], bought["count_v"] / unit_racks_v, 0.0)
+    racks = np.maximum(np.ceil(rack_share * (1.0 - 1e-12)), 1.0)  # no float dust adds a rack; one unit needs one
+    provisioned_kw = purchase.total(bought, bought["power_u"], bought["power_v"])
+    no_power = owned & ~np.isfinite(provisioned_kw)
+    # dedicated: the workload pays for all it buys; shared: for the accelerators it uses
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(sc["allocation"] == "shared", accelerators / accelerators_bought, 1.0)
+        capacity_qps = accelerators_bought / n * qps_replica  # what the bought accelerators can serve
+        load = np.clip(avg_qps / capacity_qps, 0.0, 1.0)
+    # Power follows load: idle + (busy - idle) x load; a shared fleet's idle share belongs to the others.
+    busy_f = power.fraction(C("chip_busy_power_fraction"), sc["busy_power_fraction"])
+    idle_f = np.minimum(power.fraction(C("chip_idle_power_fraction"), sc["idle_power_fraction"]), busy_f)
+    idle_kw = power.power_kw(provisioned_kw, idle_f, busy_f, 0.0)
+    avg_kw = idle_kw * share + (power.power_kw(provisioned_kw, idle_f, busy_f, load) - idle_kw)
 
-    capex = cost.fleet_capex_usd(servers, price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
+    price = bought["price_u"]
+    purchase_price = purchase.total(bought, bought["price_u"], bought["price_v"])
+    capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
                                  sc["spares_fraction"], sc["installation_fraction"])
     annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
                                               sc["capital_charge"] == "straight_line")
@@ -399,20 +434,24 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                        sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
         cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
     )
-    maintenance = servers * price * sc["maintenance_fraction_per_year"]
-    software = accelerators * sc["software_usd_per_accelerator_year"]
+    maintenance = purchase_price * sc["maintenance_fraction_per_year"]
+    software = accelerators_bought * sc["software_usd_per_accelerator_year"]
     staff = servers * sc["staff_usd_per_server_year"]
-    rent = cost.annual_rent_usd(accelerators, cloud)
+    rent = cost.annual_rent_usd(accelerators_bought, cloud)
     owned_opex = energy + facility + maintenance + software + staff
-    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan))
-    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan))
-    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan))
-    energy = np.where(owned, energy, np.nan)
-    facility = np.where(owned, facility, np.nan)
+    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
+    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
+    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan)) * share
+    energy = np.where(owned, energy, np.nan) * share
+    facility = np.where(owned, facility, np.nan) * share
     tco = annual_capex + annual_opex
+    unit_derived = bought["derived_u"].astype(bool) | (bought["has_v"] & bought["derived_v"].astype(bool))
+    unit_estimate = (unit_derived | (bought["estimate_u"] == True)  # noqa: E712
+                     | (bought["has_v"] & (bought["estimate_v"] == True)))  # noqa: E712
 
     annual_queries = sc["queries_per_day"] * DAYS_PER_YEAR
     out_tokens = sc["output_tokens"] if kind == "llm" else np.full(len(n), np.nan)
+    in_tokens = sc["input_tokens"] if kind == "llm" else np.full(len(n), np.nan)
     feasible = ok & ~no_price & ~no_power
     want_reasons = columns is None or "infeasible_reason" in columns
     reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
@@ -423,12 +462,24 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     data = {
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
         "price_basis": np.where(owned, "owned", np.where(rented, "rented", "unpriced")),
+        "option": ch["name"],
+        "provider": np.where(rented, ch.get("cloud_provider", ""), "").astype(object),
         "feasible": feasible, "infeasible_reason": np.where(feasible, "", reasons),
         "throughput_source": throughput_source, "throughput_reference": throughput_reference,
         "precision_used": ch["precision_used"], "precision_note": ch["precision_note"],
         "chips_per_replica": n, "batch_size": np.where(ok, pts["batch"], np.nan),
         "replicas": nan_unless(replicas, ok), "accelerators": nan_unless(accelerators, ok),
         "servers": nan_unless(servers, ok), "racks": nan_unless(racks, ok),
+        "purchase": np.where(ok & ~no_price, purchase.describe(bought["count_u"], bought["name_u"], bought["count_v"],
+                                                                bought["name_v"]), ""),
+        "purchase_units": nan_unless(servers, ok & ~no_price),
+        "accelerators_bought": nan_unless(accelerators_bought, ok & ~no_price),
+        "accelerators_used": nan_unless(accelerators, ok),
+        "stranded_accelerators": nan_unless(accelerators_bought - accelerators, ok & ~no_price),
+        "utilisation": nan_unless(avg_qps / capacity_qps, ok & ~no_price),
+        "peak_utilisation": nan_unless(peak_qps / capacity_qps, ok & ~no_price),
+        "allocation": np.broadcast_to(sc["allocation"], n.shape).astype(object),
+        "cost_share": nan_unless(share, feasible),
         "ttft_ms": nan_unless(pts["ttft_ms"], ok), "tpot_ms": nan_unless(pts["tpot_ms"], ok),
         "latency_ms": nan_unless(pts["latency_ms"], ok), "meets_slo": ok,
         "tokens_per_s_per_accelerator": nan_unless(pts["tokens_per_s_replica"] / n, ok),
@@ -438,9 +489,21 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
         "cost_per_query_usd": per_query,
         "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
-        "cloud_cost_per_query_usd": nan_unless(rent / annual_queries, ok),
+        "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
+        "input_time_share": nan_unless(pts["input_time_share"], ok),
+        "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
+            per_query, pts["input_time_share"], in_tokens),
+        "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
+            per_query, pts["input_time_share"], out_tokens),
+        "cost_per_million_tokens_blended_usd": cost.cost_per_million_tokens_blended_usd(
+            per_query, in_tokens, out_tokens),
+        "cloud_cost_per_query_usd": nan_unless(
+            cost.annual_rent_usd(rent_plan["accelerators_bought"], cloud) / annual_queries, ok),
         "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
-        "energy_per_query_j": nan_unless(avg_kw * sc["pue"] * W_PER_KW * SECONDS_PER_DAY / sc["queries_per_day"], ok),
+        "energy_per_query_j": nan_unless(power.energy_per_query_j(avg_kw, sc["pue"], sc["queries_per_day"]), ok),
+        "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
+            provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
+        "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
         "kw_per_rack": nan_unless(per_rack * server_kw, ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
@@ -454,14 +517,17 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "calibration_source": np.where(ch.get("factor_source", "") != "", ch["calibration_source"]
                                        + "; the row's own pipeline factors: "
                                        + np.asarray(ch.get("factor_source", ""), dtype=object), ch["calibration_source"]),
-        "price_is_estimate": owned & ch["price_is_estimate"].astype(bool),
+        "price_is_estimate": owned & (ch["price_is_estimate"].astype(bool) | unit_estimate),
+        "purchase_source": np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+                                    + bought["source_u"].astype(str), "").astype(object),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
         "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),
     }
     result = pd.DataFrame(data if columns is None else {k: data[k] for k in columns})
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
-                     avg_kw=avg_kw, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
+                     share=share, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
                      rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result
@@ -549,13 +615,48 @@ def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | Non
 
 
 def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame,
-                sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
-    """The main job: rank every accelerator for one workload under one assumption set;
-    a measured benchmark of the same work replaces the model where one matches."""
+                sort: str = "cost_per_query_usd", top: int | None = None,
+                bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The main job: rank every way of serving one workload under one assumption set;
+    a measured benchmark of the same work replaces the model where one matches.
+    `bases` (inferchip.basis): auto (own, else rent: one row per chip), own, rent, commit,
+    api. With explicit bases a chip gets one row per basis it has a price for (a chip
+    priced on none keeps one row saying why); api adds a row per comparable API."""
+    from inferchip import basis as basis_mod
     from inferchip.measured import candidates
 
     chips = attach_factors(chips)
     scenarios = scenario_frame(workload, assumptions)
-    results = evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
-                       measured=candidates(workload.preset, workload.precision))
-    return rank(results.drop(columns=["scenario"]), sort, top)
+    measured = candidates(workload.preset, workload.precision)
+    frames = []
+    for b in (b for b in bases if b != "api"):
+        use = chips
+        if b == "commit":
+            discount = float(assumptions["committed_use_discount"])
+            use = chips.assign(cloud_usd_per_hour=basis_mod.commit_price(chips, discount),
+                               cloud_source=("committed use: on demand x (1 - committed_use_discount "
+                                             f"{discount:g}) on " + chips["cloud_source"].fillna("").astype(str)))
+        frame = evaluate(workload.kind, use, scenarios, workload.precision, workload.kv_precision,
+                         measured=measured, basis="rent" if b == "commit" else b).drop(columns=["scenario"])
+        if b == "commit":
+            frame = frame.assign(price_basis=frame["price_basis"].replace({"rented": "committed"}))
+        if b != "auto":
+            frame = frame.assign(option=basis_mod.option_label(frame["accelerator"], frame["price_basis"], b))
+        frames.append(frame)
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_FIELDS))
+    if len(frames) > 1:
+        priced = results["price_basis"] != "unpriced"
+        has_priced = results["accelerator"].map(results[priced].groupby("accelerator").size()).fillna(0) > 0
+        results = results[priced | ~has_priced].drop_duplicates(["accelerator", "price_basis", "option"])
+        first_unpriced = ~priced[results.index] & results.duplicated("accelerator")
+        results = results[~first_unpriced].reset_index(drop=True)
+    from inferchip.trust import annotate, not_modelled  # calibration support per row (trust.py)
+
+    results = annotate(results, chips, workload.kind)
+    if "api" in bases and workload.kind == "llm":
+        from inferchip.breakeven import read_api_prices
+
+        api = basis_mod.api_rows(workload, api_prices if api_prices is not None else read_api_prices())
+        if len(api):
+            results = pd.concat([results, not_modelled(api)[results.columns]], ignore_index=True)
+    return rank(results, sort, top)

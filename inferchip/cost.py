@@ -77,3 +77,48 @@ def per_accelerator_hour_usd(annual_tco_usd, accelerators):
 def cost_per_million_tokens_usd(usd_per_accelerator_hour, tokens_per_s_per_accelerator, utilisation):
     """[USD per 1e6 tokens] = hourly cost / (tokens/s x utilisation x 3,600) x 1e6."""
     return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * utilisation * SECONDS_PER_HOUR) * TOKENS_PER_MILLION
+
+
+def cost_per_million_input_tokens_usd(cost_per_query_usd, input_time_share, input_tokens):
+    """[USD per 1e6 input tokens] = cost per query x prefill share of replica time / input tokens x 1e6."""
+    return cost_per_query_usd * input_time_share / input_tokens * TOKENS_PER_MILLION
+
+
+def cost_per_million_output_tokens_usd(cost_per_query_usd, input_time_share, output_tokens):
+    """[USD per 1e6 output tokens] = cost per query x (1 - prefill share) / output tokens x 1e6."""
+    return cost_per_query_usd * (1.0 - input_time_share) / output_tokens * TOKENS_PER_MILLION
+
+
+def cost_per_million_tokens_blended_usd(cost_per_query_usd, input_tokens, output_tokens):
+    """[USD per 1e6 tokens, input and output together] = cost per query / (input + output tokens) x 1e6:
+    the figure to set beside an API's prices at the workload's mix,
+    (input x input price + output x output price) / (input + output)."""
+    return cost_per_query_usd / (input_tokens + output_tokens) * TOKENS_PER_MILLION
+
+
+# Assumption keys annual_unit_cost_usd takes after (size, price, power), in order.
+UNIT_COST_KEYS = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
+                  "cost_of_capital", "server_life_years", "capital_charge", "maintenance_fraction_per_year",
+                  "facility_model", "colocation_usd_per_kw_month", "facility_build_usd_per_w", "facility_life_years",
+                  "facility_opex_usd_per_w_month", "staff_usd_per_server_year", "software_usd_per_accelerator_year",
+                  "pue", "electricity_usd_per_kwh", "idle_power_fraction")
+
+
+def annual_unit_cost_usd(size, price_usd, max_power_kw, network, storage, spares, installation, rate, life_years,
+                         capital_charge, maintenance, facility_model, colocation_usd_per_kw_month, build_usd_per_w,
+                         facility_life_years, facility_opex_usd_per_w_month, staff_usd_per_server_year,
+                         software_usd_per_accelerator_year, pue, electricity_usd_per_kwh, power_fraction):
+    """What owning one purchase unit costs a year [USD/year], the yardstick the sizer
+    compares unit mixes with = capital charge of price x (1 + network + storage + spares
+    + installation) + price x maintenance + facility on max kW + staff per server
+    + software x accelerators + idle energy = max kW x idle fraction x PUE x 8,760 h x price
+    (the energy of the work itself does not depend on the units that carry it)."""
+    capex = fleet_capex_usd(1.0, price_usd, network, storage, spares, installation)
+    capital = annual_capital_charge(capex, rate, life_years, capital_charge == "straight_line")
+    facility = np.where(facility_model == "owned",
+                        annual_owned_facility_usd(max_power_kw, build_usd_per_w, facility_life_years, rate,
+                                                  facility_opex_usd_per_w_month),
+                        annual_colocation_usd(max_power_kw, colocation_usd_per_kw_month))
+    return (capital + price_usd * maintenance + facility + staff_usd_per_server_year
+            + size * software_usd_per_accelerator_year
+            + annual_energy_usd(max_power_kw * power_fraction, pue, electricity_usd_per_kwh))

@@ -50,7 +50,9 @@ def add_baseline(results: pd.DataFrame, baseline: str, queries_per_day: float) -
     savings per query [USD] = baseline cost per query - cost per query;
     per day [USD/day] = savings per query x queries per day; per year [USD/year] = x 365;
     percent [%] = savings per query / baseline cost per query x 100."""
-    match = results["accelerator"].str.lower() == baseline.lower()
+    match = results["option"].str.lower() == baseline.lower() if "option" in results else None
+    if match is None or not match.any():  # an accelerator or provider name: its cheapest row (results are ranked)
+        match = results["accelerator"].str.lower() == baseline.lower()
     if not match.any():
         raise NotFoundError(f"--baseline '{baseline}': not among the compared accelerators")
     row = results[match].iloc[0]

@@ -186,6 +186,9 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
     result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
                       workload.kv_precision, trace=trace,
                       measured=candidates(workload.preset, workload.precision))
+    from inferchip.trust import annotate  # calibration support, as compare.run_compare adds it
+
+    result = annotate(result, chips, workload.kind)
     t = {k: _scalar(v) for k, v in trace.items()}
     r = records(result, [f for f in RESULT_FIELDS if f in result.columns])[0]
     origins = _Origins(inputs, row, chips.iloc[0], workload_sets or set())
@@ -435,6 +438,7 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "q/s = tokens/s / output_tokens", "generated tokens over tokens per query",
               ["tokens_per_s_per_replica", o.workload_key("output_tokens")])
     _measured_step(steps, r)
+    _trust_step(steps, r)
 
 
 def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
@@ -461,6 +465,21 @@ def _fixed_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     steps.add("queries_per_s_per_replica", "Queries per second per replica", t["qps_replica"], "queries/s",
               "q/s = b / t x 1000", "one batch per batch time", ["batch_size", "batch_time_ms"])
     _measured_step(steps, r)
+    _trust_step(steps, r)
+
+
+def _trust_step(steps: _Steps, r: dict) -> None:
+    """Calibration support (inferchip/trust.py): the held-out error of the rows behind the
+    chip's efficiency factors, and whether the row rests on thin data."""
+    error = r.get("heldout_median_abs_error")
+    rows = r.get("calibration_rows")
+    steps.add("heldout_median_abs_error", "Held-out error of the calibration behind this chip", error, "fraction",
+              "median |predicted / measured - 1| over the fitted rows of the chip's "
+              f"{r.get('calibration_scope') or 'group'} in the workload's class, each predicted by a fit without it",
+              f"{rows} fitted rows ({r.get('heldout_split') or 'no held-out test'}); thin_data = "
+              f"{str(bool(r.get('thin_data'))).lower()} (not measured and < 4 rows or error > 25 %)",
+              [{"name": "calibration_rows", "value": rows, "unit": "count", "origin": "calibration",
+                "source": "data/heldout.csv (make validate-splits): rows of the chip's family/kind and class"}])
 
 
 def _measured_step(steps: _Steps, r: dict) -> None:
@@ -496,8 +515,24 @@ def _fleet_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
                in steps.index else "queries_per_s_per_replica", o.assumption("utilisation_target")])
     steps.add("accelerators", "Accelerators", r["accelerators"], "count", "accelerators = replicas x n",
               "every replica spans n chips", ["replicas", "chips_per_replica"])
-    steps.add("servers", "Servers", r["servers"], "count", "servers = ceil(accelerators / devices_per_server)",
-              "whole servers (or instances, or rack systems)", ["accelerators", o.catalog("devices_per_server")])
+    steps.add("servers", "Units bought", r["servers"], "count",
+              "the cheapest mix (at most two unit types: as many of one as the replicas fill, the rest on another) "
+              "of the units in data/purchase_units.csv holding the replicas; no unit listed: the catalog server",
+              "one buys servers, boards, racks and instances, not single accelerators",
+              ["replicas", "chips_per_replica",
+               {"name": "purchase", "value": str(r["purchase"]), "unit": "", "origin": "data",
+                "source": f"data/purchase_units.csv: {r['purchase_source']}"}])
+    steps.add("accelerators_bought", "Accelerators bought", r["accelerators_bought"], "count",
+              "bought = sum of units x accelerators per unit", "", ["servers"])
+    steps.add("stranded_accelerators", "Stranded accelerators", r["stranded_accelerators"], "count",
+              "stranded = bought - accelerators", "bought but holding no replica", ["accelerators_bought", "accelerators"])
+    steps.add("utilisation", "Utilisation of what is bought", r["utilisation"], "fraction",
+              "utilisation = (queries_per_day / 86,400) / (bought / n x q/s per replica)",
+              "average load over the capacity of every accelerator bought",
+              [o.workload_key("queries_per_day"), "accelerators_bought", "chips_per_replica"])
+    steps.add("cost_share", "Share charged to the workload", r["cost_share"], "fraction",
+              "share = 1 (allocation dedicated) or accelerators / bought (shared)", "",
+              [o.assumption("allocation"), "accelerators", "accelerators_bought"])
 
 
 def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
@@ -520,9 +555,27 @@ def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
                o.catalog("server_rack_units")])
     steps.add("racks", "Racks", r["racks"], "count", "racks = ceil(servers / per_rack)", "", ["servers", "servers_per_rack"])
     steps.add("provisioned_power_kw", "Provisioned IT power", t["provisioned_kw"], "kW",
-              "provisioned = servers x server_kw", "what the fleet can draw at full load", ["servers", "server_power_kw"])
-    steps.add("avg_power_kw", "Average IT power", r["avg_power_kw"], "kW", "avg = provisioned x avg_power_fraction",
-              "the fleet runs below its maximum on average", ["provisioned_power_kw", o.assumption("avg_power_fraction")])
+              "provisioned = sum of units x unit max kW (the catalog server's, else TDP x accelerators x "
+              "(1 + host_power_fraction))", "what the fleet can draw at full load", ["servers", "server_power_kw"])
+    measured = bool(o.row.get("power_source", ""))
+    fraction_inputs = ([{"name": "power_profile", "value": str(o.row.get("power_source", "")), "unit": "",
+                         "origin": "data", "source": "data/power_profiles.csv"}] if measured else
+                       [o.assumption("busy_power_fraction"), o.assumption("idle_power_fraction")])
+    steps.add("busy_power_fraction", "Power at full load / maximum", r["busy_power_fraction"], "fraction",
+              "busy = the chip's MLPerf-measured fraction, else busy_power_fraction",
+              "servers draw less than their rated maximum even flat out", fraction_inputs)
+    steps.add("idle_power_fraction", "Power idle / maximum", r["idle_power_fraction"], "fraction",
+              "idle = the chip's measured fraction, else idle_power_fraction", "model loaded, no queries",
+              fraction_inputs)
+    steps.add("avg_power_kw", "Average IT power", r["avg_power_kw"], "kW",
+              "avg = provisioned x (idle + (busy - idle) x utilisation); shared: the idle part x cost_share",
+              "power follows load: idle floor plus a share proportional to the work",
+              ["provisioned_power_kw", "idle_power_fraction", "busy_power_fraction", "utilisation", "cost_share"])
+    steps.add("work_energy_per_query_j", "Energy the work itself needs", r["work_energy_per_query_j"], "J",
+              "E_work = (busy - idle) x provisioned / bought x n x 1000 / (q/s per replica) x PUE",
+              "the floor energy per query approaches as the fleet fills",
+              ["busy_power_fraction", "idle_power_fraction", "provisioned_power_kw", "accelerators_bought",
+               "chips_per_replica", o.assumption("pue")])
     steps.add("facility_power_kw", "Facility power", r["facility_power_kw"], "kW", "facility = provisioned x PUE",
               "what the site must supply, cooling included", ["provisioned_power_kw", o.assumption("pue")])
     steps.add("energy_per_query_j", "Energy per query", r["energy_per_query_j"], "J",
@@ -558,6 +611,24 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
                   "USD", "cost per 10^6 tokens = cost per query / output_tokens x 10^6", "generated tokens, as MLPerf counts",
                   ["cost_per_query_usd", o.workload_key("output_tokens"),
                    o.constant("tokens_per_million", TOKENS_PER_MILLION, "tokens", "exact")])
+        million = o.constant("tokens_per_million", TOKENS_PER_MILLION, "tokens", "exact")
+        steps.add("cost_per_million_tokens_blended_usd", "Cost per million tokens, input and output",
+                  r["cost_per_million_tokens_blended_usd"], "USD",
+                  "blended = cost per query / (input_tokens + output_tokens) x 10^6",
+                  "what to set beside an API's prices at this workload's mix",
+                  ["cost_per_query_usd", o.workload_key("input_tokens"), o.workload_key("output_tokens"), million])
+        steps.add("input_time_share", "Prefill share of replica time", r["input_time_share"], "fraction",
+                  "share = D b / (D b + max(A, C b) + (B + E) b + O)",
+                  "the prompts' prefill work carried by each decode step, over that plus the decode work alone",
+                  ["batch_size"])
+        steps.add("cost_per_million_input_tokens_usd", "Cost per million input tokens",
+                  r["cost_per_million_input_tokens_usd"], "USD",
+                  "input = cost per query x share / input_tokens x 10^6", "the query's cost split by time share",
+                  ["cost_per_query_usd", "input_time_share", o.workload_key("input_tokens"), million])
+        steps.add("cost_per_million_output_tokens_usd", "Cost per million output tokens",
+                  r["cost_per_million_output_tokens_usd"], "USD",
+                  "output = cost per query x (1 - share) / output_tokens x 10^6", "",
+                  ["cost_per_query_usd", "input_time_share", o.workload_key("output_tokens"), million])
 
 
 def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict) -> None:

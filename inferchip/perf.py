@@ -140,6 +140,15 @@ def step_time_ms(batch, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
     return np.maximum(a_ms, (c_ms + d_ms) * batch) + (b_ms + e_ms) * batch + overhead_ms
 
 
+def prefill_time_share(batch, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
+    """Share of a decode step's work that is the prompts' prefill [fraction]
+    = D b / (D b + max(A, C b) + (B + E) b + O): the prefill FLOPs the step carries
+    (D, in-flight batching) over that plus the time the decode part would take alone.
+    Splits a query's cost between its input and its output tokens."""
+    prefill = d_ms * batch
+    return prefill / (prefill + np.maximum(a_ms, c_ms * batch) + (b_ms + e_ms) * batch + overhead_ms)
+
+
 def max_batch_for_step_budget(budget_ms, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
     """Largest real b with TPOT(b) <= budget [sequences]: both branches of the max are
     increasing lines, so b = min((budget - O - A) / (B + E), (budget - O) / (B + C + D + E));

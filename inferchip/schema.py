@@ -12,7 +12,8 @@ from collections.abc import Callable
 from inferchip.units import RESULT_FIELDS, Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after"})
+BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after",
+                            "measured_anchor", "thin_data"})
 
 _NUMBER = {"type": ["number", "null"]}
 _TEXT = {"type": "string"}
@@ -35,7 +36,7 @@ def field_types(glossary: dict[str, Field]) -> dict[str, str]:
 def _property(name: str, field: Field) -> dict[str, object]:
     kind = field_type(name, field)
     described = f"{field.description} [{field.unit}]" if field.unit else field.description
-    if kind in ("integer", "number"):
+    if kind in ("integer", "number") or name == "meets_slo":  # meets_slo: null on API rows (latency not modelled)
         return {"type": [kind, "null"], "description": described}
     return {"type": kind, "description": described}
 
@@ -131,7 +132,7 @@ def explain_schema() -> dict[str, object]:
         "properties": {
             "name": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}, "unit": _TEXT,
             "origin": {"enum": ["catalog", "workload", "assumption", "calibration", "benchmark", "step",
-                                "constant"]},
+                                "constant", "data"]},
             "source": {"type": "string", "description": "catalog file, line, source and date; workload file and "
                                                         "key; assumption origin and source; or the step it came from"},
         },
@@ -231,6 +232,12 @@ def catalog_show_schema() -> dict[str, object]:
     }
 
 
+def validate_split_schema() -> dict[str, object]:
+    from inferchip.validate_split import json_schema
+
+    return json_schema()
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "compare": compare_schema,
     "explain": explain_schema,
@@ -239,6 +246,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog list": catalog_list_schema,
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
+    "validate --split": validate_split_schema,
     **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
                                                                    "validate")},
 }

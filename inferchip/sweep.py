@@ -52,11 +52,11 @@ MAX_POINTS_PER_KEY = 10_000_000
 ECONOMIC_KEYS = frozenset({
     "electricity_usd_per_kwh", "pue", "facility_model", "colocation_usd_per_kw_month",
     "facility_build_usd_per_w", "facility_life_years", "facility_opex_usd_per_w_month",
-    "server_life_years", "cost_of_capital", "capital_charge", "avg_power_fraction",
+    "server_life_years", "cost_of_capital", "capital_charge", "busy_power_fraction", "idle_power_fraction",
     "network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
     "maintenance_fraction_per_year", "software_usd_per_accelerator_year", "staff_usd_per_server_year",
     "rack_power_budget_air_kw", "rack_power_budget_liquid_kw", "rack_units_usable",
-    "host_price_fraction", "host_power_fraction", "committed_use_discount",
+    "host_price_fraction", "host_power_fraction", "committed_use_discount", "allocation",
 })
 
 # Workload keys that apply to one kind only.
@@ -70,8 +70,8 @@ DEFAULT_FIELDS = ("feasible", "chips_per_replica", "accelerators", "racks", "cos
                   "infeasible_reason")
 # Text columns of the pipeline; the rest of RESULT_FIELDS are numbers or flags.
 TEXT_FIELDS = frozenset({"vendor", "kind", "price_basis", "infeasible_reason", "throughput_source",
-                         "cloud_provider", "precision_used", "precision_note"})
-FLAG_FIELDS = frozenset({"feasible", "meets_slo"})
+                         "cloud_provider", "precision_used", "precision_note", "calibration_scope", "heldout_split"})
+FLAG_FIELDS = frozenset({"feasible", "meets_slo", "measured_anchor", "thin_data"})
 
 
 @dataclass(frozen=True)
@@ -305,9 +305,15 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     want_reasons = "infeasible_reason" in sweep.fields
     points, reasons = _performance(sweep, scen, index, want_reasons)
     w = sweep.workload
-    numeric = [f for f in sweep.fields if f != "infeasible_reason"]
+    from inferchip.trust import TRUST_FIELDS, annotate
+
+    trust = [f for f in sweep.fields if f in TRUST_FIELDS]
+    numeric = [f for f in sweep.fields if f != "infeasible_reason" and f not in TRUST_FIELDS]
+    needed = list(dict.fromkeys(numeric + (["accelerator", "throughput_source"] if trust else [])))
     result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
-                      columns=numeric, measured=sweep.measured)
+                      columns=needed, measured=sweep.measured)
+    if trust:  # calibration support per row, as compare adds it (trust.py)
+        result = annotate(result, sweep.chips, w.kind)
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
     for vary, idx in zip(sweep.varies, index, strict=True):
         out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)

@@ -15,8 +15,10 @@ Distributions:
   yourself (workload [economics], --assumptions, --set: you know its value), and
   the choice-valued keys (facility_model, capital_charge).
 Efficiency multiplier m = exp(e), e ~ Normal(0, sigma), sigma = ln(1 + E) / 0.6745,
-with E the leave-one-out median absolute error of the group's calibration
-(data/calibration.csv `loo_median_abs_error`: the family's row, else the kind's,
+with E the held-out median absolute error of the group's calibration rows in the
+workload's class (data/heldout.csv via trust.group_support: the time split, fit on
+MLPerf v4.x and predicting v5.1, where the group has v5.1 rows, else leave-one-out),
+else data/calibration.csv `loo_median_abs_error` (the family's row, else the kind's,
 else the fit over all rows), so that the median |e| matches ln(1 + E).
 It multiplies compute_efficiency, memory_efficiency and attention_efficiency
 (capped at 1). Rows whose throughput is measured (data/benchmarks.csv) keep it.
@@ -111,10 +113,19 @@ def distributions(assumptions: Assumptions, path=None) -> list[Distribution]:
     return out
 
 
-def efficiency_groups(chips: pd.DataFrame, calibration: pd.DataFrame | None = None):
+def efficiency_groups(chips: pd.DataFrame, calibration: pd.DataFrame | None = None, workload_kind: str = "llm",
+                      heldout: pd.DataFrame | None = None):
     """Per chip: its calibration group ('family X' or 'kind Y'), and per group the
-    sigma of the log-normal efficiency multiplier and the error it came from."""
+    sigma of the log-normal efficiency multiplier and the error it came from: the group's
+    held-out median |error| for the workload's class (trust.group_support: time split where
+    the group has MLPerf v5.1 rows, else leave-one-out; data/heldout.csv), else the
+    leave-one-out error published with the calibration."""
     cal = read_calibration() if calibration is None else calibration
+    if heldout is None:
+        from inferchip.validate_split import read_heldout
+
+        heldout = read_heldout()
+    held = _held_out_errors(heldout, workload_kind)
     if "loo_median_abs_error" not in cal:
         return np.array([""] * len(chips), dtype=object), {}
     families = cal[cal["scope"] == "family"].set_index("key")["loo_median_abs_error"]
@@ -131,12 +142,26 @@ def efficiency_groups(chips: pd.DataFrame, calibration: pd.DataFrame | None = No
         table = families if scope == "family" else kinds
         error = float(table.get(key, math.nan))
         where = f"calibration {scope} {key}: leave-one-out median |error| {error:.3g}"
+        if name in held and np.isfinite(held[name][0]):
+            error, split = held[name]
+            where = f"calibration {scope} {key}: held-out ({split}) median |error| {error:.3g} (data/heldout.csv)"
         if not np.isfinite(error):
             error = fallback
             where = f"calibration {scope} {key} has no error estimate: the fit over all rows, {error:.3g}"
         if np.isfinite(error):
             sigma[name] = (math.log1p(error) / MEDIAN_ABS_NORMAL, where)
     return group, sigma
+
+
+def _held_out_errors(heldout: pd.DataFrame, workload_kind: str) -> dict[str, tuple[float, str]]:
+    """'family X' / 'kind Y' -> (held-out median |error|, split) for the workload's class."""
+    if heldout is None or heldout.empty:
+        return {}
+    from inferchip.trust import group_support
+
+    support = group_support(heldout, workload_kind)
+    return {g: (float(e), str(sp)) for g, e, sp in zip(support["group"], support["error"], support["split"], strict=True)
+            if g != "class"}
 
 
 def draw(dists: list[Distribution], groups: list[str], sigmas: dict[str, tuple[float, str]], samples: int,
@@ -206,7 +231,8 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     keep = np.unique(np.concatenate([used[used >= 0], ceiling[ceiling >= 0]]))
     extra = {"measured": measured.iloc[keep].reset_index(drop=True)}
     dists = distributions(assumptions)
-    group, sigmas = efficiency_groups(chips, calibration) if sample_efficiency else (np.full(len(chips), "", dtype=object), {})
+    group, sigmas = (efficiency_groups(chips, calibration, workload_kind=kind) if sample_efficiency
+                     else (np.full(len(chips), "", dtype=object), {}))
     groups = sorted(set(group.tolist()) - {""})
     check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)

@@ -20,6 +20,7 @@ BYTES_PER_TB = 1e12
 PARAMS_PER_BILLION = 1e9
 PARAMS_PER_MILLION = 1e6
 TOKENS_PER_MILLION = 1e6
+QUERIES_PER_THOUSAND = 1_000
 
 # Bytes per stored value, by numeric format.
 BYTES_PER_PRECISION: dict[str, float] = {
@@ -68,7 +69,9 @@ RESULT_FIELDS: dict[str, Field] = {
     "accelerator": Field("", "catalog name"),
     "vendor": Field("", "vendor"),
     "kind": Field("", "chip kind (gpu, asic, lpu, wafer, npu)"),
-    "price_basis": Field("", "owned (capital + running costs) or rented (cloud price)"),
+    "price_basis": Field("", "owned (capital + running costs), rented (on-demand cloud price), committed (cloud price under a commitment), api (per-token API price) or unpriced"),
+    "option": Field("", "unique label of the row: the accelerator, with its basis when several bases are compared, or the API and model"),
+    "provider": Field("", "cloud or API provider where known (catalog cloud_provider, data/api_prices.csv provider)"),
     "feasible": Field("", "the chip can serve the workload within the SLO and has a price"),
     "infeasible_reason": Field("", "why not, when feasible is false"),
     "throughput_source": Field("", "modeled or measured"),
@@ -81,6 +84,15 @@ RESULT_FIELDS: dict[str, Field] = {
     "accelerators": Field("count", "accelerators in the fleet"),
     "servers": Field("count", "servers (or rented instances / rack systems)"),
     "racks": Field("count", "racks"),
+    "purchase": Field("", "what is bought or rented: the cheapest mix of purchasable units (data/purchase_units.csv) holding the replicas"),
+    "purchase_units": Field("count", "servers, boards, racks or instances bought or rented"),
+    "accelerators_bought": Field("count", "accelerators in the units bought or rented"),
+    "accelerators_used": Field("count", "accelerators holding replicas (replicas x chips per replica)"),
+    "stranded_accelerators": Field("count", "accelerators bought but holding no replica (bought - used)"),
+    "utilisation": Field("fraction", "average load / capacity of the accelerators bought (queries per day / 86,400 over their capacity)"),
+    "peak_utilisation": Field("fraction", "peak load / capacity of the accelerators bought"),
+    "allocation": Field("", "dedicated (pays for all it buys) or shared (pays for the accelerators it uses)"),
+    "cost_share": Field("fraction", "share of the purchase charged to the workload: 1 when dedicated, used / bought when shared"),
     "ttft_ms": Field("ms", "time to first token at the operating point"),
     "tpot_ms": Field("ms", "time per output token at the operating point"),
     "latency_ms": Field("ms", "end-to-end latency of one query"),
@@ -94,11 +106,19 @@ RESULT_FIELDS: dict[str, Field] = {
     "annual_opex_usd": Field("USD/year", "energy + facility + maintenance + software + staff (or cloud rent)"),
     "annual_tco_usd": Field("USD/year", "annual capital charge + annual opex"),
     "cost_per_query_usd": Field("USD", "annual TCO / annual queries"),
-    "cost_per_million_tokens_usd": Field("USD", "cost per million generated tokens"),
+    "cost_per_million_tokens_usd": Field("USD", "cost per million generated (output) tokens: the whole query's cost over its output tokens, as MLPerf counts tokens"),
+    "cost_per_million_tokens_blended_usd": Field("USD", "cost per million tokens, input and output together: cost per query / (input + output tokens) x 1e6, comparable with an API's blended price at the workload's mix"),
+    "cost_per_million_input_tokens_usd": Field("USD", "cost per million input tokens: cost per query x input_time_share / input tokens x 1e6"),
+    "cost_per_million_output_tokens_usd": Field("USD", "cost per million output tokens: cost per query x (1 - input_time_share) / output tokens x 1e6"),
+    "input_time_share": Field("fraction", "share of a replica's step time spent on prompt prefill: D b / (D b + max(A, C b) + (B + E) b + O)"),
+    "cost_per_thousand_queries_usd": Field("USD", "cost per query x 1,000"),
     "cloud_cost_per_query_usd": Field("USD", "cost per query renting the same fleet on demand"),
-    "avg_power_kw": Field("kW", "average IT power of the fleet"),
+    "avg_power_kw": Field("kW", "average IT power of the fleet: max kW x (idle + (busy - idle) x utilisation)"),
     "facility_power_kw": Field("kW", "provisioned IT power x PUE: what the site must supply"),
     "energy_per_query_j": Field("J", "facility energy per query (average power x PUE / query rate)"),
+    "work_energy_per_query_j": Field("J", "energy the work itself needs per query: (busy - idle) power of a replica x PUE / its query rate"),
+    "busy_power_fraction": Field("fraction", "server power at full inference load / maximum (data/power_profiles.csv, else the assumption)"),
+    "idle_power_fraction": Field("fraction", "server power idle with the model loaded / maximum (data/power_profiles.csv, else the assumption)"),
     "kw_per_rack": Field("kW", "provisioned power of one full rack"),
     "accelerators_per_rack": Field("count", "accelerators in one full rack", True),
     "queries_per_s_per_rack": Field("queries/s", "capacity of one full rack", True),
@@ -115,4 +135,12 @@ RESULT_FIELDS: dict[str, Field] = {
     "price_is_estimate": Field("", "the owned price is a secondary estimate, not a vendor list price"),
     "price_source": Field("", "source of the price used (catalog price_source, or cloud_source when rented)"),
     "price_as_of": Field("", "date of the price used"),
+    "purchase_source": Field("", "source of the purchase unit bought (data/purchase_units.csv), or the catalog fallback"),
+    # calibration support of the row (inferchip/trust.py; held-out errors from data/heldout.csv)
+    "calibration_scope": Field("", "where the efficiency factors come from: family, kind, or all (kind with < 4 fitted rows)"),
+    "calibration_rows": Field("count", "fitted benchmark rows of the chip's family (or kind) in the workload's class"),
+    "heldout_median_abs_error": Field("fraction", "median absolute error of those rows, each predicted by a fit that did not see it"),
+    "heldout_split": Field("", "which held-out test gave that error: time (fit v4.x, predict v5.1), loo, or time over all rows of the class"),
+    "measured_anchor": Field("", "the throughput is a measured benchmark row, not the model"),
+    "thin_data": Field("", "not measured and < 4 fitted rows or held-out error > 25 %: treat the modeled figures with care"),
 }

@@ -15,8 +15,9 @@ Summary statistics per class (llm, fixed, all): median absolute error, geometric
 ratio exp(mean log ratio), worst case (largest |log ratio|) and rows within +-25 %.
 
 Power: the predicted mean wall power of the measured system is what `compare`
-charges for energy, servers x server max power x avg_power_fraction [W], set
-against MLPerf Power's measured mean system power where the row has one.
+charges at full load (a benchmark run keeps the system busy), servers x server max
+power x busy_power_fraction [W] (inferchip.power), set against MLPerf Power's
+measured mean system power where the row has one.
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ def predict(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFrame
 
 
 def predicted_power_w(frame: pd.DataFrame, assumptions: dict[str, object]) -> np.ndarray:
-    """Mean wall power of the measured system as `compare` charges it [W]
-    = ceil(count / devices per server) x server max power [kW] x avg_power_fraction x 1000;
+    """Mean wall power of the measured system as `compare` charges it at full load [W]
+    = ceil(count / devices per server) x server max power [kW] x busy fraction x 1000, the
+    busy fraction from data/power_profiles.csv for the chip, else busy_power_fraction;
     server max power = catalog server_power_kw, else devices x TDP x (1 + host_power_fraction)."""
     dps = frame["devices_per_server"].to_numpy(float)
     dps = np.where(np.isfinite(dps) & (dps >= 1), dps, 1.0)
@@ -130,7 +132,12 @@ def predicted_power_w(frame: pd.DataFrame, assumptions: dict[str, object]) -> np
     server_kw = np.where(np.isfinite(server_kw), server_kw,
                          dps * frame["tdp_w"].to_numpy(float) * (1.0 + float(assumptions["host_power_fraction"])) / W_PER_KW)
     servers = np.ceil(frame["accelerator_count"].to_numpy(float) / dps)
-    return servers * server_kw * float(assumptions["avg_power_fraction"]) * W_PER_KW
+    from inferchip import power
+
+    name = frame["catalog_name"] if "catalog_name" in frame else frame["accelerator"]
+    chip = power.attach_profiles(pd.DataFrame({"name": name.fillna("").astype(str).to_numpy()}))
+    busy = power.fraction(chip["chip_busy_power_fraction"].to_numpy(float), float(assumptions["busy_power_fraction"]))
+    return servers * server_kw * busy * W_PER_KW
 
 
 def summarize(table: pd.DataFrame, column: str = "log_ratio") -> dict[str, object]:

@@ -10,7 +10,8 @@ benchmarks.csv row per selected result:
 - maps the submission's accelerator string to a catalog `name` through ACCELERATORS
   (the first candidate present in data/catalog.csv); rows of a chip the catalog does not
   hold, of mixed-chip systems and of CPU-only systems are skipped and listed on stderr;
-- per accelerator = value / (acc_per_node x nodes) [tokens/s or samples/s];
+- per accelerator = value / (acc_per_node x nodes x catalog devices per submitted accelerator)
+  [tokens/s or samples/s] (a dual-GPU card counts as 2);
 - accuracy targets "99" and "99.9" of one system are usually the same run: one row per
   (submitter, system, benchmark, scenario), the 99 row where both exist;
 - in each (accelerator, model, scenario) group keeps the best per-accelerator result, the
@@ -84,9 +85,9 @@ UNIT = {"llm": "tokens_per_s", "fixed": "samples_per_s"}
 KIND = {"resnet50": "fixed", "bert-large": "fixed"}
 
 # Submission accelerator string -> (catalog names to try in order, chip token used in the
-# reference's precision text, note). Strings not listed (and "N/A": CPU-only systems) are
-# skipped and listed. Names a later catalog may add are tried first where the chip is new.
-ACCELERATORS: dict[str, tuple[tuple[str, ...], str, str]] = {
+# reference's precision text, note[, catalog devices per submitted accelerator]). Strings
+# not listed (and "N/A": CPU-only systems) are skipped and listed.
+ACCELERATORS: dict[str, tuple] = {
     "NVIDIA B200-SXM-180GB": (("NVIDIA B200",), "B200", ""),
     "NVIDIA GB200": (("NVIDIA GB200 NVL72", "NVIDIA GB200"), "GB200", ""),
     "NVIDIA GB300": (("NVIDIA GB300 NVL72", "NVIDIA GB300"), "GB300", ""),
@@ -105,8 +106,9 @@ ACCELERATORS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "RTX PRO 6000", ""),
     "AMD Instinct MI300X 192GB HBM3": (("AMD MI300X",), "MI300X", ""),
     "AMD Instinct MI325X 256GB HBM3e": (("AMD MI325X",), "MI325X", ""),
-    "[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo": (("Intel Arc Pro B60 Dual", "Intel Arc Pro B60"), "Arc Pro B60",
-                                                      "dual-GPU card"),
+    "[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo": (
+        ("Intel Arc Pro B60",), "Arc Pro B60",
+        "dual-GPU card (2 x 24 GB Arc Pro B60): counted as 2 catalog accelerators per submitted card", 2),
 }
 
 # Weight precision by (preset, chip token), as the reference benchmark-models.csv column
@@ -172,7 +174,8 @@ def usable(results: list[dict[str, str]], names: set[str]) -> tuple[list[dict[st
             key = f"{row['acc']}: {why}"
             skipped[key] = skipped.get(key, 0) + 1
             continue
-        count = int(row["acc_per_node"]) * int(row["nodes"])
+        per_unit = chip[3] if len(chip) > 3 else 1  # catalog devices per submitted accelerator (dual cards: 2)
+        count = int(row["acc_per_node"]) * int(row["nodes"]) * per_unit
         if count <= 0:
             continue
         preset, target, bench_note = bench
@@ -240,7 +243,9 @@ def benchmark_row(row: dict[str, object], reason: str, group_size: int,
         notes.append(f"MLPerf {row['benchmark']} reports samples/s ({float(row['per_acc']):.4g} per accelerator); "
                      f"converted to tokens/s x {scale:g} tokens/sample (loadgen token_latency_scaling_factor)")
     notes.append(f"selected: {reason} in its group (of {group_size} distinct results)")
-    notes.append(f"per-accelerator = {float(row['value']):g} / ({row['acc_per_node']} x {row['nodes']} nodes)")
+    per_unit = int(row["count"]) // (int(row["acc_per_node"]) * int(row["nodes"]))
+    notes.append(f"per-accelerator = {float(row['value']):g} / ({row['acc_per_node']} x {row['nodes']} nodes"
+                 + (f" x {per_unit} devices per card)" if per_unit != 1 else ")"))
     if row["target"] == "99.9":
         notes.append("accuracy target 99.9 (the system submitted no 99 result)")
     if str(row["system"]).lower().find("maxq") >= 0:

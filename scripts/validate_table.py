@@ -1,4 +1,5 @@
-"""Regenerate the accuracy block of docs/accuracy.md from `inferchip validate` (make validate-table).
+"""Regenerate the accuracy block of docs/accuracy.md from `inferchip validate` and the
+committed held-out predictions data/heldout.csv (make validate-table).
 
 Replaces the text between <!-- accuracy-table --> and <!-- /accuracy-table --> with the
 Markdown view of the validation document for the bundled data; writes atomically."""
@@ -27,10 +28,11 @@ def main() -> int:
     from inferchip.report import write_output
     from inferchip.report.validate_view import render_markdown
     from inferchip.validate import bundled_document
+    from inferchip.validate_split import accuracy_summaries, bundled_none_table
 
     path = ROOT / PAGE
     text = path.read_text(encoding="utf-8")
-    updated = splice(text, render_markdown(bundled_document()))
+    updated = splice(text, render_markdown(bundled_document(), accuracy_summaries(bundled_none_table())))
     if updated != text:
         write_output(updated, path)
         print(f"{PAGE}: accuracy table regenerated", file=sys.stderr)

@@ -134,17 +134,11 @@ def test_fixed_workload(compare_json):
     assert all(r["cost_per_million_tokens_usd"] is None for r in doc["results"])
 
 
-BERT_GAP = "v5.1 refit puts the shared step_overhead_ms at 3 ms (grid edge), so no chip meets the 5 ms BERT SLO of fraud-scoring-bert; the issue-10 model work restores it (strict: remove this marker then)"
-
-
 def test_every_bundled_workload_runs(invoke):
     from inferchip.data_files import bundled_workloads
 
     for name in bundled_workloads():
         result = invoke("compare", name, "--format", "json")
-        if name == "fraud-scoring-bert":  # known gap (BERT_GAP): strict, so it fails once the gap closes
-            assert result.exit_code == 4, ("remove this exception", BERT_GAP)
-            continue
         assert result.exit_code == 0, (name, result.stderr)
 
 

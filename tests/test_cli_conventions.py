@@ -42,7 +42,7 @@ def test_wide_compare_table_has_no_hidden_note(invoke):
 def test_columns_option_picks_the_table_columns(invoke):
     result = invoke("compare", "--format", "table", "--columns",
                     "cost_per_million_tokens_usd,avg_power_kw,energy_per_query_j,racks",
-                    env={"COLUMNS": "80", "NO_COLOR": "1"})
+                    env={"COLUMNS": "100", "NO_COLOR": "1"})  # at 100 the default table hides energy and racks
     assert result.exit_code == 0, result.stderr
     assert _note(result.stdout) == []
     for header in ("Cost/M", "power", "Energy/", "Racks"):
@@ -206,7 +206,8 @@ def test_calibration_option_on_compare(compare_json, half_memory_calibration):
     assert len(modeled) >= 3
     for name in modeled:  # slower memory never makes a fleet cheaper (a measured row keeps its measurement)
         assert slow[name]["cost_per_query_usd"] >= base[name]["cost_per_query_usd"] * (1 - 1e-9), name
-        assert slow[name]["calibration_source"].startswith(f"{half_memory_calibration}: "), name
+        if base[name]["calibration_source"].startswith(("family ", "kind ")):  # not a catalog row's own factors
+            assert slow[name]["calibration_source"].startswith(f"{half_memory_calibration}: "), name
     slower = [n for n in modeled if slow[n]["tokens_per_s_per_accelerator"] < base[n]["tokens_per_s_per_accelerator"]]
     assert len(slower) >= 2, modeled
 

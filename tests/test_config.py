@@ -74,7 +74,7 @@ def test_assumptions_command_and_catalog_show_use_the_config(invoke, project):
     rows = json.loads(invoke("assumptions", "--format", "json").stdout)["assumptions"]
     pue = next(r for r in rows if r["key"] == "pue")
     assert pue["value"] == 1.25 and "inferchip.toml" in pue["origin"]
-    shown = json.loads(invoke("catalog", "show", "gaudi 3", "--format", "json").stdout)["accelerator"]
+    shown = json.loads(invoke("catalog", "show", "Intel Gaudi 3", "--format", "json").stdout)["accelerator"]
     assert shown["server_price_usd"] == 150000
 
 

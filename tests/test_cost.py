@@ -65,3 +65,23 @@ def test_vectorized_series_in_series_out():
     capex = pd.Series([100.0, 200.0])
     out = cost.annual_capital_charge(capex, 0.08, 5, False)
     assert len(out) == 2 and math.isclose(out[1], 2 * out[0])
+
+
+def test_token_units_hand_case():
+    from inferchip import cost as c
+
+    # 0.001 USD per query, 600 in / 250 out, prefill share 0.2:
+    # input 0.001 x 0.2 / 600 x 1e6 = 0.3333; output 0.001 x 0.8 / 250 x 1e6 = 3.2; blended 0.001 / 850 x 1e6
+    assert c.cost_per_million_input_tokens_usd(0.001, 0.2, 600) == pytest.approx(1 / 3)
+    assert c.cost_per_million_output_tokens_usd(0.001, 0.2, 250) == pytest.approx(3.2)
+    assert c.cost_per_million_tokens_blended_usd(0.001, 600, 250) == pytest.approx(1000 / 850)
+    # the split conserves the query's cost: in x input price + out x output price = cost per query
+    assert (600 * c.cost_per_million_input_tokens_usd(0.001, 0.2, 600)
+            + 250 * c.cost_per_million_output_tokens_usd(0.001, 0.2, 250)) / 1e6 == pytest.approx(0.001)
+
+
+def test_prefill_time_share_hand_case():
+    from inferchip import perf
+
+    # D b = 2 x 4 = 8; max(A=10, C b=4) = 10; (B + E) b = 1 x 4 = 4; O = 2 -> 8 / (8 + 16) = 1/3
+    assert perf.prefill_time_share(4.0, 10.0, 0.5, 1.0, 2.0, 0.5, 2.0) == pytest.approx(1 / 3)

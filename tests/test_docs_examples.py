@@ -33,6 +33,9 @@ NOT_INFERCHIP = {
 SKIPPED = {
     "inferchip calibrate": "refits every efficiency factor (~30 s) and writes data/; tests/test_calibrate.py "
                            "covers the fit",
+    "inferchip validate --split": "refits the factors once per fold (a minute for time, minutes for loo, family and "
+                                  "benchmark); tests/test_validate_split.py runs the time and none splits on a small "
+                                  "benchmarks file through the CLI",
     "inferchip uncertainty --samples 100000": "a timing example (~4 s); the same code runs in the 20,000-sample "
                                               "example on the same page",
 }

@@ -42,7 +42,7 @@ def files(tmp_path):
         _result("C", 4800, power="6000.5"),  # 600 per chip, has power
         _result("D", 9600, benchmark="llama2-70b-99.9"),  # only 99.9: kept with a note
         _result("E", 999999, valid="INVALID"),
-        _result("F", 4000, acc="NVIDIA H200-NVL-141GB"),  # not in the catalog: listed
+        _result("F", 4000, acc="NVIDIA GeForce RTX 4090"),  # no mapping: listed
         _result("G", 4000, acc="N/A", per_node=0),
         _result("H", 7000, scenario="Server"),
         _result("I", 100, scenario="SingleStream"),  # latency scenario: ignored
@@ -84,7 +84,7 @@ def test_selection_per_accelerator_value_and_bounds(files, capsys):
     assert server[0]["url"].startswith("https://github.com/mlcommons/inference_results_v5.1/blob/main/closed/S/")
     assert offline[0]["ttft_ms"] == ""
     err = capsys.readouterr().err
-    assert "NVIDIA H200-NVL-141GB: not in data/catalog.csv" in err and "CPU-only" in err
+    assert "NVIDIA GeForce RTX 4090: no mapping" in err and "CPU-only" in err
 
 
 def test_rerun_is_byte_identical_and_keeps_other_rows(files):

@@ -131,7 +131,6 @@ def test_other_precision_or_other_work_falls_back_to_the_model(tmp_path, compare
     assert longer["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
 
 
-@pytest.mark.xfail(strict=True, reason="v5.1 refit puts the shared step_overhead_ms at 3 ms (grid edge), so no chip meets the 5 ms BERT SLO of fraud-scoring-bert; the issue-10 model work restores it (strict: remove this marker then)")
 def test_fixed_work_match_on_the_unpadded_bert(tmp_path, compare_json):
     path = tmp_path / "bert.toml"
     path.write_text('schema_version = 1\nname = "bert"\nkind = "fixed"\n[model]\npreset = "bert-large"\n'

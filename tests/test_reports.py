@@ -75,7 +75,6 @@ def test_memo_lists_gates(invoke):
     assert "- Gate --fail-if 'cost_per_query_usd < 0' (--gate-on best): passed" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="v5.1 refit puts the shared step_overhead_ms at 3 ms (grid edge), so no chip meets the 5 ms BERT SLO of fraud-scoring-bert; the issue-10 model work restores it (strict: remove this marker then)")
 def test_memo_output_file_by_suffix(invoke, tmp_path):
     target = tmp_path / "memo.md"
     assert invoke("compare", "fraud-scoring-bert", "--output", str(target)).exit_code == 0

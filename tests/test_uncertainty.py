@@ -59,9 +59,18 @@ def test_efficiency_sigma_from_calibration_error(base):
     from inferchip.calibration import attach_factors
 
     chips = attach_factors(base.chips)
-    groups, sigmas = unc.efficiency_groups(chips)
+    from inferchip.trust import group_support
+    from inferchip.validate_split import read_heldout
+
+    groups, sigmas = unc.efficiency_groups(chips, workload_kind="llm")
+    support = group_support(read_heldout(), "llm").set_index("group")
+    hopper = support.loc["family nvidia-hopper", "error"]  # the held-out (time split) error of the family
+    assert support.loc["family nvidia-hopper", "split"] == "time" and "held-out (time)" in sigmas["family nvidia-hopper"][1]
+    # without data/heldout.csv: the leave-one-out error published with the calibration
     cal = read_calibration()
-    hopper = cal[(cal["scope"] == "family") & (cal["key"] == "nvidia-hopper")]["loo_median_abs_error"].iloc[0]
+    loo = cal[(cal["scope"] == "family") & (cal["key"] == "nvidia-hopper")]["loo_median_abs_error"].iloc[0]
+    _, fallback = unc.efficiency_groups(chips, workload_kind="llm", heldout=read_heldout().iloc[0:0])
+    assert fallback["family nvidia-hopper"][0] == pytest.approx(math.log1p(loo) / 0.6744897501960817)
     h100 = chips.index[chips["name"] == "NVIDIA H100 SXM"][0]
     assert groups[h100] == "family nvidia-hopper"
     assert sigmas["family nvidia-hopper"][0] == pytest.approx(math.log1p(hopper) / 0.6744897501960817)

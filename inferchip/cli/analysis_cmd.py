@@ -14,6 +14,7 @@ import typer
 
 from inferchip.cli import app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
     BasisOpt,
     CalibrationOpt,
@@ -36,6 +37,7 @@ from inferchip.cli.common import (
     row_filter,
     stdout_console,
     table_target,
+    with_allocation,
 )
 
 
@@ -94,6 +96,7 @@ def sweep(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
@@ -126,7 +129,7 @@ def sweep(
     from inferchip.errors import UsageError
     from inferchip.report import analysis_view as view
 
-    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation), calibration,
                      row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     varies = [sweep_mod.parse_vary(text) for text in vary or []]
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
@@ -238,6 +241,7 @@ def sensitivity(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
@@ -265,7 +269,7 @@ def sensitivity(
     """
     from inferchip import sensitivity as sens
 
-    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation), calibration,
                      row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     result = sens.run(inputs.workload, inputs.assumptions, inputs.chips, top)
     doc = sens.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source)
@@ -282,6 +286,7 @@ def breakeven(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
@@ -310,7 +315,7 @@ def breakeven(
     from inferchip import breakeven as be
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation), calibration,
                      row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress("breakeven: searching volumes") as progress:
         result = be.run(inputs.workload, inputs.assumptions, inputs.chips, progress=progress)
@@ -330,6 +335,7 @@ def uncertainty(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
@@ -357,7 +363,7 @@ def uncertainty(
     from inferchip import uncertainty as unc
     from inferchip.report.analysis_view import LazyProgress
 
-    inputs = _inputs(workload, catalog, extend_catalog, assumptions, set_, calibration,
+    inputs = _inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation), calibration,
                      row_filter(vendor, kind, chip, basis, exclude_estimated), cloud_provider)
     with LazyProgress(f"uncertainty: {samples:,} samples") as progress:
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress,

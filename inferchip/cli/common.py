@@ -51,6 +51,24 @@ AssumptionsOpt = Annotated[Path | None, typer.Option(
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override one assumption or workload key, e.g. --set pue=1.4 --set queries_per_day=2e6; repeatable.",
     metavar="KEY=VALUE")]
+class Allocation(str, Enum):
+    dedicated = "dedicated"
+    shared = "shared"
+
+
+AllocationOpt = Annotated[Allocation | None, typer.Option(
+    "--allocation", help="dedicated (default): the workload pays for every accelerator it buys or rents; "
+                         "shared: it pays for the accelerators it uses, the rest of each unit serving other work. "
+                         "Same as --set allocation=...")]
+
+
+def with_allocation(set_: list[str] | None, allocation: Allocation | None) -> list[str] | None:
+    """--allocation as the --set override it stands for (a later --set still wins)."""
+    if allocation is None:
+        return set_
+    return [f"allocation={allocation.value}", *(set_ or [])]
+
+
 FormatOpt = Annotated[DataFormat, typer.Option(
     "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output.")]
 ReportFormatOpt = Annotated[Format, typer.Option(

@@ -9,8 +9,8 @@ import typer
 
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
-    BasisOpt,
     CalibrationOpt,
     CatalogOpt,
     ChipFilterOpt,
@@ -29,6 +29,7 @@ from inferchip.cli.common import (
     resolve_format,
     row_filter,
     table_target,
+    with_allocation,
 )
 
 
@@ -47,8 +48,16 @@ GateOnOpt = Annotated[GateOn, typer.Option(
     "--gate-on", help="Rows the --fail-if gates look at: best = the first row of the ranking, all = every reported row.")]
 BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", metavar="NAME",
-    help="The accelerator you run today: adds savings_per_query_usd, savings_per_day_usd, savings_per_year_usd "
-         "and savings_percent (positive = cheaper than the baseline) to every row.")]
+    help="What you run today: an accelerator, a row's option label (e.g. 'NVIDIA H100 SXM (rented)', "
+         "'Groq API (llama-3.3-70b-versatile)') or an API provider ('Groq API'). Adds savings_per_query_usd, "
+         "savings_per_day_usd, savings_per_year_usd and savings_percent (positive = cheaper than the baseline) "
+         "to every row.")]
+CompareBasisOpt = Annotated[list[str] | None, typer.Option(
+    "--basis", metavar="BASIS",
+    help="Ways of serving the workload to compare (repeatable or comma-separated): own|owned (buy), "
+         "rent|rented (on demand), commit|committed (committed-use cloud price), api (per-token APIs for the "
+         "workload's preset), all (= own,rent,commit,api) or auto (own, else rent: one row per chip; the "
+         "default). Only rows paid one of these ways are shown.")]
 
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
@@ -81,6 +90,7 @@ def compare(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: ReportFormatOpt = Format.auto,
     output: OutputOpt = None,
     sort: Annotated[str, typer.Option("--sort", help="Result field to rank by (best first).", metavar="METRIC")] = "cost_per_query_usd",
@@ -93,7 +103,7 @@ def compare(
     vendor: VendorOpt = None,
     kind: KindOpt = None,
     chip: ChipFilterOpt = None,
-    basis: BasisOpt = None,
+    basis: CompareBasisOpt = None,
     exclude_estimated: ExcludeEstimatedOpt = False,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
@@ -113,6 +123,8 @@ def compare(
       inferchip compare my.toml --set electricity_usd_per_kwh=0.12 --set pue=1.4 --sort energy_per_query_j --top 5
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
+
+      inferchip compare --basis all --baseline "Groq API" --set queries_per_day=100000
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
@@ -150,20 +162,30 @@ def compare(
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
-                         cloud_provider=cloud_provider)
-    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation),
+                         calibration=calibration, cloud_provider=cloud_provider)
+    from inferchip import basis as basis_mod
+
+    bases, shown_bases = basis_mod.from_option(basis)
+    results = run_compare(inputs.workload, inputs.assumptions, inputs.chips, sort, bases=bases)
     if baseline:
         from inferchip.catalog import find_chip
 
-        baseline = str(find_chip(inputs.chips, baseline)["name"])
+        known = set(results["option"].str.lower()) | set(results["accelerator"].str.lower())
+        if baseline.lower() not in known:
+            baseline = str(find_chip(inputs.chips, baseline)["name"])
         results = add_baseline(results, baseline, inputs.workload.queries_per_day)
-        base = records(results[results["accelerator"] == baseline], ["cost_per_query_usd"])[0]
-    rf = row_filter(vendor, kind, chip, basis, exclude_estimated)
+        picked = results["option"].str.lower() == baseline.lower()
+        if not picked.any():
+            picked = results["accelerator"].str.lower() == baseline.lower()
+        baseline = str(results[picked]["option"].iloc[0])
+        base = records(results[picked].head(1), ["cost_per_query_usd"])[0]
+    rf = row_filter(vendor, kind, chip, shown_bases, exclude_estimated)
     if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
         from inferchip.filters import filter_catalog, filter_results
 
-        results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))]
+        results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))
+                          | (results["price_basis"] == "api")]
         results = filter_results(results, rf)
         if results.empty:
             raise NotFoundError(f"no result row matches {rf.describe()}")

@@ -9,6 +9,7 @@ import typer
 
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
+    AllocationOpt,
     AssumptionsOpt,
     CalibrationOpt,
     CatalogOpt,
@@ -22,6 +23,7 @@ from inferchip.cli.common import (
     handles_errors,
     resolve_format,
     table_target,
+    with_allocation,
 )
 
 ChipOpt = Annotated[str, typer.Option(
@@ -41,6 +43,7 @@ def explain(
     cloud_provider: CloudProviderOpt = "default",
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    allocation: AllocationOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
@@ -64,8 +67,8 @@ def explain(
     from inferchip.inputs import load_inputs, split_sets
 
     fmt = resolve_format(fmt, output)
-    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
-                         cloud_provider=cloud_provider)
+    inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation),
+                         calibration=calibration, cloud_provider=cloud_provider)
     workload_sets, _ = split_sets(set_, load_specs())
     doc = build(inputs, chip, set(workload_sets))
     from inferchip.report import to_delimited, to_json

@@ -26,6 +26,11 @@ from inferchip.cli.common import (
 BenchmarksOpt = Annotated[Path | None, typer.Option(
     "--benchmarks", help="Measured results CSV (schema in data/README.md). Default: the bundled data/benchmarks.csv.",
     metavar="FILE")]
+SPLIT_NAMES = ("none", "loo", "time", "family", "benchmark")
+SplitOpt = Annotated[str | None, typer.Option(
+    "--split", help="Held-out validation: none (in-sample), loo (leave-one-out), time (fit on rows dated before "
+    "2025 = MLPerf v4.x, predict v5.1), family (leave one chip family out), benchmark (leave one model out). "
+    "Refits the factors per fold: loo, family and benchmark take minutes.", metavar="SPLIT")]
 CalibrationOpt = Annotated[Path | None, typer.Option(
     "--calibration", help="Efficiency factors CSV. Default: the bundled data/calibration.csv.", metavar="FILE")]
 
@@ -73,6 +78,7 @@ def validate(
     calibration: CalibrationOpt = None,
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
+    split: SplitOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
@@ -91,6 +97,8 @@ def validate(
       inferchip validate --format json | jq .summary
 
       inferchip validate --format markdown -o accuracy.md
+
+      inferchip validate --split time --format json | jq '.summary[] | select(.group_by == "scenario")'
     """
     from inferchip import validate as validate_mod
     from inferchip.catalog import load_catalog
@@ -100,10 +108,13 @@ def validate(
     table_cal = _read_calibration(calibration)
     chips = load_catalog(catalog, extend_catalog)
     bench = read_benchmarks(benchmarks)
-    table = validate_mod.run(bench, chips, table_cal, values)
     sources = {"benchmarks": str(benchmarks or "data/benchmarks.csv"),
                "calibration": str(calibration or "data/calibration.csv"),
                "catalog": str(catalog or "data/catalog.csv") + "".join(f" + {p}" for p in extend_catalog or [])}
+    if split is not None:
+        _emit_split(split, bench, chips, table_cal, values, sources, fmt, output)
+        return
+    table = validate_mod.run(bench, chips, table_cal, values)
     doc = validate_mod.validate_document(table, table_cal, sources)
     fmt = resolve_format(fmt, output)
     from inferchip.report import to_delimited, to_json, validate_view
@@ -116,6 +127,31 @@ def validate(
         text = to_json(doc)
     elif fmt == Format.markdown:
         text = validate_view.render_markdown(doc)
+    else:
+        text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
+    emit_text(text, output)
+
+
+def _emit_split(split: str, bench, chips, table_cal, values, sources, fmt: Format, output: Path | None) -> None:
+    """`validate --split`: held-out predictions and statistics per group (validate_split)."""
+    from inferchip import validate_split
+    from inferchip.errors import UsageError
+
+    if split not in SPLIT_NAMES:
+        raise UsageError(f"--split {split}: not a split; use one of {', '.join(SPLIT_NAMES)}")
+    table = validate_split.run_split(bench, chips, table_cal, values, split, progress=err)
+    doc = validate_split.split_document(table, split, sources)
+    fmt = resolve_format(fmt, output)
+    from inferchip.report import to_delimited, to_json, validate_view
+
+    if fmt == Format.table:
+        with table_target(output) as console:
+            validate_view.render_split_table(doc, console)
+        return
+    if fmt == Format.json:
+        text = to_json(doc)
+    elif fmt == Format.markdown:
+        text = validate_view.render_split_markdown(doc)
     else:
         text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
     emit_text(text, output)

@@ -18,7 +18,7 @@ TABLE_COLUMNS = (
     ("tpot_ms", "TPOT\nms"),
     ("latency_ms", "Latency\nms"),
     ("cost_per_query_usd", "Cost/query\nUSD"),
-    ("cost_per_million_tokens_usd", "Cost/M tok\nUSD"),
+    ("cost_per_million_tokens_blended_usd", "Cost/M tok\nin+out USD"),
     ("cloud_cost_per_query_usd", "Rent/query\nUSD"),
     ("annual_tco_usd", "TCO/year\nUSD"),
     ("avg_power_kw", "Avg power\nkW"),
@@ -28,7 +28,7 @@ TABLE_COLUMNS = (
 # Terminal columns dropped first when the table would not fit the console width.
 DROP_ORDER = ("kw_per_rack", "batch_size", "annual_tco_usd", "latency_ms", "tpot_ms", "precision_used",
               "chips_per_replica", "energy_per_query_j", "racks", "cloud_cost_per_query_usd", "servers",
-              "avg_power_kw", "cost_per_million_tokens_usd")
+              "avg_power_kw", "cost_per_million_tokens_blended_usd")
 SUMMARY_ASSUMPTIONS = ("electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital",
                        "utilisation_target", "facility_model", "colocation_usd_per_kw_month")
 
@@ -50,7 +50,8 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
         headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
         return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
-    skip = {"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_usd"} if kind == "fixed" else {"latency_ms"}
+    skip = ({"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_blended_usd"} if kind == "fixed"
+            else {"latency_ms"})
     columns = [(f, h) for f, h in TABLE_COLUMNS if f not in skip]
     if doc.get("baseline"):
         at = next(i for i, (f, _) in enumerate(columns) if f == "annual_tco_usd") + 1
@@ -59,6 +60,8 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
 
 
 def _cell(row: dict, field: str) -> str:
+    if field == "accelerator" and row.get("option"):  # with several bases: 'NVIDIA H100 SXM (rented)', 'Groq API (model)'
+        return str(row["option"])
     unit = RESULT_FIELDS[field].unit if field in RESULT_FIELDS else BASELINE_UNITS.get(field, "")
     return fmt_number(row.get(field), unit)
 
@@ -100,9 +103,30 @@ def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
         table.add_column(header, justify="left" if field == "precision_used" else "right")
     for row in rows:
         cells = [_cell(row, f) for f, _ in columns]
+        if row.get("thin_data"):
+            cells[0] += THIN_MARK
         cells.insert(1, row.get("price_basis", ""))
         table.add_row(*cells)
     return table
+
+
+THIN_MARK = " †"
+
+
+def _thin_note(rows: list[dict]) -> str:
+    """The footnote for rows whose modeled throughput rests on thin calibration data ('' if none)."""
+    thin = [r for r in rows if r.get("thin_data")]
+    if not thin:
+        return ""
+    return ("† thin data: modeled from < 4 fitted benchmark rows of the chip's family/kind or "
+            "a held-out error above 25 % (" + "; ".join(
+                f"{r['accelerator']}: {r.get('calibration_rows', 0)} rows, held-out error "
+                f"{_held_out_text(r)}" for r in thin) + "); treat its figures with care.")
+
+
+def _held_out_text(row: dict) -> str:
+    error = row.get("heldout_median_abs_error")
+    return "unknown" if error is None else f"{float(error) * 100:.0f} % ({row.get('heldout_split') or '-'})"
 
 
 def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
@@ -142,6 +166,9 @@ def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
         for row in blocked:
             rest.add_row(row["accelerator"], _cell(row, "chips_per_replica"), _cell(row, speed), row["infeasible_reason"])
         console.print(rest)
+    thin = _thin_note(feasible)
+    if thin:
+        console.print(Text(thin, style="dim"))
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
@@ -250,6 +277,12 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
     if modeled:
         lines.append(f"- Throughput is **modeled** (roofline with calibrated efficiency factors) for {len(modeled)} of "
                      f"{len(feasible)} feasible rows; `inferchip validate` reports the model's error against MLPerf.")
+    thin = [r for r in feasible if r.get("thin_data")]
+    if thin:
+        lines.append("- **Thin calibration data** (modeled from < 4 fitted benchmark rows of the chip's family or kind, "
+                     "or a held-out error above 25 %; `calibration_rows` and `heldout_median_abs_error` in the JSON):")
+        lines += [f"  - {_md_escape(r['accelerator'])}: {r.get('calibration_rows', 0)} rows, held-out error "
+                  f"{_md_escape(_held_out_text(r))}" for r in thin]
     measured = [r for r in feasible if r.get("throughput_source") == "measured"]
     if measured:
         lines.append("- Throughput is **measured** for " + "; ".join(

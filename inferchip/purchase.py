@@ -1,0 +1,295 @@
+"""Purchase units: the configurations one can buy or rent for a chip, and the
+cheapest combination of them that serves the peak.
+
+`data/purchase_units.csv` lists, per accelerator and basis (own | rent), the units
+on sale (1/2/4/8-GPU servers, HGX boards, NVL72 racks, cloud instance sizes) with
+their source. A chip with no listed unit for a basis falls back to what the
+catalog says: one server of `devices_per_server` to own, one accelerator-hour
+to rent. The units are spread onto the catalog frame as fixed-width array
+columns (`own_unit_size_0`, ...), so the sizer is plain array maths over
+(rows x units) with no per-row Python.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inferchip.csvfile import read_csv_rows
+from inferchip.data_files import data_path
+from inferchip.errors import InputError
+
+BASES = ("own", "rent")
+UNIT_COLUMNS = ("accelerator", "basis", "unit", "accelerators_per_unit", "unit_price_usd", "unit_price_low_usd",
+                "unit_price_high_usd", "price_is_estimate", "unit_max_power_kw", "unit_rack_units", "source",
+                "as_of", "notes")
+_NUMBERS = ("accelerators_per_unit", "unit_price_usd", "unit_price_low_usd", "unit_price_high_usd",
+            "unit_max_power_kw", "unit_rack_units")
+# per-unit fields spread onto the catalog frame, one column per slot
+_SLOT_FIELDS = ("size", "price", "power", "rack_units", "estimate", "name", "source")
+
+
+def read_units(path: Path | None = None) -> pd.DataFrame:
+    """data/purchase_units.csv (or `path`), validated: every row names an accelerator,
+    a basis own|rent, a unit, a positive whole accelerators_per_unit, a source and a
+    date; prices, power and rack units are positive numbers where given."""
+    path = Path(path) if path is not None else data_path("purchase_units.csv")
+    header, lines = read_csv_rows(path, "purchase unit")
+    missing = [c for c in UNIT_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}; "
+                         f"the header is: {','.join(UNIT_COLUMNS)}")
+    rows, problems = [], []
+    for line, row in lines:
+        for column in ("accelerator", "unit", "source", "as_of"):
+            if not row.get(column):
+                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        if row.get("basis") not in BASES:
+            problems.append(f"{path}: line {line}: column 'basis': {row.get('basis')!r} is not own or rent")
+        for column in _NUMBERS:
+            text = row.get(column) or ""
+            if not text:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                problems.append(f"{path}: line {line}: column '{column}': {text!r} is not a number")
+                continue
+            if not math.isfinite(value) or value <= 0:
+                problems.append(f"{path}: line {line}: column '{column}': must be a positive number")
+            elif column == "accelerators_per_unit" and value != int(value):
+                problems.append(f"{path}: line {line}: column '{column}': must be a whole number")
+        if not row.get("accelerators_per_unit"):
+            problems.append(f"{path}: line {line}: column 'accelerators_per_unit' is empty")
+        if (row.get("price_is_estimate") or "").lower() not in ("", "true", "false"):
+            problems.append(f"{path}: line {line}: column 'price_is_estimate': write true, false or leave it empty")
+        rows.append(row)
+    if problems:
+        raise InputError("\n".join(problems))
+    frame = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
+    for column in _NUMBERS:
+        frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce").astype(float)
+    frame["price_is_estimate"] = frame["price_is_estimate"].str.lower().eq("true")
+    return frame
+
+
+@lru_cache(maxsize=1)
+def bundled_units() -> pd.DataFrame:
+    return read_units()
+
+
+def slot_column(basis: str, field: str, slot: int) -> str:
+    return f"{basis}_unit_{field}_{slot}"
+
+
+def slots(chips: pd.DataFrame, basis: str) -> int:
+    """How many unit slots the frame carries for `basis`."""
+    k = 0
+    while slot_column(basis, "size", k) in chips:
+        k += 1
+    return k
+
+
+def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalog frame plus fixed-width unit columns per basis, smallest unit first.
+    A chip with no listed unit gets the catalog's fallback: to own, one server of
+    devices_per_server (1 when empty); to rent, one accelerator. Names match
+    case-insensitively."""
+    units = bundled_units() if units is None else units
+    key = chips["name"].str.lower().to_numpy()
+    new: dict[str, np.ndarray] = {}
+    for basis in BASES:
+        mine = units[units["basis"] == basis].sort_values(["accelerator", "accelerators_per_unit", "unit"],
+                                                          kind="mergesort")
+        groups = {name.lower(): g for name, g in mine.groupby("accelerator", sort=False)}
+        width = max([len(g) for g in groups.values()] + [1])
+        cols = {f: np.full((len(chips), width), np.nan if f in ("size", "price", "power", "rack_units") else None,
+                           dtype=float if f in ("size", "price", "power", "rack_units") else object)
+                for f in _SLOT_FIELDS}
+        dps = pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float)
+        fallback = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0) if basis == "own" else np.ones(len(chips))
+        for i, name in enumerate(key):  # one pass over the catalog's few dozen chips, not the pipeline
+            g = groups.get(name)
+            if g is None:
+                cols["size"][i, 0] = fallback[i]
+                cols["estimate"][i, 0] = False
+                cols["name"][i, 0] = ("catalog server" if basis == "own" else "per accelerator-hour")
+                cols["source"][i, 0] = ("no purchase unit listed: the catalog's server of devices_per_server"
+                                        if basis == "own" else
+                                        "no instance size listed: priced per accelerator-hour")
+                continue
+            n = len(g)
+            cols["size"][i, :n] = g["accelerators_per_unit"].to_numpy()
+            cols["price"][i, :n] = g["unit_price_usd"].to_numpy()
+            cols["power"][i, :n] = g["unit_max_power_kw"].to_numpy()
+            cols["rack_units"][i, :n] = g["unit_rack_units"].to_numpy()
+            cols["estimate"][i, :n] = g["price_is_estimate"].to_numpy()
+            cols["name"][i, :n] = g["unit"].to_numpy()
+            cols["source"][i, :n] = g["source"].to_numpy()
+        for f, arr in cols.items():
+            for k in range(width):
+                new[slot_column(basis, f, k)] = arr[:, k]
+    return chips.assign(**new)
+
+
+def unit_price_usd(listed, size, dps, server_price, accelerator_price, host_price_fraction):
+    """Price of one unit [USD]: the listed price; else the catalog server price x size /
+    devices per server (the catalog server itself when size = devices per server); else
+    accelerator price x size x (1 + host fraction). A per-accelerator share of the
+    catalog's own server keeps every unit size of a chip on one price per accelerator."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = np.where(np.isfinite(server_price), server_price * size / dps,
+                           accelerator_price * size * (1.0 + host_price_fraction))
+    return np.where(np.isfinite(listed), listed, derived)
+
+
+def unit_power_kw(listed, size, dps, server_kw, tdp_w, host_power_fraction):
+    """Maximum power of one unit [kW]: the listed value; else the catalog server power x
+    size / devices per server (the server itself when size = devices per server); else
+    TDP x size x (1 + host fraction) / 1,000. One kW per accelerator per chip, so a mix of
+    unit sizes never draws more per accelerator than the catalog's server."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = np.where(np.isfinite(server_kw), server_kw * size / dps,
+                           tdp_w * size * (1.0 + host_power_fraction) / 1000.0)
+    return np.where(np.isfinite(listed), listed, derived)
+
+
+def units_for_replicas(replicas, size, chips_per_replica):
+    """Units of one type to hold `replicas` model copies [count]: a unit at least as large
+    as a replica holds floor(size / n) of them; a smaller one is ganged, ceil(n / size)
+    units per replica. replicas, size and n broadcast (e.g. rows x 1 against rows x units)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = np.floor(size / chips_per_replica)
+        ganged = np.ceil(chips_per_replica / size)
+        return np.where(per_unit >= 1, np.ceil(replicas / per_unit), replicas * ganged)
+
+
+def replicas_in_units(count, size, chips_per_replica):
+    """Replicas that `count` units of one type hold [count] (the inverse of units_for_replicas)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = np.floor(size / chips_per_replica)
+        return np.where(per_unit >= 1, count * per_unit, np.floor(count / np.ceil(chips_per_replica / size)))
+
+
+def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
+    """The cheapest way to hold `replicas` copies with at most two unit types.
+
+    Candidates, for every ordered pair (u, v) of a row's units: as many units of u as
+    are completely filled [floor], the remaining replicas on units of v (u = v is u
+    alone). Cost [USD/year] = count_u x cost_u + count_v x cost_v; the lowest wins,
+    ties to the fewer accelerators, then the smaller unit. `size` and
+    `annual_cost_per_unit` are (rows x units) with NaN for empty slots; replicas and
+    chips_per_replica are per row. Returns (u index, count_u, v index, count_v) per
+    row; counts are NaN where no unit can be priced."""
+    replicas = np.asarray(replicas, dtype=float)[:, None, None]
+    n = np.asarray(chips_per_replica, dtype=float)[:, None, None]
+    su, sv = size[:, :, None], size[:, None, :]
+    cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
+    full_u = np.floor(_full_units(replicas, su, n))
+    rest = np.maximum(replicas - replicas_in_units(full_u, su, n), 0.0)
+    count_v = np.where(rest > 0, units_for_replicas(rest, sv, n), 0.0)
+    same = np.eye(size.shape[1], dtype=bool)[None, :, :]
+    count_u = np.where(same, units_for_replicas(replicas, su, n), full_u)
+    count_v = np.where(same, 0.0, count_v)
+    with np.errstate(invalid="ignore"):  # 0 units of an unpriced (inf) type cost nothing
+        cost = np.where(count_u == 0, 0.0, count_u * cu) + np.where(count_v == 0, 0.0, count_v * cv)
+        bought = np.where(count_u == 0, 0.0, count_u * su) + np.where(count_v == 0, 0.0, count_v * sv)
+    cost = np.where(bought > 0, cost, np.inf)
+    cost = np.where(np.isfinite(cost) & np.isfinite(bought), cost, np.inf)
+    flat_cost = cost.reshape(len(cost), -1)
+    flat_bought = np.where(np.isfinite(bought), bought, np.inf).reshape(len(cost), -1)
+    # lexicographic: cost (to a relative 1e-9), then accelerators bought, then slot order
+    scale = np.where(np.isfinite(flat_cost), np.abs(flat_cost), 0.0).max(axis=1, keepdims=True)
+    key = np.round(flat_cost / np.where(scale > 0, scale, 1.0), 9)
+    order = np.lexsort((np.arange(flat_cost.shape[1])[None, :].repeat(len(key), 0), flat_bought, key), axis=1)
+    best = order[:, 0]
+    rows = np.arange(len(key))
+    ok = np.isfinite(flat_cost[rows, best])
+    width = size.shape[1]
+    u, v = best // width, best % width
+    cu_best = np.where(ok, count_u.reshape(len(key), -1)[rows, best], np.nan)
+    cv_best = np.where(ok, count_v.reshape(len(key), -1)[rows, best], np.nan)
+    return u, cu_best, v, cv_best
+
+
+def _full_units(replicas, size, n):
+    """Units of a type that the replicas fill completely [count, fractional before floor]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = np.floor(size / n)
+        ganged = np.ceil(n / size)
+        return np.where(per_unit >= 1, replicas / per_unit, replicas * ganged)
+
+
+def take(matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """matrix[row, index[row]] for every row."""
+    return matrix[np.arange(len(index)), index]
+
+
+def describe(count_u, name_u, count_v, name_v) -> np.ndarray:
+    """'2 x HGX H100 8-GPU server + 1 x HGX H100 4-GPU server' per row ('' when unpriced)."""
+    def part(count, name):
+        count = np.asarray(count, dtype=float)
+        show = np.isfinite(count) & (count > 0)
+        digits = pd.Series(np.where(show, count, 0)).astype("int64").astype(str).to_numpy(dtype=object)
+        return np.where(show, digits + " x " + np.asarray(name, dtype=object).astype(str), "")
+    a, b = part(count_u, name_u), part(count_v, name_v)
+    return np.where((a != "") & (b != ""), a + " + " + b, a + b).astype(object)
+
+
+def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
+    """The purchase for one basis on every row: the unit slots of `basis` gathered with
+    `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
+    [USD], power [kW])` -> (rows x units) annual cost, and sized by cheapest_mix.
+    Returns per row: the two chosen units' count, size, price, power, rack units, name,
+    estimate flag and source (suffix _u and _v), and `units`, `accelerators_bought`."""
+    width = slots_of(get, basis)
+    stack = lambda field: np.stack([np.asarray(get(slot_column(basis, field, k)), dtype=float if field in (  # noqa: E731
+        "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
+    size = stack("size")
+    dps = np.asarray(get("devices_per_server"), dtype=float)
+    dps = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0)[:, None]
+    price = unit_price_usd(stack("price"), size, dps, np.asarray(get("server_price_usd"), dtype=float)[:, None],
+                           np.asarray(get("accelerator_price_usd"), dtype=float)[:, None],
+                           np.asarray(get("host_price_fraction"), dtype=float).reshape(-1, 1))
+    power = unit_power_kw(stack("power"), size, dps, np.asarray(get("server_power_kw"), dtype=float)[:, None],
+                          np.asarray(get("tdp_w"), dtype=float)[:, None],
+                          np.asarray(get("host_power_fraction"), dtype=float).reshape(-1, 1))
+    rack_units = np.where(np.isfinite(stack("rack_units")), stack("rack_units"),
+                          np.where(size == dps, np.asarray(get("server_rack_units"), dtype=float)[:, None], np.nan))
+    listed = stack("price")
+    derived = ~np.isfinite(listed) & (size != dps)  # priced by rule, not as the catalog's own server
+    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
+    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
+    u, count_u, v, count_v = cheapest_mix(replicas, chips_per_replica, size, annual)
+    out: dict[str, np.ndarray] = {}
+    fields = {"size": size, "price": price, "power": power, "rack_units": rack_units, "derived": derived,
+              "name": stack("name"), "estimate": stack("estimate"), "source": stack("source")}
+    for suffix, index, count in (("u", u, count_u), ("v", v, count_v)):
+        out["count_" + suffix] = count
+        for field, matrix in fields.items():
+            out[f"{field}_{suffix}"] = take(matrix, index)
+    has_v = np.nan_to_num(count_v) > 0
+    out["units"] = count_u + np.where(has_v, count_v, 0.0)
+    out["accelerators_bought"] = count_u * out["size_u"] + np.where(has_v, count_v * out["size_v"], 0.0)
+    out["has_v"] = has_v
+    return out
+
+
+def slots_of(get, basis: str) -> int:
+    """Unit slots available through `get` (a KeyError-raising column getter)."""
+    k = 0
+    while True:
+        try:
+            get(slot_column(basis, "size", k))
+        except KeyError:
+            return k
+        k += 1
+
+
+def total(out: dict[str, np.ndarray], per_unit_u, per_unit_v) -> np.ndarray:
+    """Sum over the two chosen unit types of count x a per-unit quantity."""
+    return out["count_u"] * per_unit_u + np.where(out["has_v"], out["count_v"] * per_unit_v, 0.0)

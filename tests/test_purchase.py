@@ -1,0 +1,133 @@
+"""Purchase units: data integrity, the sizer's maths, and the purchase in compare."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inferchip import purchase
+from inferchip.catalog import load_catalog
+from inferchip.errors import InputError
+
+CHAT_100K = ("--set", "queries_per_day=100000", "--set", "input_tokens=600", "--set", "output_tokens=250")
+
+
+def test_bundled_units_load_and_every_row_names_a_catalog_chip_and_a_source():
+    units = purchase.read_units()
+    names = set(load_catalog()["name"].str.lower())
+    assert len(units) >= 40
+    assert set(units["accelerator"].str.lower()) <= names
+    assert units["source"].str.len().gt(10).all() and units["as_of"].str.len().ge(4).all()
+    assert set(units["basis"]) == {"own", "rent"}
+    assert (units["accelerators_per_unit"] >= 1).all()
+    assert not units.duplicated(["accelerator", "basis", "unit"]).any()
+
+
+def test_bad_unit_rows_are_reported_with_line_and_column(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text(",".join(purchase.UNIT_COLUMNS) + "\n"
+                    "NVIDIA H100 SXM,buy,box,4,,,,,,,src,2026\n"
+                    "NVIDIA H100 SXM,own,box,2.5,-3,,,maybe,,,src,2026\n")
+    with pytest.raises(InputError) as err:
+        purchase.read_units(path)
+    text = str(err.value)
+    assert "line 2: column 'basis': 'buy' is not own or rent" in text
+    assert "line 3: column 'accelerators_per_unit': must be a whole number" in text
+    assert "line 3: column 'unit_price_usd': must be a positive number" in text
+    assert "line 3: column 'price_is_estimate'" in text
+
+
+def test_units_for_replicas_packs_and_gangs():
+    # 5 replicas of 2 chips in 8-GPU units: 4 per unit -> 2 units; in 1-GPU units: 2 per replica -> 10
+    assert purchase.units_for_replicas(5, 8, 2) == 2
+    assert purchase.units_for_replicas(5, 1, 2) == 10
+    assert purchase.replicas_in_units(2, 8, 2) == 8
+    assert purchase.replicas_in_units(3, 1, 2) == 1
+
+
+def test_cheapest_mix_hand_case():
+    # 9 one-chip replicas; units of 4 at 100 and 8 at 150 a year:
+    # 8 alone: 2 units = 300; 4 alone: 3 = 300 (more GPUs: 12 vs 16 -> 4 alone wins the tie? no: 12 < 16);
+    # one 8 + one 4 = 250 is the cheapest
+    size = np.array([[4.0, 8.0]])
+    cost = np.array([[100.0, 150.0]])
+    u, cu, v, cv = purchase.cheapest_mix(np.array([9.0]), np.array([1.0]), size, cost)
+    assert (size[0, u[0]], cu[0], size[0, v[0]], cv[0]) == (8.0, 1.0, 4.0, 1.0)
+
+
+def test_cheapest_mix_never_buys_a_larger_unit_than_needed_when_smaller_is_cheaper():
+    size = np.array([[1.0, 2.0, 4.0, 8.0, np.nan]])
+    cost = np.array([[40.0, 70.0, 130.0, 250.0, np.nan]])
+    for replicas in range(1, 20):
+        u, cu, v, cv = purchase.cheapest_mix(np.array([float(replicas)]), np.array([1.0]), size, cost)
+        bought = cu[0] * size[0, u[0]] + cv[0] * size[0, v[0]]
+        spent = cu[0] * cost[0, u[0]] + cv[0] * cost[0, v[0]]
+        assert bought >= replicas
+        assert spent <= replicas * 40.0  # never dearer than 1-GPU units alone
+
+
+def test_unpriced_units_are_never_chosen():
+    size = np.array([[1.0, 8.0]])
+    cost = np.array([[np.inf, 500.0]])
+    u, cu, v, cv = purchase.cheapest_mix(np.array([1.0]), np.array([1.0]), size, cost)
+    assert size[0, u[0]] == 8.0 and cu[0] == 1.0 and cv[0] == 0.0
+    _, none, _, _ = purchase.cheapest_mix(np.array([1.0]), np.array([1.0]), size, np.array([[np.inf, np.inf]]))
+    assert np.isnan(none[0])
+
+
+def test_a_chip_without_units_falls_back_to_the_catalog_server():
+    chips = pd.DataFrame({"name": ["Nobody X1"], "devices_per_server": [4.0]})
+    out = purchase.attach_units(chips)
+    assert out[purchase.slot_column("own", "size", 0)].iloc[0] == 4.0
+    assert out[purchase.slot_column("own", "name", 0)].iloc[0] == "catalog server"
+    assert out[purchase.slot_column("rent", "size", 0)].iloc[0] == 1.0
+
+
+def test_no_owned_row_pays_for_more_than_the_smallest_unit_that_meets_the_peak(compare_json):
+    """Done-when of issue 12 at 100,000 queries/day: an owned row buys no more accelerators
+    than the smallest purchasable unit (or set of one unit type) that holds its replicas."""
+    units = purchase.read_units()
+    catalog = load_catalog().set_index(load_catalog()["name"].str.lower())
+    for row in compare_json(*CHAT_100K)["results"]:
+        if not row["feasible"] or row["price_basis"] != "owned":
+            continue
+        mine = units[(units["accelerator"].str.lower() == row["accelerator"].lower()) & (units["basis"] == "own")]
+        sizes = mine["accelerators_per_unit"].to_numpy()
+        if len(sizes) == 0:
+            dps = catalog.loc[row["accelerator"].lower(), "devices_per_server"]
+            sizes = np.array([dps if np.isfinite(dps) else 1.0])
+        n, replicas = row["chips_per_replica"], row["replicas"]
+        smallest = min(purchase.units_for_replicas(replicas, s, n) * s for s in sizes)
+        assert row["accelerators_bought"] <= smallest, row["accelerator"]
+        assert row["stranded_accelerators"] == row["accelerators_bought"] - row["accelerators_used"]
+        assert 0 < row["utilisation"] <= row["peak_utilisation"] <= 1
+
+
+def test_h100_sxm_buys_a_four_gpu_board_for_a_two_gpu_fleet(compare_json):
+    row = next(r for r in compare_json(*CHAT_100K)["results"] if r["accelerator"] == "NVIDIA H100 SXM")
+    if row["accelerators_used"] <= 4:
+        assert row["purchase"] == "1 x HGX H100 4-GPU server"
+        assert row["accelerators_bought"] == 4 and row["price_is_estimate"] is True
+        assert row["purchase_source"].startswith("unit price derived from the catalog")
+
+
+def test_shared_allocation_charges_the_used_share(compare_json):
+    dedicated = {r["accelerator"]: r for r in compare_json(*CHAT_100K)["results"]}
+    shared = {r["accelerator"]: r for r in compare_json(*CHAT_100K, "--allocation", "shared")["results"]}
+    row, base = shared["NVIDIA GB200 NVL72"], dedicated["NVIDIA GB200 NVL72"]
+    assert row["allocation"] == "shared" and base["allocation"] == "dedicated" and base["cost_share"] == 1
+    assert row["cost_share"] == pytest.approx(row["accelerators_used"] / row["accelerators_bought"])
+    assert row["annual_capex_usd"] == pytest.approx(base["annual_capex_usd"] * row["cost_share"])
+    assert row["cost_per_query_usd"] < base["cost_per_query_usd"]
+
+
+def test_allocation_flag_equals_the_set_override(compare_json):
+    a = compare_json(*CHAT_100K, "--allocation", "shared")
+    b = compare_json(*CHAT_100K, "--set", "allocation=shared")
+    assert a["results"] == b["results"]
+
+
+def test_bad_allocation_is_a_usage_error(invoke):
+    result = invoke("compare", "--set", "allocation=half")
+    assert result.exit_code != 0 and "allocation" in result.stderr
