@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table docs clean
+.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table readme-examples docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ validate-table: $(STAMP)  ## regenerate the accuracy table in docs/accuracy.md f
 catalog-table: $(STAMP)  ## regenerate the catalog table in docs/catalog.md from data/catalog.csv
 	$(BIN)/python scripts/readme_catalog.py
 
-docs: validate-splits validate-table catalog-table  ## regenerate data/heldout.csv and every generated table in docs/
+readme-examples: $(STAMP)  ## regenerate the sample outputs in README.md (100 columns, no colour)
+	$(BIN)/python scripts/readme_examples.py
+
+docs: validate-splits validate-table catalog-table readme-examples  ## regenerate data/heldout.csv, every generated table and sample output
 
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests bench scripts

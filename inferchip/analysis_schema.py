@@ -1,5 +1,5 @@
 """JSON Schemas of the decision-analysis outputs: `sweep`, `sensitivity`, `breakeven`,
-`uncertainty` (registered in schema.SCHEMAS). Rows are typed field by field; fields
+`uncertainty`, and of `validate` (registered in schema.SCHEMAS). Rows are typed field by field; fields
 the schema does not list are allowed (a sweep's varied keys, fields added later),
 as cells: number, text, boolean or null."""
 
@@ -105,5 +105,25 @@ def uncertainty_schema() -> dict[str, object]:
     }, ["samples", "seed", "distributions", "results"])
 
 
+def validate_schema() -> dict[str, object]:
+    """`validate --format json`: the published statistics and every predicted-vs-measured row."""
+    row = {"accelerator": _TEXT, "model": _TEXT, "kind": _TEXT, "scenario": _TEXT, "precision": _TEXT,
+           "throughput_unit": _TEXT,
+           "measured_per_accelerator": {**_NUM, "description": "measured throughput per accelerator"},
+           "predicted_per_accelerator": {**_NUM, "description": "predicted by the model, same unit"},
+           "ratio": {**_NUM, "description": "predicted / measured"},
+           "error": {**_NUM, "description": "predicted / measured - 1 [fraction]"},
+           "calibration_source": _TEXT, "power_capped": _BOOL, "source": _TEXT}
+    return _document("validate", "inferchip validate --format json", {
+        "sources": {"type": "object", "additionalProperties": _TEXT,
+                    "description": "benchmarks, calibration and catalog files used"},
+        "calibration": {"type": "object"},
+        "summary": {"type": "object", "required": ["throughput"],
+                    "description": "error statistics per class, power, targets"},
+        "rows": _rows(row, ["accelerator", "model", "scenario", "measured_per_accelerator",
+                            "predicted_per_accelerator"]),
+    }, ["sources", "summary", "rows"])
+
+
 BUILDERS = {"sweep": sweep_schema, "sensitivity": sensitivity_schema, "breakeven": breakeven_schema,
-            "uncertainty": uncertainty_schema}
+            "uncertainty": uncertainty_schema, "validate": validate_schema}

@@ -26,13 +26,15 @@ def read_calibration(path: Path | None = None) -> pd.DataFrame:
 def load_calibration(path: Path) -> pd.DataFrame:
     """A user calibration file (what `inferchip calibrate -o FILE` writes), checked:
     a missing file, unreadable text or missing columns are errors naming the file."""
-    from inferchip.errors import InputError, NotFoundError
+    import io
 
+    from inferchip.errors import InputError
+    from inferchip.safeio import read_input
+
+    raw = read_input(Path(path), "calibration", "give a CSV written by `inferchip calibrate -o FILE`")
     try:
-        table = read_calibration(path)
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: calibration file not found; check the path") from None
-    except (ValueError, UnicodeDecodeError, IsADirectoryError) as exc:
+        table = read_calibration(io.BytesIO(raw))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a calibration CSV ({exc}); see data/README.md for the columns") from None
     missing = [c for c in ("scope", "key", "source", "compute_efficiency", "memory_efficiency") if c not in table]
     if missing:

@@ -13,7 +13,8 @@ catalog (tests/test_hostile.py checks a run at the ceiling stays below it):
 
 Measured (2026-11, this machine): uncertainty peaks at 308 MB for 100,000 samples
 x 27 chips, 451 MB for 400,000 x 27, 469 MB for 1,000,000 x 2; the formula gives
-443 MB, 719 MB and 582 MB. A sweep streams its grid in chunks, so its memory does
+443 MB, 719 MB and 582 MB. The largest request the 2 GB ceiling accepted for that
+27-chip catalog, 1,792,891 samples (estimate 2.00 GB), peaked at 1,629 MB. A sweep streams its grid in chunks, so its memory does
 not grow with the number of grid points, only with what --chart keeps.
 
 The ceiling is 2 GB (MEMORY_CEILING_BYTES); the environment variable

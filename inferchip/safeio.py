@@ -1,12 +1,15 @@
 """The one door for input files and the guard on output targets.
 
-Every input file (catalog, workload, assumptions, extend-catalog, a run given
-to `diff`) is read by `read_input`: it opens the path without blocking, refuses
-anything that is not a regular file (a FIFO, a directory, a device) with a
-one-line error, reads it exactly once and remembers its identity
-(device, inode and resolved path). `check_output` then refuses an --output that
-is one of those inputs, however it is spelled (`sub/../name`, a symlink, a hard
-link), so a result can never overwrite the file it was computed from.
+Every input file (catalog, workload, assumptions, extend-catalog, calibration,
+config, a run given to `diff`) is read by `read_input`: it opens the path without
+blocking, refuses anything that is not a regular file (a FIFO, a directory, a
+device) with a one-line error and reads it once. While a command runs
+(`guarded_command`, entered by the CLI's error handler) it remembers each input's
+identity (device, inode and resolved path) and bytes: a second request for the
+same unchanged file gets the same bytes without a second read, and `check_output`
+refuses an --output that is one of those inputs, however it is spelled
+(`sub/../name`, a symlink, a hard link), so a result can never overwrite the file
+it was computed from.
 
 `output_target` says how an --output path is written: a regular file (or a new
 one) atomically, through a symlink to the link's target, a character device or
@@ -31,8 +34,11 @@ MAX_INPUT_BYTES = 256 * 1024 * 1024
 MAX_NESTING = 64
 PATH_MAX = 4096  # a path is quoted whole in a message up to this length
 
-_read: dict[tuple[int, int], tuple[str, str]] = {}  # (st_dev, st_ino) -> (what, path as given)
-_read_paths: dict[str, tuple[str, str]] = {}  # resolved path -> (what, path as given)
+# the inputs of the running command: (st_dev, st_ino) -> (what, path as given), and
+# resolved path -> (what, path as given, bytes, signature) so a second request is not a second read
+_read: dict[tuple[int, int], tuple[str, str]] = {}
+_read_paths: dict[str, tuple] = {}
+_command = False  # inside guarded_command
 
 
 def forget_inputs() -> None:
@@ -58,6 +64,9 @@ def read_input(path: Path, what: str, fix: str, missing: str | None = None) -> b
     messages ("catalog", "workload"), `fix` says what to give instead, `missing`
     replaces the default message for a file that does not exist."""
     path = Path(path)
+    again = _read_paths.get(os.path.realpath(path)) if _command else None
+    if again is not None and again[3] == _signature(path):
+        return again[2]  # a command reads each input once (pipelines may ask for a file twice)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -84,9 +93,19 @@ def read_input(path: Path, what: str, fix: str, missing: str | None = None) -> b
         raise InputError(f"{path}: cannot read ({exc.strerror}); check the file's permissions") from None
     finally:
         os.close(fd)
-    _read[(info.st_dev, info.st_ino)] = (what, str(path))
-    _read_paths[os.path.realpath(path)] = (what, str(path))
+    if _command:  # remembered for the running command only (library calls leave no trace)
+        _read[(info.st_dev, info.st_ino)] = (what, str(path))
+        _read_paths[os.path.realpath(path)] = (what, str(path), data, _signature(info))
     return data
+
+
+def _signature(source) -> tuple[int, ...] | None:
+    """(device, inode, size, mtime) of a path or stat result: the same file, unchanged."""
+    try:
+        info = source if isinstance(source, os.stat_result) else os.stat(source)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def check_output(path: Path) -> None:
@@ -100,7 +119,7 @@ def check_output(path: Path) -> None:
             return
         hit = _read.get((info.st_dev, info.st_ino))
     if hit is not None:
-        what, source = hit
+        what, source = hit[:2]
         raise OutputError(f"--output {shown(path, PATH_MAX)}: is the {what} file {shown(source, PATH_MAX)}"
                           " this command reads;"
                           " writing there would destroy it: choose another file name")
@@ -205,7 +224,9 @@ def guarded_command():
     """Around one command: stdout failures become StdoutClosed / StdoutError, SIGTERM
     is raised as Terminated (a KeyboardInterrupt, so every cleanup that runs on Ctrl-C
     runs: atomic_file removes its temporary file), and no file is yet an input."""
+    global _command
     forget_inputs()
+    _command = True
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -216,6 +237,8 @@ def guarded_command():
     try:
         yield
     finally:
+        _command = False
+        forget_inputs()
         if sys.stdout.__class__ is _GuardedStream:
             sys.stdout = original
         if previous is not None:

@@ -247,7 +247,8 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "catalog show": catalog_show_schema,
     "workloads list": workloads_list_schema,
     "validate --split": validate_split_schema,
-    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty")},
+    **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
+                                                                   "validate")},
 }
 
 

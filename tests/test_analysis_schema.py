@@ -26,6 +26,7 @@ RUNS = [
     ("breakeven", ["--top", "4"]),
     ("breakeven", ["fraud-scoring-bert", "--top", "2"]),
     ("uncertainty", ["--samples", "200", "--top", "3"]),
+    ("validate", []),
 ]
 
 
@@ -34,11 +35,11 @@ def test_analysis_outputs_validate(invoke, command, args):
     result = invoke(command, *args, "--format", "json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["results"] and not _errors(command, doc)
+    assert doc.get("results", doc.get("rows")) and not _errors(command, doc)
 
 
 def test_every_json_command_has_a_schema():
-    assert {"sweep", "sensitivity", "breakeven", "uncertainty"} <= set(SCHEMAS)
+    assert {"sweep", "sensitivity", "breakeven", "uncertainty", "validate"} <= set(SCHEMAS)
 
 
 @pytest.mark.parametrize("command, args, path, bad", [

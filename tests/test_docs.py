@@ -84,3 +84,11 @@ def test_accuracy_script_writes_into_the_accuracy_page():
     page = (ROOT / script.PAGE).read_text(encoding="utf-8")
     assert script.PAGE == "docs/accuracy.md"
     assert script.splice(page, "X\n").count("X\n") >= 1
+
+
+def test_readme_sample_outputs_are_current():
+    """The outputs under the first three commands are what they print today (make docs)."""
+    script = _load_script("readme_examples")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(script.BLOCK.findall(readme)) == 3
+    assert script.regenerate(readme) == readme, "run `make docs` (or make readme-examples)"

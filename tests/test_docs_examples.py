@@ -41,6 +41,22 @@ SKIPPED = {
 }
 
 
+# argv already run successfully in this session by a test of this module (an example that
+# writes no file and appears twice -- in a page and in --help, or on two pages -- runs once)
+_RAN: set[tuple[str, ...]] = set()
+
+
+def _run(runner: CliRunner, argv: list[str], where: str) -> None:
+    key = tuple(argv)
+    if key in _RAN:
+        return
+    allowed = {0} | ({6} if "--fail-if" in argv else set()) | ({7} if "--fail-on" in argv else set())
+    result = runner.invoke(app, argv, env={"COLUMNS": "120", "NO_COLOR": "1"})
+    assert result.exit_code in allowed, f"{where} exited {result.exit_code}: {result.stderr}"
+    if not {"-o", "--output"} & set(argv) and argv[:2] != ["workloads", "init"]:
+        _RAN.add(key)
+
+
 def examples(page: str) -> list[tuple[str, list[str]]]:
     """(line, argv) of every inferchip call in the page's sh blocks, in order; walkthrough
     blocks are left to tests/test_walkthrough.py, which runs them under bash."""
@@ -90,9 +106,7 @@ def test_every_shell_example_runs(page, files, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     for line, argv in examples(page):
-        allowed = {0} | ({6} if "--fail-if" in argv else set()) | ({7} if "--fail-on" in argv else set())
-        result = runner.invoke(app, argv, env={"COLUMNS": "120", "NO_COLOR": "1"})
-        assert result.exit_code in allowed, f"{page}: `{line}` exited {result.exit_code}: {result.stderr}"
+        _run(runner, argv, f"{page}: `{line}`")
 
 
 def test_the_examples_cover_every_command():
@@ -102,3 +116,44 @@ def test_the_examples_cover_every_command():
     seen = {argv[0] for page in PAGES for _, argv in examples(page) if argv}
     commands = set(typer.main.get_command(app).commands)
     assert commands - {"calibrate"} <= seen, commands - seen
+
+
+def _help_examples() -> list[tuple[str, str]]:
+    """(command path, example line) of every `inferchip ...` example in a command's --help."""
+    import typer
+
+    found = []
+
+    def walk(command, path: list[str]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+            return
+        for line in (command.help or "").splitlines():
+            text = line.strip().removeprefix("Example:").strip()
+            if text.startswith("inferchip "):
+                found.append((" ".join(path), text))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_help_example_runs_outside_the_repository(files, tmp_path, monkeypatch):
+    """Each example in every command's --help, run from a folder outside the repository
+    holding only the files the examples name (a profile written by `workloads init`...)."""
+    for item in files.iterdir():
+        shutil.copy(item, tmp_path / item.name)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    examples = _help_examples()
+    assert {path for path, _ in examples} >= {"compare", "explain", "diff", "sweep", "catalog list"}
+    for path, line in examples:
+        if any(line.startswith(prefix) for prefix in SKIPPED):
+            continue
+        words = shlex.split(line)
+        for chunk in " ".join(shlex.quote(w) for w in words).split(" '&&' "):  # `a && b`: both run
+            argv = shlex.split(chunk)
+            argv = argv[1: next((i for i, w in enumerate(argv) if w in SHELL_OPERATORS), len(argv))]
+            if argv and argv[0] == "workloads" and argv[1:2] == ["init"]:
+                (tmp_path / argv[2]).unlink(missing_ok=True)
+            _run(runner, argv, f"{path} --help: `{line}`")

@@ -149,7 +149,7 @@ def diff(
 def schema(
     command: Annotated[list[str] | None, typer.Argument(
         help="compare, explain, diff, assumptions, catalog list, catalog show, workloads list, sweep, "
-             "sensitivity, breakeven or uncertainty; omit for all of them.", metavar="[COMMAND]")] = None,
+             "sensitivity, breakeven, uncertainty or validate; omit for all of them.", metavar="[COMMAND]")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of a command's `--format json` output, so

@@ -51,10 +51,12 @@ def show(name: Annotated[str, typer.Argument(help="Bundled workload name or TOML
     Example: inferchip workloads show fraud-scoring-bert
     """
     from inferchip import workload as workload_mod
+    from inferchip.safeio import read_input
 
     path = workload_mod.resolve_path(name)
     workload_mod.load(str(path))
-    emit_text(path.read_text(encoding="utf-8"), None)
+    # the bytes the check above read: a second read of a one-shot stream would hang
+    emit_text(read_input(path, "TOML", "give the path of a TOML file").decode("utf-8"), None)
 
 
 @workloads_app.command("init")

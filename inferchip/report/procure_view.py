@@ -135,17 +135,31 @@ DIFF_HEADERS = ("Accelerator", "Before\nUSD/query", "After\nUSD/query", "Delta\n
                 "What changed in the row")
 
 
+DRIVERS_MIN_WIDTH = 24
+
+
 def render_diff_table(doc: dict, console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     lines = _diff_headline(doc)
+    cells = [_diff_cells(row) for row in doc["rows"]]
+    last = len(DIFF_HEADERS) - 1
+    # numbers and names keep their full width; only the drivers text wraps, and it is
+    # left out (and said so) when fewer than DRIVERS_MIN_WIDTH columns remain for it
+    widths = [max([len(c[i]) for c in cells] + [max(len(w) for w in DIFF_HEADERS[i].split())]) for i in range(last)]
+    shown = last + (sum(w + 3 for w in widths) + 1 + DRIVERS_MIN_WIDTH + 3 <= console.width)
     table = Table(title=lines[0], title_justify="left", header_style="bold", pad_edge=False)
-    for index, header in enumerate(DIFF_HEADERS):
-        table.add_column(header, justify="right" if 0 < index < 5 else "left", no_wrap=index == 0)
-    for row in doc["rows"]:
+    for index, header in enumerate(DIFF_HEADERS[:shown]):
+        table.add_column(header, justify="right" if 0 < index < 5 else "left", no_wrap=index < last,
+                         min_width=widths[index] if index < last else None, overflow="fold")
+    for row, row_cells in zip(doc["rows"], cells, strict=True):
         style = "dim" if row["change"] in ("infeasible", "removed") else None
-        table.add_row(*_diff_cells(row), style=style)
+        table.add_row(*row_cells[:shown], style=style)
     console.print(table)
+    if shown == last:
+        console.print(Text(f"1 column(s) hidden at this width: drivers ({DIFF_HEADERS[last].replace(chr(10), ' ')}); "
+                           "use a wider terminal or a data format (--format csv, json, markdown)", style="dim"))
     for line in lines[1:]:
         console.print(line, markup=False, style="dim")
 
