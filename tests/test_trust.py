@@ -90,7 +90,7 @@ def test_table_marks_and_memo_lists_thin_rows(invoke, compare_json):
     thin = [r["accelerator"] for r in doc["results"] if r["feasible"] and r["thin_data"]]
     assert thin, "the bundled data leaves some chip family thin"
     table = invoke("compare", "support-chatbot-70b", "--format", "table")
-    assert "†" in table.stdout and "thin data" in table.stdout
+    assert "† Thin data" in table.stdout and thin[0] in table.stdout.split("Thin data", 1)[1]
     memo = invoke("compare", "support-chatbot-70b", "--format", "markdown").stdout
     assert "Thin calibration data" in memo and f"  - {thin[0]}:" in memo
 

@@ -103,14 +103,15 @@ def _results_table(doc: dict, columns: list[tuple[str, str]], rows: list[dict]):
         table.add_column(header, justify="left" if field == "precision_used" else "right")
     for row in rows:
         cells = [_cell(row, f) for f, _ in columns]
-        if row.get("thin_data"):
-            cells[0] += THIN_MARK
         cells.insert(1, row.get("price_basis", ""))
+        if row.get("thin_data"):  # italic, named in the footnote: a marker character would widen the table
+            from rich.text import Text
+
+            cells[0] = Text(cells[0], style="italic")
         table.add_row(*cells)
     return table
 
 
-THIN_MARK = " †"
 
 
 def _thin_note(rows: list[dict]) -> str:
@@ -118,7 +119,7 @@ def _thin_note(rows: list[dict]) -> str:
     thin = [r for r in rows if r.get("thin_data")]
     if not thin:
         return ""
-    return ("† thin data: modeled from < 4 fitted benchmark rows of the chip's family/kind or "
+    return ("† Thin data (names in italics): modeled from < 4 fitted benchmark rows of the chip's family/kind or "
             "a held-out error above 25 % (" + "; ".join(
                 f"{r['accelerator']}: {r.get('calibration_rows', 0)} rows, held-out error "
                 f"{_held_out_text(r)}" for r in thin) + "); treat its figures with care.")
