@@ -101,7 +101,7 @@ def validate(
     patch: Annotated[bool | None, typer.Option(
         "--patch/--full", help="Check FILE as a patch of existing rows (what --extend-catalog accepts with fewer "
                                "columns) or as a full catalog. Default: a patch when a required column is missing "
-                               "but `name` is there.")] = None,
+                               "and every row names an accelerator of the catalog.")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Check a catalog file, or a quote/patch file; lists every problem with its line number (exit 2 if any).
@@ -113,9 +113,13 @@ def validate(
     """
     from inferchip.catalog import REQUIRED_COLUMNS, _read_rows, load_catalog, read_catalog
 
-    if patch is None:
-        header, _ = _read_rows(file)
+    if patch is None:  # a patch names rows the catalog has; a file of new rows is checked in full
+        header, lines = _read_rows(file)
         patch = "name" in header and not all(column in header for column in REQUIRED_COLUMNS)
+        if patch:
+            known = set(load_catalog(catalog)["name"].str.lower())
+            at = header.index("name")
+            patch = all(len(cells) > at and cells[at].strip().lower() in known for _, cells in lines)
     if patch:
         rows = read_catalog(file, patch=True)
         merged = load_catalog(catalog, [file])  # the same checks --extend-catalog makes: names exist

@@ -124,7 +124,7 @@ def compare(
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
 
-      inferchip compare --basis all --baseline "Groq API" --set queries_per_day=100000
+      inferchip compare chatbot-70b-100k --basis all --baseline "Groq API"
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
@@ -150,7 +150,8 @@ def compare(
 
     if sort not in RESULT_FIELDS:
         hint = did_you_mean(sort, list(RESULT_FIELDS)) or (
-            " Fields with units: " + ", ".join(k for k, f in RESULT_FIELDS.items() if f.unit) + ".")
+            " Fields: `inferchip schema compare` lists them (e.g. cost_per_query_usd, energy_per_query_j,"
+            " tokens_per_s_per_accelerator).")
         raise UsageError(f"--sort {shown(sort)}: unknown field.{hint}")
     fmt = resolve_format(fmt, output, allow_xlsx=True)
     if fmt == Format.xlsx:
