@@ -106,12 +106,13 @@ def vendor_reference(names, preset: str | None) -> np.ndarray:
     ('vendor-claim: <model> <speed> tokens/s per user (<source>, <date>)'), the
     workload's own model first; '' where none."""
     table = read_vendor_speeds()
-    out = []
-    for name in np.asarray(names, dtype=object):
-        rows = table[table["_key"] == str(name).lower()]
+    keys = pd.Series(np.asarray(names, dtype=object)).astype(str).str.lower()
+    text = {}
+    for key in keys.unique():  # one text per distinct chip, then mapped onto every row (sweeps: many rows)
+        rows = table[table["_key"] == key]
         if preset:
             rows = pd.concat([rows[rows["model"] == preset], rows[rows["model"] != preset]])
-        out.append("; ".join(f"vendor-claim: {m} {p} {s:g} tokens/s per user ({src}, {d})" for m, p, s, src, d in zip(
+        text[key] = "; ".join(f"vendor-claim: {m} {p} {s:g} tokens/s per user ({src}, {d})" for m, p, s, src, d in zip(
             rows["model"], rows["precision"], rows["tokens_per_s_per_user"], rows["source"], rows["date"],
-            strict=True)))
-    return np.array(out, dtype=object)
+            strict=True))
+    return keys.map(text).to_numpy(dtype=object)
