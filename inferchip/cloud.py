@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inferchip.csvfile import read_text_table
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError, did_you_mean
 
@@ -47,10 +48,7 @@ def cloud_prices_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _read(path: str) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
+    table = read_text_table(path, COLUMNS)
     problems = []
     price = pd.to_numeric(table["usd_per_accelerator_hour"], errors="coerce")
     for i in np.flatnonzero(~(price > 0).to_numpy()):

@@ -26,3 +26,15 @@ def read_csv_rows(path: Path, what: str) -> tuple[list[str], list[tuple[int, dic
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
     return list(reader.fieldnames or []), rows
+
+
+def read_text_table(path: str | Path, columns) -> "pd.DataFrame":  # noqa: F821
+    """A bundled data table as text cells (empty = ''), refused when a column of
+    `columns` is missing; the caller checks the values (its rows are lines 2, 3, ...)."""
+    import pandas as pd
+
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
+    return table

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inferchip.csvfile import read_text_table
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
@@ -38,10 +39,7 @@ def ranges_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _read(path: str) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; see data/README.md")
+    table = read_text_table(path, COLUMNS)
     low = pd.to_numeric(table["low"], errors="coerce")
     high = pd.to_numeric(table["high"], errors="coerce")
     problems = []
@@ -106,9 +104,13 @@ def draw_values(chips: pd.DataFrame, samples: int, rng: np.random.Generator,
     for column in sorted(set(found["column"])):
         base = pd.to_numeric(chips[column], errors="coerce").to_numpy(dtype=float)
         grid = np.tile(base, (samples, 1))
-        for p, value, low, high in found.loc[found["column"] == column, ["position", "value", "low", "high"]].itertuples(
-                index=False):
-            if high > low:
-                grid[:, p] = rng.triangular(low, value, high, samples)
+        ranged = found[(found["column"] == column) & (found["high"] > found["low"])]
+        if len(ranged):
+            # one call for every ranged chip of the column: numpy fills the (chips x samples) output in
+            # C order, so each chip's draws are the same as a call of its own, in the table's order
+            shape = (len(ranged), samples)
+            draws = rng.triangular(ranged["low"].to_numpy()[:, None], ranged["value"].to_numpy()[:, None],
+                                   ranged["high"].to_numpy()[:, None], shape)
+            grid[:, ranged["position"].to_numpy()] = draws.T
         out[column] = grid
     return out
