@@ -13,6 +13,7 @@ from triangular(low, value, high) per sample.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,22 +96,44 @@ def attach_estimates(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> 
     return chips.assign(estimated_columns=pd.Series(text, index=chips.index, dtype=object).astype(str))
 
 
+@dataclass(frozen=True)
+class DrawnColumn:
+    """One ranged column's values per sample and chip, kept compact: the catalog value
+    of every chip and the draws of the ranged chips only [8 bytes x samples x ranged
+    chips, not x all chips]; `rows(first, stop)` gives the full (samples x chips) block."""
+
+    base: np.ndarray  # (chips,) catalog values
+    positions: np.ndarray  # (ranged chips,) their positions
+    draws: np.ndarray  # (ranged chips, samples)
+
+    def rows(self, first: int, stop: int) -> np.ndarray:
+        grid = np.tile(self.base, (stop - first, 1))
+        grid[:, self.positions] = self.draws[:, first:stop].T
+        return grid
+
+    def __getitem__(self, key) -> np.ndarray:
+        return self.rows(0, self.draws.shape[1])[key]
+
+
 def draw_values(chips: pd.DataFrame, samples: int, rng: np.random.Generator,
-                table: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
-    """Per ranged column: a (samples x chips) array of values, triangular(low, value, high)
+                table: pd.DataFrame | None = None) -> dict[str, DrawnColumn]:
+    """Per ranged column: the (samples x chips) values, triangular(low, value, high)
     where the chip's value is ranged and the catalog value elsewhere."""
     found = applicable(chips, table)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, DrawnColumn] = {}
     for column in sorted(set(found["column"])):
         base = pd.to_numeric(chips[column], errors="coerce").to_numpy(dtype=float)
-        grid = np.tile(base, (samples, 1))
         ranged = found[(found["column"] == column) & (found["high"] > found["low"])]
-        if len(ranged):
-            # one call for every ranged chip of the column: numpy fills the (chips x samples) output in
-            # C order, so each chip's draws are the same as a call of its own, in the table's order
-            shape = (len(ranged), samples)
-            draws = rng.triangular(ranged["low"].to_numpy()[:, None], ranged["value"].to_numpy()[:, None],
-                                   ranged["high"].to_numpy()[:, None], shape)
-            grid[:, ranged["position"].to_numpy()] = draws.T
-        out[column] = grid
+        # one call for every ranged chip of the column: numpy fills the (chips x samples) output in
+        # C order, so each chip's draws are the same as a call of its own, in the table's order
+        draws = rng.triangular(ranged["low"].to_numpy()[:, None], ranged["value"].to_numpy()[:, None],
+                               ranged["high"].to_numpy()[:, None], (len(ranged), samples)) if len(ranged) else (
+            np.empty((0, samples)))
+        out[column] = DrawnColumn(base, ranged["position"].to_numpy(dtype=np.int64), draws)
     return out
+
+
+def ranged_count(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> int:
+    """How many (chip, column) values `draw_values` draws per sample."""
+    found = applicable(chips, table)
+    return int((found["high"] > found["low"]).sum())

@@ -2,20 +2,30 @@
 
 A run whose estimated peak memory is above the ceiling is refused up front with
 the estimate and the largest request that fits, instead of growing past the
-machine's memory. The estimates are deliberately generous upper bounds, fitted
-to peak RSS measured with the bundled catalog (27 accelerators) and a 2-chip
-catalog (tests/test_hostile.py checks a run at the ceiling stays below it):
+machine's memory. The estimates are upper bounds fitted to peak RSS measured in
+a process of its own (tests/test_hostile.py runs the largest accepted request
+under a lowered ceiling and checks its peak stays below it):
 
-    uncertainty [bytes] = FIXED + PER_CHIP x chips
-                          + samples x (PER_DRAW x (sampled keys + groups) + PER_SAMPLE_CHIP x chips)
-    sweep [bytes]       = FIXED + PER_CHIP x chips + SWEEP_CHUNKS
+    uncertainty [bytes] = BASE + UNCERTAINTY_BATCHES + PER_CHIP x chips
+                          + samples x (PER_DRAW x (sampled keys + groups)
+                                       + PER_SAMPLE_CHIP x chips
+                                       + PER_RANGED_VALUE x live chips x ranged catalog columns)
+    sweep [bytes]       = BASE + SWEEP_CHUNKS + PER_CHIP x chips
                           + chart points x chips x PER_CHART_ROW (with --chart)
 
-Measured (2026-11, this machine): uncertainty peaks at 308 MB for 100,000 samples
-x 27 chips, 451 MB for 400,000 x 27, 469 MB for 1,000,000 x 2; the formula gives
-443 MB, 719 MB and 582 MB. The largest request the 2 GB ceiling accepted for that
-27-chip catalog, 1,792,891 samples (estimate 2.00 GB), peaked at 1,629 MB. A sweep streams its grid in chunks, so its memory does
-not grow with the number of grid points, only with what --chart keeps.
+Measured 2026-12-01 on this machine (2 cores), peak RSS:
+- start-up and bundled data: 86-108 MB for any command at the smallest request;
+- uncertainty, 2-chip catalog without ranged values: 390 MB at 100,000 samples,
+  430 MB at 300,000, 517 MB at 600,000; bundled 43-chip catalog (32 ranged
+  catalog values drawn per sample): 547 MB at 20,000 samples, 528 MB at 60,000
+  (the two batch threads take 270-420 MB whatever the sample count; the ranged
+  draws are kept for the ranged chips only, estimates.DrawnColumn);
+- sweep, 43 chips in 65,536-row chunks, two in flight: 440-472 MB whatever the
+  grid size (258,000 to 1,006,200 rows; 262,144-row chunks had peaked at 1.28 GB);
+  with --chart on a 2-chip catalog: 319 MB at 50,000 chart points, 417 MB at
+  200,000, 460 MB at 400,000, 952 MB at 1,500,000 (~220 bytes per kept row: the
+  slice, its concatenation and the pivot).
+The constants below sit 10-50 % above every measurement.
 
 The ceiling is 2 GB (MEMORY_CEILING_BYTES); the environment variable
 INFERCHIP_MEMORY_CEILING_MB lowers (or raises) it, e.g. on a small shared machine."""
@@ -28,12 +38,14 @@ from inferchip.errors import UsageError
 
 MEMORY_CEILING_BYTES = 2_000_000_000
 CEILING_ENV = "INFERCHIP_MEMORY_CEILING_MB"
-FIXED_BYTES = 350_000_000  # interpreter, pandas, bundled data, the batch frames of two threads
+BASE_BYTES = 150_000_000  # interpreter, pandas, numpy and the bundled data (measured 86-108 MB)
+UNCERTAINTY_BATCH_BYTES = 450_000_000  # batch frames and model intermediates of two threads (270-420 MB measured)
+SWEEP_CHUNK_BYTES = 400_000_000  # two 65,536-row chunks in flight (~4 KB of intermediates per row)
 PER_CHIP_BYTES = 20_000  # catalog row, its results and frames per accelerator
 PER_DRAW_BYTES = 8  # one float64 per sample and sampled key (or efficiency group)
-PER_SAMPLE_CHIP_BYTES = 24  # costs, their finite mask and the percentile copy per sample and chip
-SWEEP_CHUNK_BYTES = 450_000_000  # two chunks in flight (the largest chunk is ~200 MB of arrays)
-PER_CHART_ROW_BYTES = 120  # a kept (x, accelerator, cost) row of the --chart slice
+PER_SAMPLE_CHIP_BYTES = 48  # cost, its finite mask, the masked and percentile copies per sample and chip
+PER_RANGED_VALUE_BYTES = 10  # one float64 draw per sample and ranged (chip, column) value (+25 %)
+PER_CHART_ROW_BYTES = 300  # a kept (x, accelerator, cost) row of the --chart slice, concatenated and pivoted
 
 
 def ceiling_bytes() -> int:
@@ -50,21 +62,26 @@ def ceiling_bytes() -> int:
     return int(megabytes * 1_000_000)
 
 
-def uncertainty_bytes(samples: int, chips: int, sampled: int) -> int:
+def _per_sample_bytes(chips: int, sampled: int, ranged_values: int) -> int:
+    return PER_DRAW_BYTES * sampled + PER_SAMPLE_CHIP_BYTES * chips + PER_RANGED_VALUE_BYTES * ranged_values
+
+
+def uncertainty_bytes(samples: int, chips: int, sampled: int, ranged_values: int = 0) -> int:
     """Estimated peak memory of `uncertainty` [bytes] for `samples` draws over `chips`
-    accelerators with `sampled` drawn columns (assumptions + efficiency groups)."""
-    per_sample = PER_DRAW_BYTES * sampled + PER_SAMPLE_CHIP_BYTES * chips
-    return FIXED_BYTES + PER_CHIP_BYTES * chips + samples * per_sample
+    accelerators with `sampled` drawn columns (assumptions + efficiency groups) and
+    `ranged_values` estimated catalog values drawn per sample (live chips x ranged columns)."""
+    fixed = BASE_BYTES + UNCERTAINTY_BATCH_BYTES + PER_CHIP_BYTES * chips
+    return fixed + samples * _per_sample_bytes(chips, sampled, ranged_values)
 
 
-def check_uncertainty(samples: int, chips: int, sampled: int) -> None:
+def check_uncertainty(samples: int, chips: int, sampled: int, ranged_values: int = 0) -> None:
     """Refuse a sample count whose estimated memory is above the ceiling, naming the
     estimate and the largest --samples that fits."""
-    need, limit = uncertainty_bytes(samples, chips, sampled), ceiling_bytes()
+    need, limit = uncertainty_bytes(samples, chips, sampled, ranged_values), ceiling_bytes()
     if need <= limit:
         return
-    per_sample = PER_DRAW_BYTES * sampled + PER_SAMPLE_CHIP_BYTES * chips
-    fits = max(0, (limit - FIXED_BYTES - PER_CHIP_BYTES * chips) // per_sample)
+    fixed = uncertainty_bytes(0, chips, sampled, ranged_values)
+    fits = max(0, (limit - fixed) // _per_sample_bytes(chips, sampled, ranged_values))
     fix = f"use --samples {fits:,} or fewer" if fits >= 1 else "use a smaller catalog"
     raise UsageError(f"--samples {samples:,}: needs about {_gb(need)} of memory for {chips:,} accelerators,"
                      f" above the {_gb(limit)} ceiling; {fix}")
@@ -73,7 +90,7 @@ def check_uncertainty(samples: int, chips: int, sampled: int) -> None:
 def sweep_bytes(chips: int, chart_points: int = 0) -> int:
     """Estimated peak memory of `sweep` [bytes]: fixed, two chunks in flight, and the
     --chart slice (`chart_points` values of the charted key x chips rows)."""
-    return FIXED_BYTES + PER_CHIP_BYTES * chips + SWEEP_CHUNK_BYTES + chart_points * chips * PER_CHART_ROW_BYTES
+    return BASE_BYTES + PER_CHIP_BYTES * chips + SWEEP_CHUNK_BYTES + chart_points * chips * PER_CHART_ROW_BYTES
 
 
 def check_sweep(chips: int, chart_key: str | None = None, chart_points: int = 0) -> None:

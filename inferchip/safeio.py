@@ -227,9 +227,10 @@ def guarded_command():
     global _command
     forget_inputs()
     _command = True
-    previous = None
+    installed, previous = False, None
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
+        installed = True
     except ValueError:  # not the main thread: leave signals alone
         pass
     original = sys.stdout
@@ -241,8 +242,15 @@ def guarded_command():
         forget_inputs()
         if sys.stdout.__class__ is _GuardedStream:
             sys.stdout = original
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if installed:  # the caller's handler again (a test runner, an embedding program)
+            _restore_sigterm(previous)
+
+
+def _restore_sigterm(previous) -> None:
+    """Put back the SIGTERM handler that was in force before the command. `None` means
+    it was installed outside Python (signal.signal cannot reinstall it): the default
+    action, so the process still ends on SIGTERM rather than raising Terminated later."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def discard_stdout() -> None:

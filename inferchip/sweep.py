@@ -35,9 +35,10 @@ from inferchip.measured import candidates
 from inferchip.units import RESULT_FIELDS
 from inferchip.workload import Workload
 
-# (grid point x accelerator) rows evaluated at once: a cost-only sweep runs fastest in
-# large chunks (~200 MB of arrays); one that recomputes performance in smaller ones
-CHUNK_ROWS_COST_ONLY = 262_144
+# (grid point x accelerator) rows evaluated at once. The pipeline's intermediates take
+# about 4 KB per row (2026-12: a 262,144-row chunk peaked at 1.1 GB), and larger chunks
+# ran no faster, so a cost-only sweep uses the same chunk as one that recomputes performance
+CHUNK_ROWS_COST_ONLY = 65_536
 CHUNK_ROWS = 65_536
 # (scenario x accelerator x candidate size) elements per performance batch: small
 # enough to stay in cache, which makes the operating-point step about twice as fast

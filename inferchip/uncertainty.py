@@ -234,15 +234,17 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     group, sigmas = (efficiency_groups(chips, calibration, workload_kind=kind) if sample_efficiency
                      else (np.full(len(chips), "", dtype=object), {}))
     groups = sorted(set(group.tolist()) - {""})
-    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups))  # before any draw
-    columns, multipliers = draw(dists, groups, sigmas, samples, seed)
-
     # catalog facts no draw can change leave a chip without a cost in every sample: no price,
     # no peak compute at any usable precision, or owned without a known server power
     basis = base["price_basis"].to_numpy()
     never = ((basis == "unpriced") | (base["precision_used"].to_numpy() == "")
              | ((basis == "owned") & ~np.isfinite(base["server_power_kw"].to_numpy(dtype=float))))
     live = np.flatnonzero(~never)
+    ranged_values = estimates.ranged_count(chips.iloc[live].reset_index(drop=True)) if sample_catalog else 0
+    check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups),
+                      ranged_values)  # before any draw
+    columns, multipliers = draw(dists, groups, sigmas, samples, seed)
+
     costs = np.full((samples, len(chips)), np.nan)
     if len(live):
         live_chips = attach_interconnect(resolve_precision(chips.iloc[live].reset_index(drop=True), precision))
@@ -281,7 +283,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
                 tiled = tiled.assign(**{f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
                                         for f in SAMPLED_FACTORS if f in tiled})
             if perf_ranged:
-                drawn = {c: v[first:stop].reshape(-1) for c, v in perf_ranged.items()}
+                drawn = {c: v.rows(first, stop).reshape(-1) for c, v in perf_ranged.items()}
                 peak = tiled["peak_tflops"].to_numpy(dtype=float)
                 for c, v in drawn.items():
                     peak = np.where(np.tile(peak_from[c], count), v, peak)
@@ -289,7 +291,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
             pairs = pairs.assign(**{k: np.repeat(columns[k][first:stop], n_live) for k in sampled_perf})
             points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
             result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
-                              chip_values={c: v[first:stop].reshape(-1) for c, v in cost_ranged.items()}, **extra)
+                              chip_values={c: v.rows(first, stop).reshape(-1) for c, v in cost_ranged.items()}, **extra)
             costs[first:stop, live] = result["cost_per_query_usd"].to_numpy(dtype=float).reshape(count, n_live)
             return stop
 
