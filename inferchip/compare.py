@@ -427,8 +427,10 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     pipe = dataflow.is_pipeline(chips)[c_idx]
     if pipe.any():  # label what anchors a dataflow row's modeled speed: the vendor's published claims
         anchored = pipe & (throughput_source == "modeled")
+        claims = np.full(len(anchored), "", dtype=object)  # looked up for the anchored rows only
+        claims[anchored] = dataflow.vendor_reference(np.asarray(ch["name"], dtype=object)[anchored], None)
         throughput_reference = np.where(anchored, "dataflow pipeline model (inferchip.dataflow), factors anchored on "
-                                        + dataflow.vendor_reference(ch["name"], None), throughput_reference)
+                                        + claims, throughput_reference)
     n = pts["n"]
     ok = pts["ok"]
     qps_replica = pts["qps_replica"]
@@ -683,7 +685,8 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
     from inferchip import basis as basis_mod
     from inferchip.measured import candidates
 
-    chips = attach_factors(chips)
+    if "calibration_source" not in chips:  # `compare A B ...` attaches them once for every workload
+        chips = attach_factors(chips)
     scenarios = scenario_frame(workload, assumptions)
     measured = candidates(workload.preset, workload.precision)
     frames = []

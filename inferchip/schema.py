@@ -129,6 +129,27 @@ def compare_schema() -> dict[str, object]:
     )
 
 
+def compare_workloads_schema() -> dict[str, object]:
+    """`compare A B ...` (several workloads, inferchip.many): every row names its workload."""
+    result = compare_schema()["$defs"]["result"]
+    result = {**result, "properties": {"workload": {"type": "string", "description": "the workload's name"},
+                                       **result["properties"]},
+              "required": ["workload", *result["required"]]}
+    return _document(
+        "compare", "inferchip compare with several workloads --format json",
+        {
+            "catalog": {"type": "string", "description": "catalog file(s) used"},
+            "workloads": {"type": "array", "description": "each workload with the assumptions in force for it",
+                          "items": {"type": "object", "required": ["workload", "assumptions"],
+                                    "properties": {"workload": WORKLOAD_SCHEMA, "assumptions": ASSUMPTIONS_BLOCK}}},
+            "results": {"type": "array", "items": {"$ref": "#/$defs/result"},
+                        "description": "each workload's rows, ranked as compare ranks one, in the order given"},
+        },
+        ["catalog", "workloads", "results"],
+        {"result": result},
+    )
+
+
 def explain_schema() -> dict[str, object]:
     step_input = {
         "type": "object", "required": ["name", "value", "unit", "origin", "source"],
@@ -243,6 +264,7 @@ def validate_split_schema() -> dict[str, object]:
 
 SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "compare": compare_schema,
+    "compare workloads": compare_workloads_schema,
     "explain": explain_schema,
     "diff": diff_schema,
     "assumptions": assumptions_schema,

@@ -23,7 +23,6 @@ from inferchip.cli.common import (
     ReportFormatOpt,
     SetOpt,
     VendorOpt,
-    WorkloadArg,
     emit_text,
     handles_errors,
     resolve_format,
@@ -59,6 +58,11 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
          "workload's preset), all (= own,rent,commit,api) or auto (own, else rent: one row per chip; the "
          "default). Only rows paid one of these ways are shown.")]
 
+WorkloadsArg = Annotated[list[str] | None, typer.Argument(
+    help="Workload profile(s): TOML paths, bundled names or folders of profiles. Several give one document with "
+         "a workload column. Default: the bundled support-chatbot-70b.",
+    metavar="[WORKLOAD]...")]
+
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
     help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
@@ -84,7 +88,7 @@ def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def compare(
-    workload: WorkloadArg = None,
+    workload: WorkloadsArg = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
     cloud_provider: CloudProviderOpt = "default",
@@ -131,6 +135,8 @@ def compare(
       inferchip compare my.toml --format markdown --output memo.md
 
       inferchip compare --vendor amd --vendor intel --exclude-estimated --baseline "NVIDIA H100 SXM"
+
+      inferchip compare support-chatbot-70b chatbot-70b-100k rag-long-context-70b --top 3 --format csv
     """
     from inferchip import gates
     from inferchip.compare import run_compare
@@ -154,6 +160,20 @@ def compare(
             " tokens_per_s_per_accelerator).")
         raise UsageError(f"--sort {shown(sort)}: unknown field.{hint}")
     fmt = resolve_format(fmt, output, allow_xlsx=True)
+    from inferchip import many
+
+    profiles = many.expand(workload)
+    if len(profiles) > 1:
+        if baseline or fail_if or fmt == Format.xlsx:
+            used = "--baseline" if baseline else ("--fail-if" if fail_if else "--format xlsx")
+            raise UsageError(f"{used} takes one workload ({len(profiles)} given); run one compare per workload")
+        _compare_many(profiles, sort, top, parse_columns(columns, RESULT_FIELDS), fmt, output,
+                      dict(catalog=catalog, extend=extend_catalog, assumptions_file=assumptions,
+                           sets=with_allocation(set_, allocation), calibration=calibration,
+                           cloud_provider=cloud_provider),
+                      basis, (vendor, kind, chip, exclude_estimated))
+        return
+    workload = profiles[0]
     if fmt == Format.xlsx:
         if output is None:
             raise UsageError("--format xlsx writes a binary workbook: add --output FILE.xlsx")
@@ -207,6 +227,62 @@ def compare(
     failed = gates.failure_message(outcomes)
     if failed:
         raise GateError(failed)
+
+
+def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[str] | None, fmt: Format, output,
+                  load: dict, basis: list[str] | None, filters: tuple) -> None:
+    """`compare A B ...`: each workload ranked as `compare` ranks one, one document with a
+    workload column (inferchip.many); the catalog and bundled data are read once."""
+    from inferchip import basis as basis_mod
+    from inferchip import many
+    from inferchip.compare import run_compare
+    from inferchip.document import compare_document
+    from inferchip.errors import NoFeasibleError, NotFoundError
+    from inferchip.inputs import load_inputs
+
+    bases, shown_bases = basis_mod.from_option(basis)
+    vendor, kind, chip, exclude_estimated = filters
+    rf = row_filter(vendor, kind, chip, shown_bases, exclude_estimated)
+    first = load_inputs(profiles[0], **load)
+    from inferchip.calibration import attach_factors
+
+    chips = attach_factors(first.chips)  # once for every workload (run_compare keeps them)
+    loaded = [first, *(load_inputs(p, **{**load, "catalog": None, "extend": None}, need_catalog=False)
+                       for p in profiles[1:])]
+    many.check_names([i.workload.name for i in loaded], [i.workload.origin for i in loaded])  # before any work
+    docs, blocked = [], []
+    for inputs in loaded:
+        results = run_compare(inputs.workload, inputs.assumptions, chips, sort, bases=bases)
+        if rf.on_catalog or rf.on_results:
+            from inferchip.filters import filter_catalog, filter_results
+
+            results = results[results["accelerator"].isin(set(filter_catalog(chips, rf)["name"]))
+                              | (results["price_basis"] == "api")]
+            results = filter_results(results, rf)
+            if results.empty:
+                raise NotFoundError(f"{inputs.workload.name}: no result row matches {rf.describe()}")
+        if not results["feasible"].any():
+            blocked.append(no_feasible_message(inputs.workload.name, results))
+        docs.append(compare_document(inputs.workload, inputs.assumptions, results.head(top) if top else results,
+                                     first.catalog_source))
+    doc = many.document(docs)
+    from inferchip.report import many_view
+
+    if fmt == Format.table:
+        with table_target(output) as console:
+            many_view.render_tables(docs, console, fields)
+    elif fmt == Format.json:
+        from inferchip.report import to_json
+
+        emit_text(to_json(doc), output)
+    elif fmt == Format.markdown:
+        emit_text(many_view.render_markdown(doc, fields), output)
+    else:
+        from inferchip.report import to_delimited
+
+        emit_text(to_delimited(many.delimited_rows(doc, fields), "," if fmt == Format.csv else "\t"), output)
+    if blocked:
+        raise NoFeasibleError("\n".join(blocked))
 
 
 def no_feasible_message(workload_name: str, results) -> str:
