@@ -38,12 +38,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 INFERCHIP = str(BIN / "inferchip")
 RESULTS: list[tuple[str, str, str, bool | None]] = []
+# The children run as on a user's machine: Python may cache bytecode (__pycache__), so the
+# warm-up run of each command compiles inferchip once; with PYTHONDONTWRITEBYTECODE set (some
+# sandboxes set it) every run would compile every module again.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run_child(argv: list[str]) -> tuple[float, float, int]:
     """Run a command; return (wall seconds, peak RSS in MB, exit code) of that process alone."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -224,7 +228,8 @@ def main() -> int:
     chips = len(load_inputs(None).chips)
     cost_grid, perf_grid = sweep_specs(chips)
     print(f"inferchip bench on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; catalog of {chips} "
-          f"accelerators")
+          f"accelerators" + ("; PYTHONDONTWRITEBYTECODE is set here and dropped for the measured commands"
+                             if "PYTHONDONTWRITEBYTECODE" in os.environ else ""))
     print(f"cost grid: {' x '.join(cost_grid)}")
     print(f"performance grid: {' x '.join(perf_grid)}\n")
     bench_startup(runs)

@@ -25,6 +25,7 @@ from inferchip.cli.common import (
     ExtendOpt,
     Format,
     FormatOpt,
+    GridFormatOpt,
     KindOpt,
     OutputOpt,
     SetOpt,
@@ -97,7 +98,7 @@ def sweep(
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     allocation: AllocationOpt = None,
-    fmt: FormatOpt = Format.auto,
+    fmt: GridFormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
     vendor: VendorOpt = None,
@@ -149,7 +150,7 @@ def sweep(
     check_sweep(len(plan.chips), chart_key if chart else None, chart_points)  # before any work
     if winners and "cost_per_query_usd" not in plan.fields:
         plan.fields.append("cost_per_query_usd")
-    fmt = resolve_format(fmt, output)
+    fmt = resolve_format(fmt, output, allow_parquet=True)
     slices = []
 
     with view.LazyProgress(f"sweep: {plan.rows:,} rows") as progress:
@@ -167,6 +168,12 @@ def sweep(
         if fmt == Format.table:
             with table_target(output) as console:
                 _table_from_chunks(rows_all, columns, plan, winners, view, console)
+        elif fmt == Format.parquet:
+            from inferchip.report.parquet_out import write_frames
+
+            head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
+            written = write_frames(output, head, columns, rows_all)
+            err(f"wrote {written:,} rows to {output}")
         else:
             style = fmt.value
             head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
@@ -336,7 +343,7 @@ def uncertainty(
     assumptions: AssumptionsOpt = None,
     set_: SetOpt = None,
     allocation: AllocationOpt = None,
-    fmt: FormatOpt = Format.auto,
+    fmt: GridFormatOpt = Format.auto,
     output: OutputOpt = None,
     calibration: CalibrationOpt = None,
     vendor: VendorOpt = None,
@@ -369,4 +376,14 @@ def uncertainty(
         result = unc.run(inputs.workload, inputs.assumptions, inputs.chips, samples, seed, progress,
                          calibration=inputs.calibration)
     doc = unc.document(result, inputs.workload, inputs.assumptions, inputs.catalog_source, top)
-    _show(doc, resolve_format(fmt, output), output, "render_uncertainty")
+    fmt = resolve_format(fmt, output, allow_parquet=True)
+    if fmt == Format.parquet:
+        import pandas as pd
+
+        from inferchip.report.parquet_out import write_frames
+
+        rows = pd.DataFrame.from_records(doc["results"])
+        written = write_frames(output, {k: v for k, v in doc.items() if k != "results"}, list(rows.columns), [rows])
+        err(f"wrote {written:,} rows to {output}")
+        return
+    _show(doc, fmt, output, "render_uncertainty")

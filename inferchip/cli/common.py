@@ -22,6 +22,7 @@ class Format(str, Enum):
     tsv = "tsv"
     markdown = "markdown"
     xlsx = "xlsx"  # compare only, with --output FILE.xlsx (needs the optional openpyxl)
+    parquet = "parquet"  # sweep and uncertainty only, with --output FILE (needs the optional pyarrow)
 
 
 class DataFormat(str, Enum):
@@ -33,6 +34,18 @@ class DataFormat(str, Enum):
     csv = "csv"
     tsv = "tsv"
     markdown = "markdown"
+
+
+class GridFormat(str, Enum):
+    """The choices of commands that can also write Parquet (sweep, uncertainty)."""
+
+    auto = "auto"
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    markdown = "markdown"
+    parquet = "parquet"
 
 
 WorkloadArg = Annotated[str | None, typer.Argument(
@@ -71,6 +84,9 @@ def with_allocation(set_: list[str] | None, allocation: Allocation | None) -> li
 
 FormatOpt = Annotated[DataFormat, typer.Option(
     "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output.")]
+GridFormatOpt = Annotated[GridFormat, typer.Option(
+    "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output; "
+                           "parquet needs --output FILE and `pip install 'inferchip[parquet]'`.")]
 ReportFormatOpt = Annotated[Format, typer.Option(
     "--format", "-f", help="Output format. auto = table on a terminal, tsv when piped, by suffix with --output; "
                            "xlsx needs --output FILE.xlsx.")]
@@ -143,21 +159,26 @@ def handles_errors(fn):
 
 
 SUFFIX_FORMATS = {".json": Format.json, ".csv": Format.csv, ".tsv": Format.tsv, ".md": Format.markdown,
-                  ".markdown": Format.markdown, ".xlsx": Format.xlsx}
+                  ".markdown": Format.markdown, ".xlsx": Format.xlsx, ".parquet": Format.parquet}
 
 
-def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -> Format:
+def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False, allow_parquet: bool = False) -> Format:
     """An explicit --format always wins; auto -> by the suffix of --output (an unknown
     suffix is an error listing the choices), else a table on a terminal and tsv when
-    stdout is piped. xlsx only where the command writes workbooks (compare)."""
+    stdout is piped. xlsx only where the command writes workbooks (compare), parquet
+    only where it writes grids (sweep, uncertainty), each with --output FILE."""
     fmt = Format(fmt.value if isinstance(fmt, Enum) else fmt)
     if fmt == Format.auto and output is not None:
         by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
         if by_suffix is None:
             from inferchip.errors import UsageError
 
-            suffixes = [s for s, f in SUFFIX_FORMATS.items() if f is not None and (allow_xlsx or f != Format.xlsx)]
-            names = [f.value for f in (Format if allow_xlsx else DataFormat) if f.value != "auto"]
+            suffixes = [s for s, f in SUFFIX_FORMATS.items() if f is not None and (allow_xlsx or f != Format.xlsx)
+                        and (allow_parquet or f != Format.parquet)]
+            choices = Format if allow_xlsx and allow_parquet else (
+                GridFormat if allow_parquet else ([f for f in Format if f != Format.parquet] if allow_xlsx
+                                                  else DataFormat))
+            names = [f.value for f in choices if f.value != "auto"]
             raise UsageError(f"--output {output}: cannot tell the format from the suffix "
                              f"'{output.suffix or '(none)'}'; use one of {', '.join(suffixes)} "
                              f"or give --format ({', '.join(names)})")
@@ -169,6 +190,17 @@ def resolve_format(fmt: Format, output: Path | None, allow_xlsx: bool = False) -
 
         raise UsageError("--format xlsx: only `inferchip compare` writes Excel workbooks; "
                          "use csv, tsv, json or markdown here")
+    if fmt == Format.parquet:
+        from inferchip.errors import UsageError
+
+        if not allow_parquet:
+            raise UsageError("--format parquet: only `inferchip sweep` and `inferchip uncertainty` write Parquet; "
+                             "use csv, tsv, json or markdown here")
+        if output is None:
+            raise UsageError("--format parquet writes a binary file: add --output FILE.parquet")
+        from inferchip.report.parquet_out import require_pyarrow
+
+        require_pyarrow()  # a missing optional dependency fails before any work
     return fmt
 
 

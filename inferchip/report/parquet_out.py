@@ -1,0 +1,58 @@
+"""`--format parquet` for `sweep` and `uncertainty`: a columnar file via pyarrow, an
+optional extra (`pip install 'inferchip[parquet]'`).
+
+The rows are the same as CSV/JSON (one column per field, numbers as float64 or
+int64, missing values null, accelerator names dictionary-encoded); the rest of the
+JSON document (inputs, grid, assumptions, distributions) is stored as JSON under
+the file's key-value metadata `inferchip`, so the file carries its provenance.
+Chunks are streamed into row groups, so a large sweep never holds the whole table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from inferchip.errors import UsageError
+
+PARQUET_HINT = "pip install 'inferchip[parquet]'  (or: pip install pyarrow)"
+METADATA_KEY = b"inferchip"
+
+
+def require_pyarrow():
+    """The pyarrow modules, or a one-line usage error (exit 2) naming the extra to install."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise UsageError(f"--format parquet needs the optional pyarrow package: {PARQUET_HINT}") from None
+    return pyarrow, pyarrow.parquet
+
+
+def write_frames(path: Path, head: dict, columns: Sequence[str], frames: Iterable) -> int:
+    """Write DataFrames (each with `columns`) to `path` atomically, one row group per
+    frame; `head` (the document without its rows) goes to the metadata. Returns rows written."""
+    from inferchip.report import atomic_file
+
+    pa, pq = require_pyarrow()
+    meta = {METADATA_KEY: json.dumps(head, ensure_ascii=False, allow_nan=False).encode("utf-8")}
+    written, writer, schema = 0, None, None
+    with atomic_file(Path(path)) as handle:
+        try:
+            for frame in frames:
+                table = pa.Table.from_pandas(frame[list(columns)], schema=schema, preserve_index=False)
+                if writer is None:
+                    schema = table.schema.remove_metadata().with_metadata(meta)
+                    table = table.replace_schema_metadata(meta)
+                    writer = pq.ParquetWriter(handle, schema, compression="snappy")
+                writer.write_table(table)
+                written += table.num_rows
+            if writer is None:  # no rows at all: still a valid file with the columns
+                import pandas as pd
+
+                table = pa.Table.from_pandas(pd.DataFrame(columns=list(columns)), preserve_index=False)
+                writer = pq.ParquetWriter(handle, table.schema.remove_metadata().with_metadata(meta))
+        finally:
+            if writer is not None:
+                writer.close()
+    return written
