@@ -17,14 +17,17 @@ Measured 2026-12-01 on this machine (2 cores), peak RSS:
 - start-up and bundled data: 86-108 MB for any command at the smallest request;
 - uncertainty, 2-chip catalog without ranged values: 390 MB at 100,000 samples,
   430 MB at 300,000, 517 MB at 600,000; bundled 43-chip catalog (32 ranged
-  catalog values drawn per sample): 547 MB at 20,000 samples, 528 MB at 60,000
+  catalog values drawn per sample): 547 MB at 20,000 samples, 528 MB at 60,000,
+  591 MB at 100,000, 689 MB at 200,000
   (the two batch threads take 270-420 MB whatever the sample count; the ranged
   draws are kept for the ranged chips only, estimates.DrawnColumn);
-- sweep, 43 chips in 65,536-row chunks, two in flight: 440-472 MB whatever the
-  grid size (258,000 to 1,006,200 rows; 262,144-row chunks had peaked at 1.28 GB);
-  with --chart on a 2-chip catalog: 319 MB at 50,000 chart points, 417 MB at
-  200,000, 460 MB at 400,000, 952 MB at 1,500,000 (~220 bytes per kept row: the
-  slice, its concatenation and the pivot).
+- sweep, 43 chips in 32,768-row chunks, two in flight: 322-327 MB for a cost grid
+  of 860,000 or 1,006,200 rows, 413 MB for a performance grid of 172,000 rows
+  (65,536-row chunks peaked at 440-472 MB, 262,144-row ones at 1.28 GB);
+  with --chart on a 2-chip catalog (65,536-row chunks): 319 MB at 50,000 chart
+  points, 417 MB at 200,000, 460 MB at 400,000, 952 MB at 1,500,000 (~220 bytes
+  per kept row: the slice, its concatenation and the pivot); 329 MB at 200,000
+  in 32,768-row chunks.
 The constants below sit 10-50 % above every measurement.
 
 The ceiling is 2 GB (MEMORY_CEILING_BYTES); the environment variable
@@ -40,7 +43,7 @@ MEMORY_CEILING_BYTES = 2_000_000_000
 CEILING_ENV = "INFERCHIP_MEMORY_CEILING_MB"
 BASE_BYTES = 150_000_000  # interpreter, pandas, numpy and the bundled data (measured 86-108 MB)
 UNCERTAINTY_BATCH_BYTES = 450_000_000  # batch frames and model intermediates of two threads (270-420 MB measured)
-SWEEP_CHUNK_BYTES = 400_000_000  # two 65,536-row chunks in flight (~4 KB of intermediates per row)
+SWEEP_CHUNK_BYTES = 350_000_000  # two 32,768-row chunks in flight (~4 KB of intermediates per row)
 PER_CHIP_BYTES = 20_000  # catalog row, its results and frames per accelerator
 PER_DRAW_BYTES = 8  # one float64 per sample and sampled key (or efficiency group)
 PER_SAMPLE_CHIP_BYTES = 48  # cost, its finite mask, the masked and percentile copies per sample and chip

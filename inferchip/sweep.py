@@ -36,10 +36,10 @@ from inferchip.units import RESULT_FIELDS
 from inferchip.workload import Workload
 
 # (grid point x accelerator) rows evaluated at once. The pipeline's intermediates take
-# about 4 KB per row (2026-12: a 262,144-row chunk peaked at 1.1 GB), and larger chunks
-# ran no faster, so a cost-only sweep uses the same chunk as one that recomputes performance
-CHUNK_ROWS_COST_ONLY = 65_536
-CHUNK_ROWS = 65_536
+# about 4 KB per row (2026-12: a 262,144-row chunk peaked at 1.1 GB; a 516,000-row sweep
+# peaked at 476 MB in 65,536-row chunks and 302 MB in 32,768-row ones, no slower)
+CHUNK_ROWS_COST_ONLY = 32_768
+CHUNK_ROWS = 32_768
 # (scenario x accelerator x candidate size) elements per performance batch: small
 # enough to stay in cache, which makes the operating-point step about twice as fast
 PERF_BATCH_ELEMENTS = 196_608
