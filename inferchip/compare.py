@@ -683,7 +683,7 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
     from inferchip import basis as basis_mod
     from inferchip.measured import candidates
 
-    chips = attach_factors(chips)
+    chips = attach_factors(chips, workload_kind=workload.kind)
     scenarios = scenario_frame(workload, assumptions)
     measured = candidates(workload.preset, workload.precision)
     frames = []

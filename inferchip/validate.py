@@ -192,9 +192,21 @@ def with_factors(frame: pd.DataFrame, calibration: pd.DataFrame | None = None) -
 
     chips = frame[["family"]].assign(kind=frame["chip_kind"].fillna("").astype(str),
                                      family=frame["family"].fillna("").astype(str))
-    fac = attach_factors(chips, calibration)
-    return frame.assign(**{f: fac[f].to_numpy() for f in FACTORS},
-                        calibration_source=fac["calibration_source"].to_numpy())
+    if calibration is None:
+        from inferchip.calibration import read_calibration
+
+        calibration = read_calibration()
+    # factors are fitted per workload class: each row takes its own class's
+    workload = frame["kind"].astype(str).to_numpy()
+    out = {f: np.full(len(frame), np.nan) for f in FACTORS}
+    out["calibration_source"] = np.full(len(frame), "", dtype=object)
+    for klass in np.unique(workload):
+        at = workload == klass
+        fac = attach_factors(chips[at], calibration, klass)
+        for f in FACTORS:
+            out[f][at] = fac[f].to_numpy(float)
+        out["calibration_source"][at] = fac["calibration_source"].to_numpy(object)
+    return frame.assign(**out)
 
 
 def scenario_factors(calibration: pd.DataFrame) -> dict[str, float]:

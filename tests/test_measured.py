@@ -131,7 +131,6 @@ def test_other_precision_or_other_work_falls_back_to_the_model(tmp_path, compare
     assert longer["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
 
 
-@pytest.mark.xfail(strict=True, reason="fraud-scoring-bert has no feasible accelerator at a 3 ms fitted step overhead (see tests/test_explain.py BERT_GAP)")
 def test_fixed_work_match_on_the_unpadded_bert(tmp_path, compare_json):
     path = tmp_path / "bert.toml"
     path.write_text('schema_version = 1\nname = "bert"\nkind = "fixed"\n[model]\npreset = "bert-large"\n'
