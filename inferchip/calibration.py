@@ -50,11 +50,15 @@ def for_workload(calibration: pd.DataFrame, workload_kind: str | None) -> pd.Dat
     """The calibration rows that apply to a workload class (llm | fixed): factors are
     fitted per class (`workload` column; LLM decoding and fixed-work networks run
     different kernels), and a row with a blank `workload` (a file written before the
-    split, or a hand-written one) applies to both. None means llm."""
+    split, or a hand-written one) applies to both. None means llm. A class the file has
+    no factor rows for (a fit without any of its benchmark rows) takes the other class's."""
     if "workload" not in calibration:
         return calibration
     wanted = workload_kind if workload_kind in WORKLOAD_CLASSES else "llm"
     column = calibration["workload"].fillna("").astype(str).str.strip().str.lower()
+    scoped = calibration["scope"].isin(["family", "kind"]).to_numpy()
+    if not ((column == wanted).to_numpy() & scoped).any():
+        wanted = next((c for c in WORKLOAD_CLASSES if ((column == c).to_numpy() & scoped).any()), wanted)
     return calibration[(column == "") | (column == wanted)]
 
 
