@@ -302,16 +302,25 @@ def validate_document(table: pd.DataFrame, calibration: pd.DataFrame, sources: d
 
     summary = summarize(table)
     published = fit_statistics(calibration)
-    shared = calibration[calibration["scope"] == "kind"].head(1)
+    from inferchip.calibration import for_workload
+
+    def first_kind_row(klass: str) -> pd.DataFrame:
+        rows = for_workload(calibration, klass)
+        return rows[rows["scope"] == "kind"].head(1)
+
+    shared = first_kind_row("llm")
     shared_factors = {k: clean_number(shared[k].iloc[0]) if k in shared and len(shared) else None
                       for k in SHARED_FACTORS}
+    fixed = first_kind_row("fixed")
+    fixed_overhead = clean_number(fixed["step_overhead_ms"].iloc[0]) if len(fixed) else None
     clean = lambda d: {k: (clean(v) if isinstance(v, dict) else clean_number(v)) for k, v in d.items()}  # noqa: E731
     return {
         "schema_version": 1,
         "inferchip_version": __version__,
         "command": "validate",
         "sources": sources,
-        "calibration": {"shared_factors": shared_factors, "scenario_throughput_factor": scenario_factors(calibration)},
+        "calibration": {"shared_factors": shared_factors, "fixed_work_step_overhead_ms": fixed_overhead,
+                        "scenario_throughput_factor": scenario_factors(calibration)},
         "summary": {"throughput": clean(summary), "throughput_published_fit": clean(published),
                     "power": clean(power_summary(table)), "targets": clean(targets(summary, published))},
         "rows": records(table.drop(columns=["log_ratio"])),
