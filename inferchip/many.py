@@ -3,9 +3,9 @@
 Each workload is evaluated as `compare` evaluates one (its own [economics] layer,
 the same catalog, filters, --sort and --top per workload), and the results come
 back as one document: every row carries a `workload` column (the profile's
-name), the per-workload inputs sit in `workloads`. The catalog, the calibration
-and the bundled data are read once, so a script comparing ten workloads pays the
-start-up once instead of ten times."""
+name), the per-workload inputs sit in `workloads`. The catalog is read once and
+each workload's factors are attached for its class (LLM or fixed work), so a
+script comparing ten workloads pays the start-up once instead of ten times."""
 
 from __future__ import annotations
 

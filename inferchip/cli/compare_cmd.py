@@ -244,9 +244,7 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
     vendor, kind, chip, exclude_estimated = filters
     rf = row_filter(vendor, kind, chip, shown_bases, exclude_estimated)
     first = load_inputs(profiles[0], **load)
-    from inferchip.calibration import attach_factors
-
-    chips = attach_factors(first.chips)  # once for every workload (run_compare keeps them)
+    chips = first.chips
     loaded = [first, *(load_inputs(p, **{**load, "catalog": None, "extend": None}, need_catalog=False)
                        for p in profiles[1:])]
     many.check_names([i.workload.name for i in loaded], [i.workload.origin for i in loaded])  # before any work
