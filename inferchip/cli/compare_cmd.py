@@ -244,7 +244,10 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
     vendor, kind, chip, exclude_estimated = filters
     rf = row_filter(vendor, kind, chip, shown_bases, exclude_estimated)
     first = load_inputs(profiles[0], **load)
-    chips = first.chips
+    from inferchip import power, purchase
+
+    # purchase units and power profiles depend on the catalog alone: attached once (evaluate keeps them)
+    chips = power.attach_profiles(purchase.attach_units(first.chips))
     loaded = [first, *(load_inputs(p, **{**load, "catalog": None, "extend": None}, need_catalog=False)
                        for p in profiles[1:])]
     many.check_names([i.workload.name for i in loaded], [i.workload.origin for i in loaded])  # before any work
