@@ -522,6 +522,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     in_tokens = sc["input_tokens"] if kind == "llm" else np.full(len(n), np.nan)
     feasible = ok & ~no_price & ~no_power
     want_reasons = columns is None or "infeasible_reason" in columns
+    wanted = lambda name: columns is None or name in columns  # noqa: E731  (text per row is dear in a sweep)
     reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
     nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
     per_query = nan_unless(tco / annual_queries, feasible)
@@ -539,7 +540,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "replicas": nan_unless(replicas, ok), "accelerators": nan_unless(accelerators, ok),
         "servers": nan_unless(servers, ok), "racks": nan_unless(racks, ok),
         "purchase": np.where(ok & ~no_price, purchase.describe(bought["count_u"], bought["name_u"], bought["count_v"],
-                                                                bought["name_v"]), ""),
+                                                                bought["name_v"]), "") if wanted("purchase") else None,
         "purchase_units": nan_unless(servers, ok & ~no_price),
         "accelerators_bought": nan_unless(accelerators_bought, ok & ~no_price),
         "accelerators_used": nan_unless(accelerators, ok),
@@ -582,12 +583,14 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cloud_provider": np.where(rented, ch.get("cloud_provider", ""), ""),
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
-        "calibration_source": np.where(ch.get("factor_source", "") != "", ch["calibration_source"]
-                                       + "; the row's own pipeline factors: "
-                                       + np.asarray(ch.get("factor_source", ""), dtype=object), ch["calibration_source"]),
+        "calibration_source": (np.where(ch.get("factor_source", "") != "", ch["calibration_source"]
+                                        + "; the row's own pipeline factors: "
+                                        + np.asarray(ch.get("factor_source", ""), dtype=object),
+                                        ch["calibration_source"]) if wanted("calibration_source") else None),
         "price_is_estimate": owned & (ch["price_is_estimate"].astype(bool) | unit_estimate),
-        "purchase_source": np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
-                                    + bought["source_u"].astype(str), "").astype(object),
+        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+                                     + bought["source_u"].astype(str), "").astype(object)
+                            if wanted("purchase_source") else None),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
         "price_as_of": np.where(owned, ch["price_as_of"], np.where(rented, ch["cloud_as_of"], "")),
     }
