@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, fleet, perf, power, purchase
+from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -23,6 +23,7 @@ from inferchip.units import (
     DAYS_PER_YEAR,
     FLOPS_PER_GFLOP,
     HOURS_PER_YEAR,
+    MS_PER_S,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
     QUERIES_PER_THOUSAND,
@@ -99,6 +100,13 @@ def _optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -
     if name not in frame:
         return np.full(len(idx), default)
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[idx]
+
+
+def _scenario_text(frame: pd.DataFrame, name: str, idx: np.ndarray, default: str) -> np.ndarray:
+    """A text scenario column (an assumption choice such as serving_mode), `default` where absent."""
+    if name not in frame:
+        return np.full(len(idx), default, dtype=object)
+    return frame[name].fillna(default).astype(str).to_numpy(dtype=object)[idx]
 
 
 def _scenario_optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -> np.ndarray:
@@ -240,11 +248,46 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                 trace.update(pipeline=pipe, pipeline_stages=np.where(pipe, stages, np.nan))
         input_share = perf.prefill_time_share(batch_ok, a, b, c, d, e, overhead)
         tokens_per_s = tokens_per_s / beams  # the query's output tokens: one of its beams'
+        ttft, latency = prefill_ms + tpot, prefill_ms + tpot * outp
+        serving = np.full(n.shape, "aggregated", dtype=object)
+        pool_share = np.zeros(n.shape)
+        mode = _scenario_text(scenarios, "serving_mode", s_idx, "aggregated")
+        consider = np.broadcast_to((mode != "aggregated") & ~pipe, n.shape)
+        if consider.any():  # disaggregated prefill and decode pools (inferchip.disagg)
+            rows = np.flatnonzero(consider)
+            sub = lambda x: np.broadcast_to(x, n.shape)[rows]  # noqa: E731
+            a_sub = lambda batch: sub(a_full) * perf.step_weight_bytes(  # noqa: E731
+                1.0, sub(S("params_b")), sub(expert_b),
+                perf.experts_read_fraction(batch, sub(arch["experts"]), sub(arch["experts_per_token"])))
+            b_d = disagg.decode_batch(sub(S("tpot_ms")), a_sub, sub(b), sub(c), sub(comm_token), sub(overhead),
+                                      sub(b_mem), sub(max_batch), BATCH_SOLVE_STEPS)
+            b_d_ok = np.where(b_d >= 1, b_d, 1.0)
+            tpot_d = perf.step_time_ms(b_d_ok, a_sub(b_d_ok), sub(b), sub(c), 0.0, sub(comm_token), sub(overhead))
+            tokens_d = b_d_ok / tpot_d * MS_PER_S / sub(beams)
+            prompt_ms = sub(prefill_flops) / sub(flops) * MS_PER_S + sub(comm_token * inp)
+            qps_d = disagg.combined_qps(prompt_ms, sub(outp), tokens_d)
+            ttft_d = sub(prefill_ms) + disagg.kv_transfer_ms(sub(kv_token), sub(inp), sub(link_bps)) + tpot_d
+            feasible_d = (b_d >= 1) & (ttft_d <= sub(S("ttft_ms"))) & np.isfinite(qps_d) & (qps_d > 0)
+            use = disagg.choose(sub(mode), feasible_d, qps_d, sub(tokens_per_s / outp), sub(batch >= 1))
+            if use.any():
+                at = rows[use]
+                full = lambda x: np.array(np.broadcast_to(x, n.shape), dtype=float)  # noqa: E731
+                batch, tpot, tokens_per_s, ttft, latency, input_share, b_slo = (
+                    full(x) for x in (batch, tpot, tokens_per_s, ttft, latency, input_share, b_slo))
+                batch[at], tpot[at], b_slo[at] = b_d[use], tpot_d[use], b_d[use]
+                tokens_per_s[at] = qps_d[use] * sub(outp)[use]
+                ttft[at] = ttft_d[use]
+                latency[at] = ttft_d[use] + tpot_d[use] * (sub(outp)[use] - 1.0)
+                pool_share[at] = disagg.prefill_pool_share(prompt_ms[use], qps_d[use])
+                input_share[at] = pool_share[at]
+                serving[at] = "disaggregated"
+                batch_ok = np.where(batch >= 1, batch, 1.0)
         out.update(
-            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
-            latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
+            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=ttft,
+            latency_ms=latency, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
             tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
+            serving_mode=serving, prefill_pool_share=pool_share,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -267,6 +310,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             latency_ms=2.0 * t, tokens_per_s_replica=np.full_like(t, np.nan), qps_replica=qps,
             kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
             prefill_ms=np.zeros_like(t), input_time_share=np.full_like(t, np.nan),
+            serving_mode=np.full(t.shape, "", dtype=object), prefill_pool_share=np.full_like(t, np.nan),
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
@@ -557,6 +601,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
         "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
         "input_time_share": nan_unless(pts["input_time_share"], ok),
+        "serving_mode": np.where(ok, pts.get("serving_mode", ""), "").astype(object),
+        "prefill_pool_share": nan_unless(pts.get("prefill_pool_share", np.nan), ok & (kind == "llm")),
         "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
             per_query, pts["input_time_share"], in_tokens),
         "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
@@ -659,6 +705,9 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     hide = use & ~pts["ok"]
     out = {**pts, "tokens_per_s_replica": tokens, "qps_replica": qps, "ok": pts["ok"] | use,
            **{k: np.where(hide, np.nan, pts[k]) for k in ("batch", "ttft_ms", "tpot_ms", "latency_ms")}}
+    if kind == "llm" and "serving_mode" in pts:  # a measured row is an aggregated submission
+        out["serving_mode"] = np.where(use, "aggregated", pts["serving_mode"]).astype(object)
+        out["prefill_pool_share"] = np.where(use, 0.0, pts["prefill_pool_share"])
     source = np.where(use, "measured", modeled).astype(object)
     reference = measured_mod.reference_text(measured, np.where(use, index, -1))
     reference = np.where(capped, "ceiling (the model predicted more than measured): " + reference, reference)
