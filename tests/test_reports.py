@@ -243,7 +243,7 @@ def test_procurement_walkthrough_subprocess(tmp_path):
     # 2. compare, saved for later
     assert _run("compare", "svc.toml", "--format", "json", "--output", "before.json", cwd=tmp_path).returncode == 0
     before = json.loads((tmp_path / "before.json").read_text())
-    best = before["results"][0]
+    best = next(r for r in before["results"] if r["price_basis"] != "api")  # an API row has no derivation to explain
     assert best["feasible"]
     # piped stdout with --format auto: TSV
     piped = _run("compare", "svc.toml", cwd=tmp_path)
@@ -287,5 +287,6 @@ def test_memo_caveats_name_measured_throughput(compare_json):
     first.update(throughput_source="measured", throughput_reference="MLPerf v5.0 Server (fixture)")
     caveats = render_markdown(doc).split("## Caveats")[1].split("## Workload")[0]
     assert f"- Throughput is **measured** for {first['accelerator']} (MLPerf v5.0 Server (fixture))." in caveats
-    feasible = sum(r["feasible"] for r in doc["results"])
-    assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible}" in caveats
+    feasible = sum(r["feasible"] and r["price_basis"] != "api" for r in doc["results"])
+    assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible} feasible " \
+           "hardware rows" in caveats

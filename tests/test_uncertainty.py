@@ -171,3 +171,27 @@ def test_docs_list_every_sampled_distribution(base):
             assert f"| `{d.key}` | {d.kind} |" in section, f"docs/analysis.md: add {d.key}"
         else:
             assert f"`{d.key}`" in section, d.key
+
+
+def test_ranged_purchase_unit_prices_are_drawn(base):
+    """Issue 12: a listed unit price with a range (data/purchase_units.csv) is drawn from
+    triangular(low, price, high) like an estimated catalog value, and named in the output."""
+    from inferchip import purchase
+
+    chips = purchase.attach_units(base.chips.reset_index(drop=True))
+    ranged = purchase.ranged_unit_prices(chips)
+    h200 = ranged[ranged["accelerator"] == "NVIDIA H200 SXM"].iloc[0]
+    assert (h200["unit"], h200["low"], h200["value"], h200["high"]) == ("HGX H200 8-GPU server", 320000, 370000, 420000)
+    draws = purchase.draw_unit_prices(chips, 2000, np.random.default_rng(5))
+    column = draws[purchase.slot_column("own", "price", int(h200["slot"]))]
+    mine = column[:, int(h200["position"])]
+    assert mine.min() >= 320000 and mine.max() <= 420000 and abs(mine.mean() - 370000) < 5000
+    others = np.delete(column, int(h200["position"]), axis=1)  # unranged slots keep their listed value (or none)
+    assert np.array_equal(np.isnan(others), np.isnan(others[:1].repeat(len(others), 0)))
+    specs = base.assumptions.specs
+    fixed = load_inputs(None, sets=[f"{k}={s.default}" for k, s in specs.items()])
+    h200_only = fixed.chips[fixed.chips["name"] == "NVIDIA H200 SXM"]
+    result = unc.run(fixed.workload, fixed.assumptions, h200_only, 200, seed=2, sample_efficiency=False)
+    row = result.summary.iloc[0]
+    assert row["p10_cost_per_query_usd"] < row["p90_cost_per_query_usd"]
+    assert any(e["column"] == "unit_price_usd (HGX H200 8-GPU server)" for e in result.catalog_ranges)

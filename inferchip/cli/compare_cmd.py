@@ -56,8 +56,9 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
     "--basis", metavar="BASIS",
     help="Ways of serving the workload to compare (repeatable or comma-separated): own|owned (buy), "
          "rent|rented (on demand), commit|committed (committed-use cloud price), api (per-token APIs for the "
-         "workload's preset), all (= own,rent,commit,api) or auto (own, else rent: one row per chip; the "
-         "default). Only rows paid one of these ways are shown.")]
+         "workload's preset), all (= own,rent,commit,api), best (per chip the cheaper of own and rent: one row "
+         "per chip) or auto (own, else rent: one row per chip). Default: best,api. Only rows paid one of these "
+         "ways are shown.")]
 
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
@@ -124,7 +125,7 @@ def compare(
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
 
-      inferchip compare chatbot-70b-100k --basis all --baseline "Groq API"
+      inferchip compare chatbot-70b-100k --baseline "Groq API"
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
@@ -185,25 +186,29 @@ def compare(
     if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
         from inferchip.filters import filter_catalog, filter_results
 
+        # chip filters keep the API rows only when --basis asked for them by name (api, all)
+        keep_api = bool(basis) and "api" in bases
         results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))
-                          | (results["price_basis"] == "api")]
+                          | ((results["price_basis"] == "api") & keep_api)]
         results = filter_results(results, rf)
         if results.empty:
             raise NotFoundError(f"no result row matches {rf.describe()}")
     results_all = results
     results = results.head(top) if top else results
-    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
+    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source, results_all)
     if baseline:
         for row, savings in zip(doc["results"], records(results, list(BASELINE_FIELDS)), strict=True):
             row.update(savings)
         doc["baseline"] = {"accelerator": baseline, "cost_per_query_usd": base["cost_per_query_usd"],
                            "queries_per_day": inputs.workload.queries_per_day}
-    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
+    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []  # rows by option
     if conditions:
         doc["gates"] = outcomes
     render_compare(doc, fmt, output, inputs.chips, fields)
-    if not results_all["feasible"].any():
-        raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
+    # API rows price tokens without modelling latency: only hardware rows decide servability
+    hardware = results_all[results_all["price_basis"] != "api"]
+    if not (hardware if len(hardware) else results_all)["feasible"].any():
+        raise NoFeasibleError(no_feasible_message(inputs.workload.name, hardware if len(hardware) else results_all))
     failed = gates.failure_message(outcomes)
     if failed:
         raise GateError(failed)
@@ -227,7 +232,9 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     if chips is not None and fmt in (Format.markdown, Format.xlsx, Format.table):
         from inferchip.explain import catalog_sources
 
-        sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
+        # catalog rows behind the result rows (an API row has none; a chip on several bases one)
+        sources = catalog_sources(chips, list(dict.fromkeys(row["accelerator"] for row in doc["results"]
+                                                            if row.get("price_basis") != "api")))
     if fmt == Format.table:
         from inferchip.report.compare_view import render_table
 
