@@ -699,8 +699,12 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
         run = lambda how, use=use: evaluate(workload.kind, use, scenarios, workload.precision,  # noqa: E731
                                             workload.kv_precision, measured=measured,
                                             basis=how).drop(columns=["scenario"])
-        if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper)
-            frame = basis_mod.cheaper(run("own"), run("rent"))
+        if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
+            points = operating_points(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                                      measured=measured)
+            both = [evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                             points=points, basis=how).drop(columns=["scenario"]) for how in ("own", "rent")]
+            frame = basis_mod.cheaper(*both)
         else:
             frame = run("rent" if b == "commit" else b)
         if b == "commit":
