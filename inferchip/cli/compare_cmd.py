@@ -63,7 +63,7 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
     help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
-         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV. JSON always has every field.")]
+         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV (which also keep option, the row key). JSON always has every field.")]
 
 
 def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
@@ -259,7 +259,7 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     else:
         rows = doc["results"]
         if fields:
-            keep = ["accelerator", *[f for f in fields if f != "accelerator"]]
+            keep = ["accelerator", "option", *[f for f in fields if f not in ("accelerator", "option")]]  # + row key
             rows = [{k: row.get(k) for k in keep} for row in rows]
         text = to_delimited(rows, "," if fmt == Format.csv else "\t")
     emit_text(text, output)
