@@ -290,3 +290,10 @@ def test_memo_caveats_name_measured_throughput(compare_json):
     feasible = sum(r["feasible"] and r["price_basis"] != "api" for r in doc["results"])
     assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible} feasible " \
            "hardware rows" in caveats
+
+
+def test_memo_summary_of_an_api_winner_names_its_prices_not_a_fleet(invoke):
+    memo = invoke("compare", "chatbot-70b-100k", "--format", "markdown").stdout
+    first = memo.split("## Summary")[1].strip().splitlines()[0]
+    assert first.startswith("- **Cheapest feasible option: Cerebras API (llama3.1-70b)** (api) at 0.00051 USD per query")
+    assert "at the provider's list prices (0.6 in / 0.6 out USD per million tokens" in first and " - rack" not in first

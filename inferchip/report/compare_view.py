@@ -250,10 +250,16 @@ def _summary(doc: dict, feasible: list[dict]) -> list[str]:
     best = feasible[0]
     per_m = best.get("cost_per_million_tokens_usd")
     tokens = f" ({fmt_number(per_m, 'USD')} USD per million generated tokens)" if per_m is not None else ""
+    if best.get("price_basis") == "api":  # no fleet: a provider's per-token list prices
+        fleet = (f"{fmt_number(best['annual_tco_usd'])} USD a year at the provider's list prices "
+                 f"({fmt_number(best.get('cost_per_million_input_tokens_usd'), 'USD')} in / "
+                 f"{fmt_number(best.get('cost_per_million_output_tokens_usd'), 'USD')} out USD per million tokens; "
+                 "its latency is not modelled).")
+    else:
+        fleet = (f"{fmt_number(best['annual_tco_usd'])} USD a year for {fmt_number(best['accelerators'])} accelerators "
+                 f"in {fmt_number(best['racks'])} rack(s), {fmt_number(best['avg_power_kw'])} kW on average.")
     lines = [f"- **Cheapest feasible option: {_md_escape(_label(best))}** ({best['price_basis']}) at "
-             f"{fmt_number(best['cost_per_query_usd'], 'USD')} USD per query{tokens}: "
-             f"{fmt_number(best['annual_tco_usd'])} USD a year for {fmt_number(best['accelerators'])} accelerators "
-             f"in {fmt_number(best['racks'])} rack(s), {fmt_number(best['avg_power_kw'])} kW on average."]
+             f"{fmt_number(best['cost_per_query_usd'], 'USD')} USD per query{tokens}: {fleet}"]
     if best.get("price_is_estimate"):
         lines.append(f"- Its price is an **estimate**: {_md_escape(best.get('price_source', ''))} "
                      f"(as of {_md_escape(best.get('price_as_of', ''))}). Get a quote before committing.")
