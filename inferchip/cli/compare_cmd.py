@@ -109,6 +109,8 @@ def compare(
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
+    By default each chip appears on its cheaper of owning and renting, with a row for
+    every per-token API serving the workload's model (--basis); `option` is the row key.
 
     Formats: auto (a table on a terminal, TSV when stdout is piped, by suffix with
     --output), table, json (the contract for scripts), csv, tsv, markdown (a memo
