@@ -195,3 +195,19 @@ def test_ranged_purchase_unit_prices_are_drawn(base):
     row = result.summary.iloc[0]
     assert row["p10_cost_per_query_usd"] < row["p90_cost_per_query_usd"]
     assert any(e["column"] == "unit_price_usd (HGX H200 8-GPU server)" for e in result.catalog_ranges)
+
+
+def test_a_derived_unit_price_follows_the_drawn_catalog_price():
+    """The HGX H100 4-GPU board has no listed price: it is half the catalog's 8-GPU server, whose
+    price is ranged (data/catalog_ranges.csv 250,000-350,000), so its cost spreads with that draw."""
+    inputs = load_inputs("chatbot-70b-100k")
+    specs = inputs.assumptions.specs
+    fixed = load_inputs("chatbot-70b-100k", sets=[f"{k}={s.default}" for k, s in specs.items()])
+    h100 = fixed.chips[fixed.chips["name"] == "NVIDIA H100 SXM"]
+    row = run_compare(fixed.workload, fixed.assumptions, h100).iloc[0]
+    assert row["purchase"] == "1 x HGX H100 4-GPU server"
+    held = unc.run(fixed.workload, fixed.assumptions, h100, 100, seed=4, sample_efficiency=False,
+                   sample_catalog=False).summary.iloc[0]
+    drawn = unc.run(fixed.workload, fixed.assumptions, h100, 100, seed=4, sample_efficiency=False).summary.iloc[0]
+    assert held["p10_cost_per_query_usd"] == pytest.approx(held["p90_cost_per_query_usd"], rel=1e-12)
+    assert drawn["p10_cost_per_query_usd"] < row["cost_per_query_usd"] * 0.99 < drawn["p90_cost_per_query_usd"]
