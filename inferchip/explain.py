@@ -190,7 +190,7 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
                             "(input tokens x input price + output tokens x output price) / 1e6 from data/api_prices.csv;"
                             " `inferchip compare WORKLOAD --basis api --format json` shows its prices and source")
     row = find_chip(inputs.chips, chip)
-    chips = attach_factors(inputs.chips.loc[[row.name]])
+    chips = attach_factors(inputs.chips.loc[[row.name]], workload_kind=inputs.workload.kind)
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}
     # the same measured benchmarks compare.run_compare offers the pipeline (measured beats modeled)
