@@ -629,7 +629,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "calibration_source": np.where(ch.get("factor_source", "") != "", ch["calibration_source"]
                                        + "; the row's own pipeline factors: "
                                        + np.asarray(ch.get("factor_source", ""), dtype=object), ch["calibration_source"]),
-        "price_is_estimate": owned & (ch["price_is_estimate"].astype(bool) | unit_estimate),
+        "price_is_estimate": (owned & (ch["price_is_estimate"].astype(bool) | unit_estimate))
+        | (rented & np.asarray(ch.get("cloud_is_estimate", False), dtype=bool)),
         "purchase_source": np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
                                     + bought["source_u"].astype(str), "").astype(object),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
@@ -715,15 +716,18 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
 
 
 def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
-    """Feasible rows first, ordered by `sort` (best first for that metric), then name;
-    infeasible rows last by name. Deterministic whatever the catalog's row order."""
+    """Feasible rows first, ordered by `sort` (best first for that metric), then by the row
+    key (`option`, else the accelerator); infeasible rows last by key. Deterministic whatever
+    the catalog's row order."""
     higher = RESULT_FIELDS[sort].higher_is_better if sort in RESULT_FIELDS else False
     key = results[sort]
     if key.dtype == object:
         order_key = key.astype(str)
     else:
         order_key = -key if higher else key
-    frame = results.assign(_infeasible=~results["feasible"], _key=order_key, _name=results["accelerator"].str.lower())
+    from inferchip.basis import key as row_key
+
+    frame = results.assign(_infeasible=~results["feasible"].astype(bool), _key=order_key, _name=row_key(results))
     frame = frame.sort_values(["_infeasible", "_key", "_name"], na_position="last", kind="mergesort")
     frame = frame.drop(columns=["_infeasible", "_key", "_name"]).reset_index(drop=True)
     return frame.head(top) if top else frame
@@ -734,8 +738,8 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
                 bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> pd.DataFrame:
     """The main job: rank every way of serving one workload under one assumption set;
     a measured benchmark of the same work replaces the model where one matches.
-    `bases` (inferchip.basis): auto (own, else rent: one row per chip), own, rent, commit,
-    api. With explicit bases a chip gets one row per basis it has a price for (a chip
+    `bases` (inferchip.basis): best (the cheaper of own and rent per chip), auto (own, else
+    rent: one row per chip), own, rent, commit, api. With explicit bases a chip gets one row per basis it has a price for (a chip
     priced on none keeps one row saying why); api adds a row per comparable API."""
     from inferchip import basis as basis_mod
     from inferchip.measured import candidates
@@ -748,14 +752,21 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
         use = chips
         if b == "commit":
             discount = float(assumptions["committed_use_discount"])
-            use = chips.assign(cloud_usd_per_hour=basis_mod.commit_price(chips, discount),
-                               cloud_source=("committed use: on demand x (1 - committed_use_discount "
-                                             f"{discount:g}) on " + chips["cloud_source"].fillna("").astype(str)))
-        frame = evaluate(workload.kind, use, scenarios, workload.precision, workload.kv_precision,
-                         measured=measured, basis="rent" if b == "commit" else b).drop(columns=["scenario"])
+            use = chips.assign(**basis_mod.commit_columns(chips, discount))
+        run = lambda how, use=use: evaluate(workload.kind, use, scenarios, workload.precision,  # noqa: E731
+                                            workload.kv_precision, measured=measured,
+                                            basis=how).drop(columns=["scenario"])
+        if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
+            points = operating_points(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                                      measured=measured)
+            both = [evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                             points=points, basis=how).drop(columns=["scenario"]) for how in ("own", "rent")]
+            frame = basis_mod.cheaper(*both)
+        else:
+            frame = run("rent" if b == "commit" else b)
         if b == "commit":
             frame = frame.assign(price_basis=frame["price_basis"].replace({"rented": "committed"}))
-        if b != "auto":
+        if b not in basis_mod.PER_CHIP:
             frame = frame.assign(option=basis_mod.option_label(frame["accelerator"], frame["price_basis"], b))
         frames.append(frame)
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_FIELDS))

@@ -178,16 +178,27 @@ class _Steps:
 
 
 def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) -> dict[str, object]:
-    """The explain document for `chip` (see catalog.find_chip): compare's row for it and
-    every step of its derivation."""
+    """The explain document for `chip` (see catalog.find_chip): compare's default row for it
+    (its best basis: the cheaper of owning and renting, basis.cheaper) and every step of its
+    derivation."""
+    from inferchip.basis import cheaper
+
+    if (" api" in f" {chip.lower()}") and not inputs.chips["name"].str.lower().str.contains(" api", regex=False).any():
+        from inferchip.errors import NotFoundError
+
+        raise NotFoundError(f"--chip {chip!r}: a per-token API row has no derivation to explain: its cost per query is "
+                            "(input tokens x input price + output tokens x output price) / 1e6 from data/api_prices.csv;"
+                            " `inferchip compare WORKLOAD --basis api --format json` shows its prices and source")
     row = find_chip(inputs.chips, chip)
     chips = attach_factors(inputs.chips.loc[[row.name]], workload_kind=inputs.workload.kind)
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}
     # the same measured benchmarks compare.run_compare offers the pipeline (measured beats modeled)
-    result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
-                      workload.kv_precision, trace=trace,
-                      measured=candidates(workload.preset, workload.precision))
+    run = lambda basis, trace=None: evaluate(  # noqa: E731
+        workload.kind, chips, scenario_frame(workload, assumptions), workload.precision, workload.kv_precision,
+        trace=trace, measured=candidates(workload.preset, workload.precision), basis=basis)
+    best = cheaper(run("own"), run("rent"))["price_basis"].iloc[0]
+    result = run("rent" if best == "rented" else "own", trace)
     from inferchip.trust import annotate  # calibration support, as compare.run_compare adds it
 
     result = annotate(result, chips, workload.kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inferchip.units import RESULT_FIELDS, Field
+from inferchip.units import COMPARE_SCHEMA_VERSION, RESULT_FIELDS, Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after",
@@ -50,13 +50,13 @@ def _object(glossary: dict[str, Field], required: bool = True) -> dict[str, obje
 
 
 def _document(command: str, title: str, properties: dict[str, object], required: list[str],
-              defs: dict[str, object] | None = None) -> dict[str, object]:
+              defs: dict[str, object] | None = None, version: int = 1) -> dict[str, object]:
     schema: dict[str, object] = {
         "$schema": DRAFT,
         "title": title,
         "type": "object",
         "required": ["schema_version", "inferchip_version", "command", *required],
-        "properties": {"schema_version": {"const": 1}, "inferchip_version": {"type": "string"},
+        "properties": {"schema_version": {"const": version}, "inferchip_version": {"type": "string"},
                        "command": {"const": command}, **properties},
     }
     if defs:
@@ -99,7 +99,8 @@ GATES_BLOCK: dict[str, object] = {
             "held": {"type": "boolean"}, "rows_held": {"type": "integer"},
             "examples": {"type": "array", "items": {
                 "type": "object", "required": ["accelerator", "value"],
-                "properties": {"accelerator": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}}}},
+                "properties": {"accelerator": _TEXT, "option": {**_TEXT, "description": "the row key (results[].option)"},
+                               "value": {"type": ["number", "string", "boolean", "null"]}}}},
         },
     },
 }
@@ -117,15 +118,30 @@ def compare_schema() -> dict[str, object]:
             "catalog": {"type": "string", "description": "catalog file(s) used"},
             "assumptions": ASSUMPTIONS_BLOCK,
             "results": {"type": "array", "items": {"$ref": "#/$defs/result"},
-                        "description": "one row per accelerator, ranked (feasible first)"},
+                        "description": "one row per way of serving the workload, ranked (feasible first); "
+                                       "`option` is the unique row key"},
+            "cheapest": {"type": "array", "description": "the cheapest feasible row of each price basis, "
+                                                         "cheapest first (from the rows before --top)",
+                         "items": {"type": "object",
+                                   "required": ["price_basis", "option", "provider", "cost_per_query_usd",
+                                                "cost_per_million_tokens_blended_usd", "times_cheapest"],
+                                   "properties": {
+                                       "price_basis": _TEXT, "option": _TEXT, "provider": {"type": ["string", "null"]},
+                                       "cost_per_query_usd": {"type": "number", "description": "[USD]"},
+                                       "cost_per_million_tokens_blended_usd": {
+                                           "type": ["number", "null"], "description": "[USD per million tokens]"},
+                                       "times_cheapest": {
+                                           "type": "number",
+                                           "description": "cost per query / the cheapest row's cost per query [ratio]"}}}},
             "baseline": {"type": "object", "required": ["accelerator", "cost_per_query_usd", "queries_per_day"],
                          "properties": {"accelerator": _TEXT, "cost_per_query_usd": {"type": "number"},
                                         "queries_per_day": {"type": "number"}},
                          "description": "present with --baseline NAME"},
             "gates": {**GATES_BLOCK, "description": "present with --fail-if"},
         },
-        ["workload", "catalog", "assumptions", "results"],
+        ["workload", "catalog", "assumptions", "results", "cheapest"],
         {"result": result},
+        version=COMPARE_SCHEMA_VERSION,
     )
 
 

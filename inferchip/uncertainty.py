@@ -23,7 +23,10 @@ else the fit over all rows), so that the median |e| matches ln(1 + E).
 It multiplies compute_efficiency, memory_efficiency and attention_efficiency
 (capped at 1). Rows whose throughput is measured (data/benchmarks.csv) keep it.
 Catalog values that are estimates (data/catalog_ranges.csv: prices, power, peak
-compute, bandwidth) are drawn per chip from triangular(low, catalog value, high).
+compute, bandwidth) are drawn per chip from triangular(low, catalog value, high), and
+so are listed purchase-unit prices with a range (data/purchase_units.csv
+unit_price_low_usd / unit_price_high_usd); a derived unit price follows the drawn
+catalog prices it comes from.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inferchip import estimates
+from inferchip import estimates, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors, for_workload, read_calibration
 from inferchip.compare import (
@@ -254,6 +257,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
         # estimated catalog values (data/catalog_ranges.csv): triangular(low, value, high) per sample and chip,
         # from a generator of their own so the assumption draws stay as they were
         ranged = estimates.draw_values(live_chips, samples, np.random.default_rng([seed, 11])) if sample_catalog else {}
+        live_chips = purchase.attach_units(live_chips)  # after `slim`: the performance step never reads units
+        if sample_catalog:  # ranged listed unit prices, from a generator of their own (the other draws stay)
+            ranged.update(purchase.draw_unit_prices(live_chips, samples, np.random.default_rng([seed, 13])))
         perf_ranged = {c: v for c, v in ranged.items() if c in PERF_CATALOG_COLUMNS}
         cost_ranged = {c: v for c, v in ranged.items() if c not in PERF_CATALOG_COLUMNS}
         peak_from = {c: (live_chips["precision_used"].map(COMPUTE_COLUMN) == c).to_numpy() for c in perf_ranged}
@@ -314,6 +320,12 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
          "mode": v, "high": hi, "basis": b, "source": src}
         for p, c, lo, v, hi, b, src in zip(drawn["position"], drawn["column"], drawn["low"], drawn["value"],
                                            drawn["high"], drawn["basis"], drawn["source"], strict=True) if hi > lo]
+    if drawn is not None:  # listed purchase-unit prices drawn the same way
+        units = purchase.ranged_unit_prices(purchase.attach_units(chips.iloc[live].reset_index(drop=True)))
+        ranges += [{"accelerator": a, "column": f"unit_price_usd ({u})", "distribution": "triangular", "low": lo,
+                    "mode": v, "high": hi, "basis": "estimate", "source": f"data/purchase_units.csv: {src}"}
+                   for a, u, lo, v, hi, src in zip(units["accelerator"], units["unit"], units["low"], units["value"],
+                                                   units["high"], units["source"], strict=True)]
     return Result(_summarise(costs, base), dists, {g: sigmas[g] for g in groups if g in sigmas}, samples, seed,
                   float(np.mean(~np.isfinite(costs).any(axis=1))), ranges)
 

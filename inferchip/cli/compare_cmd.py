@@ -56,13 +56,14 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
     "--basis", metavar="BASIS",
     help="Ways of serving the workload to compare (repeatable or comma-separated): own|owned (buy), "
          "rent|rented (on demand), commit|committed (committed-use cloud price), api (per-token APIs for the "
-         "workload's preset), all (= own,rent,commit,api) or auto (own, else rent: one row per chip; the "
-         "default). Only rows paid one of these ways are shown.")]
+         "workload's preset), all (= own,rent,commit,api), best (per chip the cheaper of own and rent: one row "
+         "per chip) or auto (own, else rent: one row per chip). Default: best,api. Only rows paid one of these "
+         "ways are shown.")]
 
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
     help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
-         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV. JSON always has every field.")]
+         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV (which also keep option, the row key). JSON always has every field.")]
 
 
 def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
@@ -108,6 +109,8 @@ def compare(
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
+    By default each chip appears on its cheaper of owning and renting, with a row for
+    every per-token API serving the workload's model (--basis); `option` is the row key.
 
     Formats: auto (a table on a terminal, TSV when stdout is piped, by suffix with
     --output), table, json (the contract for scripts), csv, tsv, markdown (a memo
@@ -124,7 +127,7 @@ def compare(
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
 
-      inferchip compare chatbot-70b-100k --basis all --baseline "Groq API"
+      inferchip compare chatbot-70b-100k --baseline "Groq API"
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
@@ -185,25 +188,29 @@ def compare(
     if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
         from inferchip.filters import filter_catalog, filter_results
 
+        # chip filters keep the API rows only when --basis asked for them by name (api, all)
+        keep_api = bool(basis) and "api" in bases
         results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))
-                          | (results["price_basis"] == "api")]
+                          | ((results["price_basis"] == "api") & keep_api)]
         results = filter_results(results, rf)
         if results.empty:
             raise NotFoundError(f"no result row matches {rf.describe()}")
     results_all = results
     results = results.head(top) if top else results
-    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
+    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source, results_all)
     if baseline:
         for row, savings in zip(doc["results"], records(results, list(BASELINE_FIELDS)), strict=True):
             row.update(savings)
         doc["baseline"] = {"accelerator": baseline, "cost_per_query_usd": base["cost_per_query_usd"],
                            "queries_per_day": inputs.workload.queries_per_day}
-    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
+    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []  # rows by option
     if conditions:
         doc["gates"] = outcomes
     render_compare(doc, fmt, output, inputs.chips, fields)
-    if not results_all["feasible"].any():
-        raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
+    # API rows price tokens without modelling latency: only hardware rows decide servability
+    hardware = results_all[results_all["price_basis"] != "api"]
+    if not (hardware if len(hardware) else results_all)["feasible"].any():
+        raise NoFeasibleError(no_feasible_message(inputs.workload.name, hardware if len(hardware) else results_all))
     failed = gates.failure_message(outcomes)
     if failed:
         raise GateError(failed)
@@ -227,7 +234,9 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     if chips is not None and fmt in (Format.markdown, Format.xlsx, Format.table):
         from inferchip.explain import catalog_sources
 
-        sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
+        # catalog rows behind the result rows (an API row has none; a chip on several bases one)
+        sources = catalog_sources(chips, list(dict.fromkeys(row["accelerator"] for row in doc["results"]
+                                                            if row.get("price_basis") != "api")))
     if fmt == Format.table:
         from inferchip.report.compare_view import render_table
 
@@ -252,7 +261,7 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     else:
         rows = doc["results"]
         if fields:
-            keep = ["accelerator", *[f for f in fields if f != "accelerator"]]
+            keep = ["accelerator", "option", *[f for f in fields if f not in ("accelerator", "option")]]  # + row key
             rows = [{k: row.get(k) for k in keep} for row in rows]
         text = to_delimited(rows, "," if fmt == Format.csv else "\t")
     emit_text(text, output)
