@@ -252,7 +252,14 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "validate --split": validate_split_schema,
     **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
                                                                    "validate")},
+    "plan": lambda: _plan(),
 }
+
+
+def _plan() -> dict[str, object]:
+    from inferchip.plan import plan_schema
+
+    return plan_schema()
 
 
 def _analysis(name: str) -> dict[str, object]:
