@@ -81,6 +81,7 @@ PLAN_FIELDS: dict[str, Field] = {
     "feasible": Field("", "serves the workload within the SLO and has a price (as in compare)"),
     "infeasible_reason": Field("", "why not, when feasible is false; or why the plan has no total"),
     "fits_facility": Field("", "year-1 demand fits inside the facility (owned rows; rented rows always true)"),
+    "facility_note": Field("", "why nothing of the chip fits the facility, '' otherwise"),
     "facility_capacity_queries_per_day": Field("queries/day", "most the facility can serve with this chip "
                                                 "(null: no facility limit, or rented)", True),
     "facility_units": Field("count", "units (servers or systems) that fit in the facility"),
@@ -187,6 +188,10 @@ def _fit(workload, assumptions, chips, facility: Facility, capacity: np.ndarray,
         kw = _grid(fleet, "facility_power_kw", qpd.shape)[0] / pue
         used_racks = _grid(fleet, "racks", qpd.shape)[0]
         units = np.where(probe, _grid(fleet, "purchase_units", qpd.shape)[0], units)
+        if facility.kw_per_rack is not None:  # a server over the rack's power takes no rack of its own here
+            hot = probe & (_grid(fleet, "kw_per_rack", qpd.shape)[0] > facility.kw_per_rack * (1 + 1e-12))
+            capacity = np.where(hot, 0.0, capacity)
+            probe = probe & ~hot
         over = probe & ((kw > it_kw * (1 + 1e-12)) | (used_racks > racks))
         if not over.any():
             break
@@ -324,13 +329,21 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
     reasons = np.where(~feasible, first["infeasible_reason"].to_numpy(dtype=object),
                        np.where(~whole, "the facility cannot hold the demand and no rent or API price covers the "
                                         "overflow", ""))
+    rack_kw1 = pd.to_numeric(first["kw_per_rack"], errors="coerce").to_numpy(float)
+    facility_note = np.select(
+        [~limited | (capacity > 0), (facility.cooling == "air") & liquid,
+         rack_kw1 > (facility.kw_per_rack if facility.kw_per_rack is not None else np.inf)],
+        ["", "liquid-cooled; the facility is air-cooled",
+         "a rack of it draws " + pd.Series(rack_kw1).map("{:,.1f}".format).to_numpy(dtype=object)
+         + f" kW, over the facility's {facility.kw_per_rack or 0:g} kW per rack"],
+        "not one replica fits in the facility's IT power and racks").astype(object)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_mw = (pd.to_numeric(first["queries_per_s_per_rack"], errors="coerce").to_numpy(float)
                   / pd.to_numeric(first["kw_per_rack"], errors="coerce").to_numpy(float) * W_PER_KW)
     summary = pd.DataFrame({
         "accelerator": names, "vendor": first["vendor"], "price_basis": first["price_basis"],
         "feasible": feasible, "infeasible_reason": reasons,
-        "fits_facility": ~(limited & (capacity < demand[0])),
+        "fits_facility": ~(limited & (capacity < demand[0])), "facility_note": facility_note,
         "facility_capacity_queries_per_day": np.where(limited, capacity, np.nan),
         "facility_units": np.where(limited, units_fit, np.nan),
         "queries_per_s_per_mw": np.where(owned_row, per_mw, np.nan),

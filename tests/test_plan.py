@@ -68,11 +68,14 @@ def test_year_one_equals_compare_with_the_facility_rack_budget(base):
     sets = ["rack_power_budget_air_kw=25", "rack_power_budget_liquid_kw=25", "rack_units_usable=40"]
     inputs = load_inputs(None, sets=sets)
     cmp = run_compare(inputs.workload, inputs.assumptions, inputs.chips).set_index("accelerator")
-    feasible = cmp.index[cmp["feasible"]]
+    fits = set(result.summary.loc[result.summary["fits_facility"], "accelerator"])
+    assert not result.summary.set_index("accelerator").loc["NVIDIA GB200 NVL72", "fits_facility"]  # 120 kW racks
+    feasible = cmp.index[cmp["feasible"] & cmp.index.isin(fits)]
+    assert len(feasible) > 10
     first = result.years[result.years["year"] == 1].set_index("accelerator")
     np.testing.assert_allclose(first.loc[feasible, "cost_per_query_usd"], cmp.loc[feasible, "cost_per_query_usd"],
                                rtol=1e-12)
-    owned = cmp.index[cmp["feasible"] & (cmp["price_basis"] == "owned")]
+    owned = feasible[cmp.loc[feasible, "price_basis"] == "owned"]
     np.testing.assert_allclose(first.loc[owned, "racks"], cmp.loc[owned, "racks"])
 
 
@@ -228,3 +231,13 @@ def test_cli_bad_options(invoke, args, message):
     assert result.exit_code in (2, 3)
     assert result.stdout == ""
     assert result.stderr.startswith(message) and "Traceback" not in result.stderr
+
+
+def test_a_rack_over_the_facility_power_does_not_fit(base):
+    """A GB200 NVL72 rack draws far more than 40 kW: in a 40 kW-per-rack hall it fits nowhere."""
+    result = plan.run(base.workload, base.assumptions, base.chips, Facility(it_kw=600.0, racks=20.0, kw_per_rack=40.0),
+                      Horizon(years=1))
+    row = result.summary.set_index("accelerator").loc["NVIDIA GB200 NVL72"]
+    assert row["facility_capacity_queries_per_day"] == 0 and row["facility_units"] == 0
+    assert "kW per rack" in row["facility_note"] and row["first_burst_year"] == 1
+    assert result.years.query("accelerator == 'NVIDIA GB200 NVL72'")["racks"].isna().all()

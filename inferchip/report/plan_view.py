@@ -14,14 +14,23 @@ SUMMARY_COLUMNS = (("accelerator", "Accelerator", ""), ("price_basis", "Basis", 
                    ("first_burst_year", "First burst\nyear", ""),
                    ("queries_per_s_per_mw", "Queries/s\nper MW", ""),
                    ("refresh_payback_year", "Refresh pays\nback in year", ""))
-YEAR_COLUMNS = (("year", "Year"), ("demand_queries_per_day", "Demand q/day"), ("owned_queries_per_day", "Owned q/day"),
-                ("burst_queries_per_day", "Burst q/day"), ("units_bought", "Units bought"), ("racks", "Racks"),
-                ("it_kw", "IT kW"), ("purchase_usd", "Purchases USD"), ("running_usd", "Running USD"),
-                ("burst_usd", "Burst USD"), ("cost_per_query_usd", "USD/query"))
+YEAR_COLUMNS = (("year", "Year"), ("demand_queries_per_day", "Demand\nq/day"), ("owned_queries_per_day", "Owned\nq/day"),
+                ("burst_queries_per_day", "Burst\nq/day"), ("units_bought", "Units\nbought"), ("racks", "Racks"),
+                ("it_kw", "IT\nkW"), ("purchase_usd", "Purchases\nUSD"), ("running_usd", "Running\nUSD"),
+                ("burst_usd", "Burst\nUSD"), ("cost_per_query_usd", "USD/\nquery"))
+BURST_ONLY = ("owned_queries_per_day", "burst_queries_per_day", "burst_usd")
+FACILITY_ONLY = ("facility_capacity_queries_per_day", "first_burst_year")
 
 
 def _refresh_shown(doc: dict) -> bool:
     return bool(doc["horizon"]["refresh_to"])
+
+
+def _summary_columns(doc: dict) -> list[tuple[str, str, str]]:
+    """Refresh payback only with --refresh-to; facility capacity and first burst only with facility limits."""
+    limited = any(doc["facility"][k] is not None for k in ("it_kw", "racks")) or doc["facility"]["cooling"] == "air"
+    return [c for c in SUMMARY_COLUMNS if (c[0] != "refresh_payback_year" or _refresh_shown(doc))
+            and (c[0] not in FACILITY_ONLY or limited)]
 
 
 def _headline(doc: dict) -> str:
@@ -38,7 +47,7 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
 
     from inferchip.report.console import say
 
-    columns = [c for c in SUMMARY_COLUMNS if c[0] != "refresh_payback_year" or _refresh_shown(doc)]
+    columns = _summary_columns(doc)
     table = Table(title=_headline(doc), title_justify="left", header_style="bold", pad_edge=False)
     for i, (_, header, _) in enumerate(columns):
         table.add_column(header, justify="left" if i < 2 else "right", no_wrap=i > 0,
@@ -55,16 +64,19 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
         years = [r for r in doc["years"] if r["accelerator"] == best["accelerator"]]
         plan = Table(title=f"Year by year: {best['accelerator']} ({best['price_basis']})", title_justify="left",
                      header_style="bold", pad_edge=False)
-        for _, header in YEAR_COLUMNS:
-            plan.add_column(header, justify="right", no_wrap=True)
+        # no overflow in any year: the owned and burst columns say nothing
+        bursting = any(r["burst_queries_per_day"] for r in years)
+        shown = [c for c in YEAR_COLUMNS if bursting or c[0] not in BURST_ONLY]
+        for _, header in shown:
+            plan.add_column(header, justify="right", overflow="fold")
         for r in years:
-            plan.add_row(*[fmt_number(r[k], "USD" if k.endswith("_usd") else "") for k, _ in YEAR_COLUMNS])
+            plan.add_row(*[fmt_number(r[k], "USD" if k.endswith("_usd") else "") for k, _ in shown])
         console.print(plan)
         bursts = {r["burst_option"] for r in years if r["burst_option"]}
         if bursts:
             console.print("Burst goes to: " + "; ".join(sorted(bursts)))
-    say(console, f"[dim]{left_out} accelerator(s) that cannot serve the workload are left out (see --format json). "
-                  "Net present cost: purchases at the start of each year, running and burst costs at its end, "
+    dropped = f"{left_out} accelerator(s) that cannot serve the workload are left out (see --format json). " if left_out else ""
+    say(console, f"[dim]{dropped}Net present cost: purchases at the start of each year, running and burst costs at its end, "
                   "discounted at cost_of_capital, minus the book value left at the end. Every year of every chip: "
                   "--format csv; formulas: the JSON's provenance, docs/plan.md.[/dim]")
 
@@ -73,7 +85,7 @@ def render_markdown(doc: dict) -> str:
     """A memo: the plan's inputs, the ranking and the best chip's year-by-year plan."""
     lines = [f"# Plan: {markdown_text_cell(_headline(doc))}", ""]
     shown = [r for r in doc["results"] if r["feasible"]]
-    keep = [k for k, _, _ in SUMMARY_COLUMNS if k != "refresh_payback_year" or _refresh_shown(doc)]
+    keep = [k for k, _, _ in _summary_columns(doc)]
     lines += ["## Ranking by net present cost", "", markdown_rows([{k: r[k] for k in keep} for r in shown]).rstrip(), ""]
     best = doc["best"]
     if best is not None:
