@@ -312,6 +312,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
     npc = np.where(whole, npc, np.nan)
     npc_per_query = npc / (annual_queries * end[:, None]).sum(axis=0)
     cum = np.cumsum(discounted, axis=0)
+    cum[-1] -= residual * (1.0 + r) ** -n_years  # the book value left counts at the end, as in the NPC
 
     # 6. refresh
     payback = np.full(n_chips, np.nan)

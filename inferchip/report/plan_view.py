@@ -7,7 +7,6 @@ from inferchip.report.fmt import fmt_number
 
 SUMMARY_COLUMNS = (("accelerator", "Accelerator", ""), ("price_basis", "Basis", ""),
                    ("net_present_cost_usd", "Net present\ncost USD", "USD"),
-                   ("npc_per_query_usd", "NPC per\nquery USD", "USD"),
                    ("year1_cost_per_query_usd", "Year 1\nUSD/query", "USD"),
                    ("final_year_cost_per_query_usd", "Last year\nUSD/query", "USD"),
                    ("facility_capacity_queries_per_day", "Facility holds\nqueries/day", ""),
@@ -30,7 +29,8 @@ def _summary_columns(doc: dict) -> list[tuple[str, str, str]]:
     """Refresh payback only with --refresh-to; facility capacity and first burst only with facility limits."""
     limited = any(doc["facility"][k] is not None for k in ("it_kw", "racks")) or doc["facility"]["cooling"] == "air"
     return [c for c in SUMMARY_COLUMNS if (c[0] != "refresh_payback_year" or _refresh_shown(doc))
-            and (c[0] not in FACILITY_ONLY or limited)]
+            and (c[0] not in FACILITY_ONLY or limited)
+            and (c[0] != "final_year_cost_per_query_usd" or doc["horizon"]["years"] > 1)]
 
 
 def _headline(doc: dict) -> str:
@@ -51,12 +51,13 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
     table = Table(title=_headline(doc), title_justify="left", header_style="bold", pad_edge=False)
     for i, (_, header, _) in enumerate(columns):
         table.add_column(header, justify="left" if i < 2 else "right", no_wrap=i > 0,
-                         max_width=26 if i == 0 else None, overflow="ellipsis")
+                         min_width=18 if i == 0 else None, max_width=26 if i == 0 else None, overflow="fold")
     for row in doc["results"]:
         if row["net_present_cost_usd"] is None and not row["feasible"]:
             continue
+        unlimited = row["price_basis"] == "owned" and row["feasible"]  # null capacity: rented, or no limit
         table.add_row(*[fmt_number(row[k], unit) if row[k] is not None or k != "facility_capacity_queries_per_day"
-                        else "unlimited" for k, _, unit in columns])
+                        or not unlimited else "unlimited" for k, _, unit in columns])
     console.print(table)
     left_out = sum(1 for r in doc["results"] if r["net_present_cost_usd"] is None and not r["feasible"])
     best = doc["best"]
