@@ -77,6 +77,10 @@ def plan(
     kind: KindOpt = None,
     chip: ChipFilterOpt = None,
     exclude_estimated: ExcludeEstimatedOpt = False,
+    require_framework: Annotated[list[str] | None, typer.Option(
+        "--require-framework", metavar="NAME",
+        help="Only accelerators on which the serving framework NAME is confirmed in data/software_support.csv "
+             "(vllm, tensorrt-llm, sglang, jax, neuron); repeatable.")] = None,
 ) -> None:
     """Plan a deployment over years inside a facility, per accelerator.
 
@@ -99,6 +103,7 @@ def plan(
       inferchip plan chatbot-70b-100k --it-kw 100 --cooling air --format csv --output plan.csv
     """
     from inferchip import plan as plan_mod
+    from inferchip import software
     from inferchip.cli.analysis_cmd import _inputs
     from inferchip.plan_inputs import resolve
 
@@ -109,7 +114,16 @@ def plan(
         "years": years, "traffic_growth_per_year": growth, "purchase_price_decline_per_year": purchase_decline,
         "cloud_price_decline_per_year": cloud_decline, "refresh_to": refresh_to})
     fmt = resolve_format(fmt, output)
-    result = plan_mod.run(inputs.workload, inputs.assumptions, inputs.chips, facility, horizon)
+    frameworks = software.parse_frameworks(require_framework)
+    chips = inputs.chips
+    if frameworks:
+        listed = chips.assign(serving_frameworks=software.frameworks_for(chips["name"]).to_numpy())
+        chips = chips[chips["name"].isin(set(software.require(listed, frameworks)["name"]))]
+        if chips.empty:
+            from inferchip.errors import NotFoundError
+
+            raise NotFoundError(f"no accelerator has {', '.join(frameworks)} confirmed in data/software_support.csv")
+    result = plan_mod.run(inputs.workload, inputs.assumptions, chips, facility, horizon)
     doc = plan_mod.document(result, inputs.workload, inputs.catalog_source, top)
     render_plan(doc, fmt, output)
 
