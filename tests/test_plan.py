@@ -244,3 +244,10 @@ def test_a_rack_over_the_facility_power_does_not_fit(base):
     assert row["facility_capacity_queries_per_day"] == 0 and row["facility_units"] == 0
     assert "kW per rack" in row["facility_note"] and row["first_burst_year"] == 1
     assert result.years.query("accelerator == 'NVIDIA GB200 NVL72'")["racks"].isna().all()
+
+
+def test_no_feasible_chip_exits_4_after_writing_the_rows(invoke):
+    result = invoke("plan", "--set", "tpot_ms=0.01", "--years", "1", "--format", "json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["best"] is None
+    assert result.stderr.startswith("error: no accelerator can serve workload 'support-chatbot-70b'")

@@ -126,6 +126,11 @@ def plan(
     result = plan_mod.run(inputs.workload, inputs.assumptions, chips, facility, horizon)
     doc = plan_mod.document(result, inputs.workload, inputs.catalog_source, top)
     render_plan(doc, fmt, output)
+    if not result.summary["feasible"].any():  # as compare: the rows (with reasons) are written, exit 4
+        from inferchip.cli.compare_cmd import no_feasible_message
+        from inferchip.errors import NoFeasibleError
+
+        raise NoFeasibleError(no_feasible_message(inputs.workload.name, result.summary))
 
 
 def render_plan(doc: dict, fmt: Format, output) -> None:
