@@ -251,3 +251,17 @@ def test_no_feasible_chip_exits_4_after_writing_the_rows(invoke):
     assert result.exit_code == 4
     assert json.loads(result.stdout)["best"] is None
     assert result.stderr.startswith("error: no accelerator can serve workload 'support-chatbot-70b'")
+
+
+def test_docs_worked_example_outputs_are_current():
+    """docs/plan.md shows what the four plan commands print today (make plan-examples / make docs)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("plan_examples", root / "scripts" / "plan_examples.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    page = (root / "docs" / "plan.md").read_text(encoding="utf-8")
+    assert len(script.BLOCK.findall(page)) == 4
+    assert script.regenerate(page) == page, "run `make plan-examples` (or make docs)"

@@ -7,17 +7,17 @@ from inferchip.report.fmt import fmt_number
 
 SUMMARY_COLUMNS = (("accelerator", "Accelerator", ""), ("price_basis", "Basis", ""),
                    ("net_present_cost_usd", "Net present\ncost USD", "USD"),
-                   ("year1_cost_per_query_usd", "Year 1\nUSD/query", "USD"),
-                   ("final_year_cost_per_query_usd", "Last year\nUSD/query", "USD"),
-                   ("facility_capacity_queries_per_day", "Facility holds\nqueries/day", ""),
-                   ("first_burst_year", "First burst\nyear", ""),
-                   ("queries_per_s_per_mw", "Queries/s\nper MW", ""),
-                   ("refresh_payback_year", "Refresh pays\nback in year", ""))
-YEAR_COLUMNS = (("year", "Year"), ("demand_queries_per_day", "Demand\nq/day"), ("owned_queries_per_day", "Owned\nq/day"),
+                   ("year1_cost_per_query_usd", "Year 1\nUSD/q", "USD"),
+                   ("final_year_cost_per_query_usd", "Last yr\nUSD/q", "USD"),
+                   ("facility_capacity_queries_per_day", "Hall holds\nq/day", ""),
+                   ("first_burst_year", "Burst\nfrom year", ""),
+                   ("queries_per_s_per_mw", "q/s per\nMW", ""),
+                   ("refresh_payback_year", "Refresh\npays back", ""))
+YEAR_COLUMNS = (("year", "Year"), ("demand_queries_per_day", "Demand\nq/day"),
                 ("burst_queries_per_day", "Burst\nq/day"), ("units_bought", "Units\nbought"), ("racks", "Racks"),
-                ("it_kw", "IT\nkW"), ("purchase_usd", "Purchases\nUSD"), ("running_usd", "Running\nUSD"),
-                ("burst_usd", "Burst\nUSD"), ("cost_per_query_usd", "USD/\nquery"))
-BURST_ONLY = ("owned_queries_per_day", "burst_queries_per_day", "burst_usd")
+                ("it_kw", "IT\nkW"), ("purchase_usd", "Purchases\nUSD"), ("cash_usd", "All cash\nUSD"),
+                ("cost_per_query_usd", "USD/\nquery"))  # running and burst cash apart: --format csv / json
+BURST_ONLY = ("burst_queries_per_day",)  # owned = demand - burst (in the data formats)
 FACILITY_ONLY = ("facility_capacity_queries_per_day", "first_burst_year")
 
 
@@ -51,7 +51,7 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
     table = Table(title=_headline(doc), title_justify="left", header_style="bold", pad_edge=False)
     for i, (_, header, _) in enumerate(columns):
         table.add_column(header, justify="left" if i < 2 else "right", no_wrap=i > 0,
-                         min_width=18 if i == 0 else None, max_width=26 if i == 0 else None, overflow="fold")
+                         min_width=16 if i == 0 else None, max_width=26 if i == 0 else None, overflow="fold")
     for row in doc["results"]:
         if row["net_present_cost_usd"] is None and not row["feasible"]:
             continue
@@ -63,8 +63,10 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
     best = doc["best"]
     if best is not None:
         years = [r for r in doc["years"] if r["accelerator"] == best["accelerator"]]
+        from rich import box
+
         plan = Table(title=f"Year by year: {best['accelerator']} ({best['price_basis']})", title_justify="left",
-                     header_style="bold", pad_edge=False)
+                     header_style="bold", pad_edge=False, box=box.SIMPLE_HEAD)  # no vertical rules: fits 100 columns
         # no overflow in any year: the owned and burst columns say nothing
         bursting = any(r["burst_queries_per_day"] for r in years)
         shown = [c for c in YEAR_COLUMNS if bursting or c[0] not in BURST_ONLY]
