@@ -132,3 +132,27 @@ def test_screenshot_has_the_requested_shape_and_content(report_file, tmp_path):
     width, height, pixels = _png(shot)
     assert (width, height) == (1200, 900)
     assert len(set(pixels[: len(pixels) // 2])) > 20  # text, tables and charts: not a blank page
+
+
+def test_report_numbers_are_the_commands_numbers():
+    """The ranked rows are compare's rows, the plan's year 1 is compare's, the curves are
+    compare at each volume: the report adds no number of its own."""
+    from inferchip.compare import run_compare
+    from inferchip.inputs import load_inputs
+    from inferchip.plan_inputs import Facility, Horizon
+    from inferchip.report_data import build
+
+    inputs = load_inputs(None)
+    data = build(inputs, Facility(), Horizon(years=2), samples=200, seed=1, top=5)
+    cmp = run_compare(inputs.workload, inputs.assumptions, inputs.chips)
+    expected = cmp[cmp["feasible"]].head(5)
+    assert [r["accelerator"] for r in data["ranked"]] == list(expected["accelerator"])
+    assert [r["cost_per_query_usd"] for r in data["ranked"]] == pytest.approx(list(expected["cost_per_query_usd"]))
+    best = data["plan"]["best"]["accelerator"]
+    year1 = data["plan"]["years"][0]["cost_per_query_usd"]
+    assert year1 == pytest.approx(float(cmp.set_index("accelerator").loc[best, "cost_per_query_usd"]), rel=1e-9)
+    volume = data["breakeven"]["volumes_queries_per_day"][6]
+    chip = next(k for k in data["breakeven"]["curves"] if k.endswith("(owned)"))
+    at = load_inputs(None, sets=[f"queries_per_day={volume!r}"])
+    row = run_compare(at.workload, at.assumptions, at.chips).set_index("accelerator").loc[chip.removesuffix(" (owned)")]
+    assert data["breakeven"]["curves"][chip][6] == pytest.approx(float(row["cost_per_query_usd"]), rel=1e-9)
