@@ -156,3 +156,18 @@ def test_report_numbers_are_the_commands_numbers():
     at = load_inputs(None, sets=[f"queries_per_day={volume!r}"])
     row = run_compare(at.workload, at.assumptions, at.chips).set_index("accelerator").loc[chip.removesuffix(" (owned)")]
     assert data["breakeven"]["curves"][chip][6] == pytest.approx(float(row["cost_per_query_usd"]), rel=1e-9)
+
+
+def test_markdown_memo_links_the_same_charts(invoke, tmp_path):
+    memo = tmp_path / "memo.md"
+    result = invoke("report", "--samples", "200", "--output", str(memo))
+    assert result.exit_code == 0, result.stderr
+    text = memo.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert [Path(link).stem for link in links] == list(CHARTS)
+    for link in links:
+        svg = (tmp_path / link).read_text(encoding="utf-8")
+        assert svg.startswith("<svg") and "<path" in svg
+    assert "## Assumptions and sources" in text and "| electricity_usd_per_kwh |" in text
+    bad = invoke("report", "--format", "markdown")
+    assert bad.exit_code == 2 and "add --output FILE.md" in bad.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -21,11 +22,21 @@ from inferchip.cli.common import (
 )
 
 
+class ReportFormat(str, Enum):
+    auto = "auto"
+    html = "html"
+    markdown = "markdown"
+
+
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def report(
     workload: WorkloadArg = None,
     output: OutputOpt = None,
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="html (one self-contained file), or markdown (a memo linking its charts, written as "
+                               "SVG files into FILE-charts/ beside --output FILE.md); auto = by the --output suffix, "
+                               "html without one.")] = ReportFormat.auto,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo draws of the uncertainty bands.", min=100,
                                          max=100_000)] = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the uncertainty bands.", min=0)] = 0,
@@ -57,21 +68,50 @@ def report(
       inferchip report --output report.html
 
       inferchip report rag-long-context-70b --samples 1000 --years 3 --traffic-growth-per-year 0.6 -o rag.html
+
+      inferchip report --samples 500 --output memo.md
     """
     from inferchip.errors import UsageError
     from inferchip.inputs import load_inputs
     from inferchip.plan_inputs import resolve
     from inferchip.report.charts import matplotlib_figure
 
-    if output is not None and output.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--output {output}: the report is HTML; name the file *.html")
+    suffix = output.suffix.lower() if output is not None else ""
+    if fmt == ReportFormat.auto:
+        fmt = ReportFormat.markdown if suffix in (".md", ".markdown") else ReportFormat.html
+    if fmt == ReportFormat.html and output is not None and suffix not in (".html", ".htm"):
+        raise UsageError(f"--output {output}: the report is HTML; name the file *.html (or give --format markdown "
+                         "and FILE.md)")
+    if fmt == ReportFormat.markdown and (output is None or suffix not in (".md", ".markdown")):
+        raise UsageError("--format markdown writes a memo and its charts beside it: add --output FILE.md")
     matplotlib_figure()  # a missing optional dependency fails before any work
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, set_, calibration=calibration,
                          cloud_provider=cloud_provider)
     facility, horizon = resolve(inputs.workload.facility, inputs.workload.horizon, inputs.workload.origin, {
         "it_kw": it_kw, "racks": racks, "kw_per_rack": kw_per_rack, "years": years,
         "traffic_growth_per_year": growth})
-    from inferchip.report.html import render
+    from inferchip.report.html import render, render_markdown
     from inferchip.report_data import build
 
-    emit_text(render(build(inputs, facility, horizon, samples, seed, top)), output)
+    data = build(inputs, facility, horizon, samples, seed, top)
+    if fmt == ReportFormat.html:
+        emit_text(render(data), output)
+        return
+    _write_memo(data, output, render_markdown)
+
+
+def _write_memo(data: dict, output, render_markdown) -> None:
+    """The charts first, into FILE-charts/ (each file atomically), then the memo linking them."""
+    from inferchip.errors import OutputError
+    from inferchip.report import write_output
+
+    folder = output.with_name(output.stem + "-charts")
+    text, files = render_markdown(data, folder.name)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the charts folder ({exc.strerror}); choose another --output") \
+            from None
+    for name, svg in files.items():
+        write_output(svg, folder / name)
+    emit_text(text, output)
