@@ -117,7 +117,8 @@ def validate_schema() -> dict[str, object]:
     return _document("validate", "inferchip validate --format json", {
         "sources": {"type": "object", "additionalProperties": _TEXT,
                     "description": "benchmarks, calibration and catalog files used"},
-        "calibration": {"type": "object"},
+        "calibration": {"type": "object", "description": "shared_factors (the LLM class's shared factors), "
+                        "fixed_work_step_overhead_ms (fixed work is fitted apart), scenario_throughput_factor"},
         "summary": {"type": "object", "required": ["throughput"],
                     "description": "error statistics per class, power, targets"},
         "rows": _rows(row, ["accelerator", "model", "scenario", "measured_per_accelerator",

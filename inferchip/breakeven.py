@@ -123,7 +123,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, price
         measured: pd.DataFrame | None = None, progress: Callable[[int, int], None] | None = None) -> Breakeven:
     """Every option's cost per query at the workload's volume, break-even volumes and
     payback per accelerator. `progress(done, total)` after the grid and each bisection step."""
-    chips = attach_factors(chips).reset_index(drop=True)
+    chips = attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True)
     discount = float(assumptions["committed_use_discount"])
     options = api_options(workload, read_api_prices() if prices is None else prices)
     api_cost = float(options["cost_per_query_usd"].iloc[0]) if len(options) else math.nan

@@ -51,6 +51,12 @@ ATTENTION_GRID = (0.25, 0.3, 0.35)
 LINK_EFFICIENCY_GRID = (0.65, 0.8, 0.95)
 HOST_LINK_EFFICIENCY_GRID = (0.15, 0.2, 0.25, 0.35)
 STEP_OVERHEAD_GRID_MS = (1.5, 2.0, 3.0)
+# Fixed-work networks (ResNet, BERT) are fitted apart from LLM decoding (WORKLOAD_CLASSES):
+# their batches are one kernel sequence with no KV cache, collectives or p99 tail, so
+# only their own step overhead is shared across chips; a launch-bound CNN/encoder batch
+# costs well under the millisecond an LLM step's scheduler adds.
+FIXED_STEP_OVERHEAD_GRID_MS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
+WORKLOAD_CLASSES = ("llm", "fixed")
 # The flat Server throughput factor is retired: Server and Interactive rows are predicted
 # from their p99 bounds (perf.prefill_tail_ms). Kept as a one-point grid of 1.0.
 SERVER_FACTOR_GRID = np.array([1.0])
@@ -232,8 +238,37 @@ class Calibration:
 
 def run(frame: pd.DataFrame, assumptions: dict[str, object], kinds: list[str] | None = None,
         leave_one_out: bool = True) -> Calibration:
-    """Fit the factors to the rows of a validation frame (validate.validation_frame)."""
-    trials, combos = Trials.grid(), shared_grid()
+    """Fit the factors to the rows of a validation frame (validate.validation_frame),
+    separately per workload class (llm, fixed): each class gets its own family and kind
+    efficiencies (factor rows carry `workload`), and its own shared factors (fixed work:
+    the step overhead only; the others are copied from the llm fit and unused by it)."""
+    classes = frame["kind"].astype(str).to_numpy()
+    parts, rows, shared, server = [], [], {}, {}
+    for klass in WORKLOAD_CLASSES:
+        at = np.flatnonzero(classes == klass)
+        if not len(at):
+            continue
+        sub = frame.iloc[at].reset_index(drop=True)
+        grid = shared_grid() if klass == "llm" else _fixed_grid(shared.get("llm"))
+        result = _run_class(sub, assumptions, kinds, leave_one_out, grid, klass)
+        parts.append(result.factors.assign(workload=klass))
+        rows.append(result.rows.set_axis(at))
+        shared[klass], server[klass] = result.shared, result.server_factor
+    all_rows = pd.concat(rows).sort_index() if rows else frame.iloc[:0]
+    factors = pd.concat(parts + [_summary_rows(all_rows)], ignore_index=True)
+    first = shared.get("llm") or next(iter(shared.values()), shared_grid()[0])
+    return Calibration(factors, all_rows, first, server.get("llm", float(SERVER_FACTOR_GRID[0])))
+
+
+def _fixed_grid(llm: Shared | None) -> list[Shared]:
+    base = llm or shared_grid()[0]
+    return [replace(base, step_overhead_ms=s, tail_spread=0.0) for s in FIXED_STEP_OVERHEAD_GRID_MS]
+
+
+def _run_class(frame: pd.DataFrame, assumptions: dict[str, object], kinds: list[str] | None,
+               leave_one_out: bool, combos: list[Shared], klass: str) -> Calibration:
+    """One workload class's fit (see run)."""
+    trials = Trials.grid()
     lr = log_ratio_matrix(frame, assumptions, trials, combos)
     predictable = np.isfinite(lr).any(axis=(0, 1))
     fit = predictable & ~power_capped(frame)
@@ -242,9 +277,10 @@ def run(frame: pd.DataFrame, assumptions: dict[str, object], kinds: list[str] | 
     # Second stage: the p99 tail spread, tried beside the best untailed shared combination
     # (it acts on the bounded rows only and barely interacts with the other shared factors)
     base = select(lr, [fit], server_rows, groups, trials)[0].shared
-    tailed = [replace(combos[base], tail_spread=t) for t in TAIL_SPREAD_GRID if t > 0]
+    tailed = [replace(combos[base], tail_spread=t) for t in TAIL_SPREAD_GRID if t > 0] if klass == "llm" else []
     combos = combos + tailed
-    lr = np.concatenate([lr, log_ratio_matrix(frame, assumptions, trials, tailed)])
+    if tailed:
+        lr = np.concatenate([lr, log_ratio_matrix(frame, assumptions, trials, tailed)])
     held_out = list(np.flatnonzero(fit)) if leave_one_out else []
     masks = [fit] + [fit & (np.arange(len(frame)) != r) for r in held_out]
     selections = select(lr, masks, server_rows, groups, trials)
@@ -266,7 +302,7 @@ def run(frame: pd.DataFrame, assumptions: dict[str, object], kinds: list[str] | 
         fitted=fit, predictable=predictable, scope=scope,
         log_ratio=np.where(predictable, in_sample, np.nan), loo_log_ratio=np.where(predictable, loo, np.nan))
     factors = _factor_rows(chosen, groups, trials, rows, combos[chosen.shared], server_factor,
-                           kinds or list(KINDS))
+                           kinds or list(KINDS), klass)
     return Calibration(factors, rows, combos[chosen.shared], server_factor)
 
 
@@ -276,11 +312,15 @@ def _median_abs(logs: np.ndarray) -> float:
 
 
 def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.DataFrame, shared: Shared,
-                 server_factor: float, kinds: list[str]) -> pd.DataFrame:
+                 server_factor: float, kinds: list[str], klass: str = "llm") -> pd.DataFrame:
     fitted_count = int(rows["fitted"].sum())
-    shared_note = (f"attention_efficiency, link_efficiency, host_link_efficiency, step_overhead_ms and tail_spread shared, fitted over all "
-                   f"{fitted_count} fitted rows; comm_overhead_ms_per_layer {COMM_LATENCY_MS_PER_LAYER} ms assumed "
-                   "(not identifiable at MLPerf batch sizes)")
+    if klass == "llm":
+        shared_note = (f"llm rows only; attention_efficiency, link_efficiency, host_link_efficiency, step_overhead_ms "
+                       f"and tail_spread shared, fitted over all {fitted_count} fitted llm rows; comm_overhead_ms_per_layer "
+                       f"{COMM_LATENCY_MS_PER_LAYER} ms assumed (not identifiable at MLPerf batch sizes)")
+    else:
+        shared_note = (f"{klass} rows only; step_overhead_ms shared, fitted over all {fitted_count} fitted {klass} "
+                       "rows; attention, link and tail factors copied from the llm fit (not used by fixed work)")
     out = []
 
     def add(scope: str, key: str, trial: int, members: np.ndarray, how: str) -> None:
@@ -316,6 +356,8 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
         how = ("both efficiencies over the family's rows" if count >= MIN_ROWS_TWO_FACTORS
                else "compute_efficiency over the family's rows, memory_efficiency from its kind")
         add("family", name, trial, members, how)
+    if klass != "llm":
+        return pd.DataFrame(out)
     scenario_rows = [{"scope": "scenario", "key": "Offline", "scenario_throughput_factor": 1.0,
                       "source": "definition: the Offline scenario (no latency bound) is the reference"}]
     server_fitted = int((rows["fitted"] & rows["scenario"].isin(SERVER_SCENARIOS)).sum())
@@ -324,6 +366,11 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
             "scope": "scenario", "key": name, "scenario_throughput_factor": server_factor, "fit_rows": server_fitted,
             "source": "retired flat factor (1.0): the scenario's TTFT/TPOT bounds are applied at p99 by the model "
                       "itself (mean step time + z99 x sqrt(tail_spread x batch) x prefill share), as compare does"})
+    return pd.concat([pd.DataFrame(out), pd.DataFrame(scenario_rows)], ignore_index=True)
+
+
+def _summary_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """scope=fit rows: in-sample and leave-one-out error per class and over all rows."""
     summary = []
     for name in ("llm", "fixed", "all"):
         members = rows["predictable"] & ((rows["kind"] == name) if name != "all" else True)
@@ -333,10 +380,10 @@ def _factor_rows(chosen: Selection, groups: Groups, trials: Trials, rows: pd.Dat
                         "loo_median_abs_error": _median_abs(part["loo_log_ratio"].to_numpy(float)),
                         "source": f"error statistics over the {len(part)} predictable {name} rows "
                                   "(in-sample and leave-one-out)"})
-    return pd.concat([pd.DataFrame(out), pd.DataFrame(scenario_rows), pd.DataFrame(summary)], ignore_index=True)
+    return pd.DataFrame(summary)
 
 
-CSV_COLUMNS = ("scope", "key", "compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
+CSV_COLUMNS = ("scope", "key", "workload", "compute_efficiency", "memory_efficiency", "attention_efficiency", "step_overhead_ms",
                "comm_overhead_ms_per_layer", "link_efficiency", "host_link_efficiency", "tail_spread",
                "scenario_throughput_factor",
                "fit_rows",

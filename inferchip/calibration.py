@@ -20,7 +20,7 @@ FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "s
 
 
 def read_calibration(path: Path | None = None) -> pd.DataFrame:
-    return pd.read_csv(path or data_path("calibration.csv"), dtype={"scope": str, "key": str})
+    return pd.read_csv(path or data_path("calibration.csv"), dtype={"scope": str, "key": str, "workload": str})
 
 
 def load_calibration(path: Path) -> pd.DataFrame:
@@ -43,15 +43,36 @@ def load_calibration(path: Path) -> pd.DataFrame:
     return table
 
 
-def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Add the four factors and `calibration_source` to every chip row:
-    the row's own value, else its family's, else its kind's. Without `calibration`,
+WORKLOAD_CLASSES = ("llm", "fixed")
+
+
+def for_workload(calibration: pd.DataFrame, workload_kind: str | None) -> pd.DataFrame:
+    """The calibration rows that apply to a workload class (llm | fixed): factors are
+    fitted per class (`workload` column; LLM decoding and fixed-work networks run
+    different kernels), and a row with a blank `workload` (a file written before the
+    split, or a hand-written one) applies to both. None means llm. A class the file has
+    no factor rows for (a fit without any of its benchmark rows) takes the other class's."""
+    if "workload" not in calibration:
+        return calibration
+    wanted = workload_kind if workload_kind in WORKLOAD_CLASSES else "llm"
+    column = calibration["workload"].fillna("").astype(str).str.strip().str.lower()
+    scoped = calibration["scope"].isin(["family", "kind"]).to_numpy()
+    if not ((column == wanted).to_numpy() & scoped).any():
+        wanted = next((c for c in WORKLOAD_CLASSES if ((column == c).to_numpy() & scoped).any()), wanted)
+    return calibration[(column == "") | (column == wanted)]
+
+
+def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None,
+                   workload_kind: str | None = None) -> pd.DataFrame:
+    """Add the efficiency factors and `calibration_source` to every chip row:
+    the row's own value, else its family's, else its kind's, for the workload's class
+    (`workload_kind` llm | fixed; see for_workload). Without `calibration`,
     the file named in chips.attrs["calibration_path"] (a --calibration FILE, set by
     inputs.load_inputs) or the bundled data/calibration.csv."""
     path = chips.attrs.get(CALIBRATION_ATTR)
     if calibration is None:
         calibration = load_calibration(Path(path)) if path else read_calibration()
-    cal = calibration
+    cal = for_workload(calibration, workload_kind)
     by_family = cal[cal["scope"] == "family"].set_index("key")
     by_kind = cal[cal["scope"] == "kind"].set_index("key")
     fam = chips["family"].str.lower()

@@ -38,7 +38,8 @@ CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # Optional model-architecture and traffic-shape quantities and their value when absent
 # (a dense model with standard attention and every layer global; no output-length spread).
 ARCHITECTURE_DEFAULTS = {"experts": 0.0, "experts_per_token": 0.0, "attention_heads": 0.0, "mla": 0.0,
-                         "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0}
+                         "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0,
+                         "beam_width": 1.0}
 # Bisection steps of the batch solve under a p99 tail or MoE reads (the bracket shrinks 2^16-fold: under one sequence below 65k).
 BATCH_SOLVE_STEPS = 16
 
@@ -147,6 +148,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         inp, outp = S("input_tokens"), S("output_tokens")
         arch = {k: _scenario_optional(scenarios, k, s_idx, v) for k, v in ARCHITECTURE_DEFAULTS.items()}
         kv_elems = S("kv_elems_per_token_per_layer")
+        # beam search: each query decodes `beams` sequences after one prefill; the batch counts sequences
+        beams = np.maximum(arch["beam_width"], 1.0)
         kv_token = perf.kv_bytes_per_token(S("layers"), kv_elems, BYTES_PER_PRECISION[kv_precision])
         flops_token = 2.0 * S("active_params_b") * PARAMS_PER_BILLION
         attn_unit = perf.attention_flops_per_ctx_token(S("layers"), S("hidden"), arch["attention_heads"],
@@ -178,12 +181,16 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         # attention multiplies cached keys and values: it runs at the KV precision's peak (never the
         # narrower weight format's), or the weights' peak where the chip lists none for it
         kv_peak = _optional(chips, COMPUTE_COLUMN.get(kv_precision, ""), c_idx, np.nan)
+        # MLA decode kernels multiply in bf16 whatever the cache format (an fp8 latent cache is
+        # dequantized first): FlashMLA ships BF16/FP16 kernels and reaches 580-660 TFLOPS of the
+        # H800's 989 bf16 peak when compute-bound (github.com/deepseek-ai/FlashMLA README)
+        kv_peak = np.where(arch["mla"] > 0, np.fmin(kv_peak, _optional(chips, "bf16_tflops", c_idx, np.nan)), kv_peak)
         attn_flops = perf.effective_flops(n, np.where(np.isfinite(kv_peak) & (kv_peak > 0),
                                                       np.minimum(kv_peak, C("peak_tflops")), C("peak_tflops")), comp_eff)
         a, b, c, d, e = perf.llm_decode_coefficients(
             weight_bytes=weight_bytes, kv_bytes_token=kv_token, ctx_decode_tokens=ctx_decode_eff,
             flops_per_token=flops_token, attn_flops_per_token_decode=attn_unit * ctx_decode_eff,
-            prefill_flops_per_query=prefill_flops, input_tokens=inp, output_tokens=outp, bandwidth_bps=bw,
+            prefill_flops_per_query=prefill_flops, input_tokens=inp, output_tokens=outp * beams, bandwidth_bps=bw,
             flops_per_s=flops, comm_ms_token=comm_token, kv_bandwidth_bps=kv_bw, attn_flops_per_s=attn_flops)
         prefill_ms = perf.prefill_time_ms(prefill_flops, weight_bytes, flops, bw, overhead, comm_token * inp)
         budget = np.minimum(S("tpot_ms"), S("ttft_ms") - prefill_ms)
@@ -232,6 +239,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             if trace is not None:
                 trace.update(pipeline=pipe, pipeline_stages=np.where(pipe, stages, np.nan))
         input_share = perf.prefill_time_share(batch_ok, a, b, c, d, e, overhead)
+        tokens_per_s = tokens_per_s / beams  # the query's output tokens: one of its beams'
         out.update(
             batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
             latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
@@ -683,7 +691,7 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
     from inferchip import basis as basis_mod
     from inferchip.measured import candidates
 
-    chips = attach_factors(chips)
+    chips = attach_factors(chips, workload_kind=workload.kind)
     scenarios = scenario_frame(workload, assumptions)
     measured = candidates(workload.preset, workload.precision)
     frames = []

@@ -181,7 +181,7 @@ def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) ->
     """The explain document for `chip` (see catalog.find_chip): compare's row for it and
     every step of its derivation."""
     row = find_chip(inputs.chips, chip)
-    chips = attach_factors(inputs.chips.loc[[row.name]])
+    chips = attach_factors(inputs.chips.loc[[row.name]], workload_kind=inputs.workload.kind)
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}
     # the same measured benchmarks compare.run_compare offers the pipeline (measured beats modeled)

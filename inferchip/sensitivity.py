@@ -47,7 +47,7 @@ def swings(assumptions: Assumptions) -> list[tuple[str, float, float, float]]:
 
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, top: int = 5,
         measured: pd.DataFrame | None = None) -> Sensitivity:
-    chips = attach_factors(chips).reset_index(drop=True)
+    chips = attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True)
     items = swings(assumptions)
     base = scenario_frame(workload, assumptions, 1 + 2 * len(items))
     # row 0: base; rows 2i+1 / 2i+2: key i at low / high

@@ -247,7 +247,7 @@ def plan(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, vari
     """Validate the grid and the fields; attach efficiency factors to the catalog once."""
     check_varies(varies, workload, assumptions)
     chosen = check_fields(list(fields) if fields else list(DEFAULT_FIELDS), workload.kind)
-    sweep = Sweep(workload, assumptions, attach_factors(chips).reset_index(drop=True), list(varies), chosen,
+    sweep = Sweep(workload, assumptions, attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True), list(varies), chosen,
                   candidates(workload.preset, workload.precision))
     if sweep.rows > MAX_ROWS:
         raise UsageError(f"--vary: the grid has {sweep.grid_points:,} points x {len(chips)} accelerators = "

@@ -37,7 +37,7 @@ import pandas as pd
 
 from inferchip import estimates
 from inferchip.assumptions import Assumptions
-from inferchip.calibration import attach_factors, read_calibration
+from inferchip.calibration import attach_factors, for_workload, read_calibration
 from inferchip.compare import (
     CANDIDATE_SLOTS,
     evaluate,
@@ -120,7 +120,7 @@ def efficiency_groups(chips: pd.DataFrame, calibration: pd.DataFrame | None = No
     held-out median |error| for the workload's class (trust.group_support: time split where
     the group has MLPerf v5.1 rows, else leave-one-out; data/heldout.csv), else the
     leave-one-out error published with the calibration."""
-    cal = read_calibration() if calibration is None else calibration
+    cal = for_workload(read_calibration() if calibration is None else calibration, workload_kind)
     if heldout is None:
         from inferchip.validate_split import read_heldout
 
@@ -209,7 +209,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
         raise UsageError(f"--samples {samples}: must be from 1 to {MAX_SAMPLES:,}")
     if seed < 0:
         raise UsageError(f"--seed {seed}: must be 0 or more")
-    chips = attach_factors(chips).reset_index(drop=True)
+    chips = attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True)
     kind, precision, kv = workload.kind, workload.precision, workload.kv_precision
     base_scen = scenario_frame(workload, assumptions, 1)
     if measured is None:  # measured beats modeled, as in `compare`

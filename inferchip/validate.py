@@ -192,9 +192,21 @@ def with_factors(frame: pd.DataFrame, calibration: pd.DataFrame | None = None) -
 
     chips = frame[["family"]].assign(kind=frame["chip_kind"].fillna("").astype(str),
                                      family=frame["family"].fillna("").astype(str))
-    fac = attach_factors(chips, calibration)
-    return frame.assign(**{f: fac[f].to_numpy() for f in FACTORS},
-                        calibration_source=fac["calibration_source"].to_numpy())
+    if calibration is None:
+        from inferchip.calibration import read_calibration
+
+        calibration = read_calibration()
+    # factors are fitted per workload class: each row takes its own class's
+    workload = frame["kind"].astype(str).to_numpy()
+    out = {f: np.full(len(frame), np.nan) for f in FACTORS}
+    out["calibration_source"] = np.full(len(frame), "", dtype=object)
+    for klass in np.unique(workload):
+        at = workload == klass
+        fac = attach_factors(chips[at], calibration, klass)
+        for f in FACTORS:
+            out[f][at] = fac[f].to_numpy(float)
+        out["calibration_source"][at] = fac["calibration_source"].to_numpy(object)
+    return frame.assign(**out)
 
 
 def scenario_factors(calibration: pd.DataFrame) -> dict[str, float]:
@@ -290,16 +302,25 @@ def validate_document(table: pd.DataFrame, calibration: pd.DataFrame, sources: d
 
     summary = summarize(table)
     published = fit_statistics(calibration)
-    shared = calibration[calibration["scope"] == "kind"].head(1)
+    from inferchip.calibration import for_workload
+
+    def first_kind_row(klass: str) -> pd.DataFrame:
+        rows = for_workload(calibration, klass)
+        return rows[rows["scope"] == "kind"].head(1)
+
+    shared = first_kind_row("llm")
     shared_factors = {k: clean_number(shared[k].iloc[0]) if k in shared and len(shared) else None
                       for k in SHARED_FACTORS}
+    fixed = first_kind_row("fixed")
+    fixed_overhead = clean_number(fixed["step_overhead_ms"].iloc[0]) if len(fixed) else None
     clean = lambda d: {k: (clean(v) if isinstance(v, dict) else clean_number(v)) for k, v in d.items()}  # noqa: E731
     return {
         "schema_version": 1,
         "inferchip_version": __version__,
         "command": "validate",
         "sources": sources,
-        "calibration": {"shared_factors": shared_factors, "scenario_throughput_factor": scenario_factors(calibration)},
+        "calibration": {"shared_factors": shared_factors, "fixed_work_step_overhead_ms": fixed_overhead,
+                        "scenario_throughput_factor": scenario_factors(calibration)},
         "summary": {"throughput": clean(summary), "throughput_published_fit": clean(published),
                     "power": clean(power_summary(table)), "targets": clean(targets(summary, published))},
         "rows": records(table.drop(columns=["log_ratio"])),

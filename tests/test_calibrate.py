@@ -86,9 +86,36 @@ def test_recovers_known_factors(frame, small_grids):
     assert np.allclose(result.rows["log_ratio"], 0.0, atol=1e-9)
     assert result.server_factor == 0.9 and result.shared.attention_efficiency == 0.3
     assert result.shared.host_link_efficiency == 0.2  # L40S on PCIe pins it
-    fam = result.factors.set_index(["scope", "key"])
-    assert fam.loc[("family", "amd-cdna3"), "compute_efficiency"] == 0.3
-    assert fam.loc[("family", "nvidia-hopper"), "compute_efficiency"] == 0.5
+    fam = result.factors.set_index(["scope", "key", "workload"])
+    assert fam.loc[("family", "amd-cdna3", "llm"), "compute_efficiency"] == 0.3
+    assert fam.loc[("family", "nvidia-hopper", "llm"), "compute_efficiency"] == 0.5
+    assert fam.loc[("family", "nvidia-hopper", "fixed"), "compute_efficiency"] == 0.5
+    assert fam.loc[("family", "nvidia-hopper", "fixed"), "step_overhead_ms"] == 2.0
+
+
+def test_workload_classes_are_fitted_apart(frame, small_grids):
+    """LLM and fixed-work rows get their own factors: fixed rows measured 2x faster than the
+    model says move the fixed-work efficiency (and its step overhead) and leave the llm fit alone."""
+    values = dict(resolve([]).values)
+    truth = frame.assign(compute_efficiency=0.5, memory_efficiency=0.8, attention_efficiency=0.3,
+                         link_efficiency=0.8, host_link_efficiency=0.2, step_overhead_ms=2.0,
+                         comm_overhead_ms_per_layer=calibrate.COMM_LATENCY_MS_PER_LAYER)
+    made_up = validate.predict(truth, values)["predicted_per_accelerator"].to_numpy()
+    base = calibrate.run(frame.assign(throughput_per_accelerator=made_up), values, leave_one_out=False)
+    faster = made_up * np.where(frame["kind"] == "fixed", 2.0, 1.0)
+    moved = calibrate.run(frame.assign(throughput_per_accelerator=faster), values, leave_one_out=False)
+    key = ["scope", "key", "workload"]
+    b, m = base.factors.set_index(key), moved.factors.set_index(key)
+    llm = [i for i in b.index if i[2] == "llm" and i[0] in ("family", "kind")]
+    assert np.allclose(b.loc[llm, "compute_efficiency"], m.loc[llm, "compute_efficiency"])
+    fixed = ("family", "nvidia-hopper", "fixed")
+    assert m.loc[fixed, "compute_efficiency"] > b.loc[fixed, "compute_efficiency"] or \
+        m.loc[fixed, "step_overhead_ms"] < b.loc[fixed, "step_overhead_ms"]
+    # attach_factors picks the class's rows
+    chips = pd.DataFrame({"name": ["x"], "family": ["nvidia-hopper"], "kind": ["gpu"]})
+    as_fixed = attach_factors(chips, moved.factors, "fixed")
+    assert as_fixed["compute_efficiency"].iloc[0] == m.loc[fixed, "compute_efficiency"]
+    assert "fixed rows only" in as_fixed["calibration_source"].iloc[0]
 
 
 def test_fit_is_deterministic_and_loo_is_no_better_than_in_sample(frame, small_grids):

@@ -138,15 +138,16 @@ def test_every_bundled_workload_runs(invoke):
     from inferchip.data_files import bundled_workloads
 
     for name in bundled_workloads():
-        if name == "fraud-scoring-bert":
-            continue  # known model gap: test_fraud_scoring_bert_runs below
         result = invoke("compare", name, "--format", "json")
         assert result.exit_code == 0, (name, result.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="no accelerator meets the 5 ms BERT latency at the 3 ms fitted step overhead (see tests/test_explain.py BERT_GAP)")
 def test_fraud_scoring_bert_runs(invoke):
-    assert invoke("compare", "fraud-scoring-bert", "--format", "json").exit_code == 0
+    # fixed work has its own fitted step overhead (calibrate.FIXED_STEP_OVERHEAD_GRID_MS): the
+    # 5 ms BERT latency is met again (an LLM-sized 3 ms overhead made 2 x 3 ms > 5 ms)
+    result = invoke("compare", "fraud-scoring-bert", "--format", "json")
+    assert result.exit_code == 0
+    assert any(r["feasible"] for r in json.loads(result.stdout)["results"])
 
 
 def test_every_command_has_help(invoke):

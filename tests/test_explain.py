@@ -32,11 +32,8 @@ def _pick(rows: list[dict]) -> list[str]:
     return owned[:2] + rented[:1] + blocked[:1]
 
 
-BERT_GAP = pytest.mark.xfail(strict=True, reason="the merged v4.x+v5.1 refit puts the shared step_overhead_ms at 3 ms (top of its grid), so no accelerator meets the 5 ms BERT latency of fraud-scoring-bert (2 x 3 ms > 5 ms); a fixed-work step overhead of its own (issue 10) restores it (strict: remove this marker then)")
-
-
 @pytest.mark.parametrize("workload", ["support-chatbot-70b", "assistant-8b-high-volume",
-                                      pytest.param("fraud-scoring-bert", marks=BERT_GAP),
+                                      "fraud-scoring-bert",
                                       "video-analytics-resnet50"])
 def test_final_cost_equals_compare(invoke, compare_json, workload):
     rows = {r["accelerator"]: r for r in compare_json(workload)["results"]}
@@ -148,7 +145,6 @@ def test_rented_chain(invoke, compare_json):
     assert cloud["origin"] == "catalog" and chip["price_as_of"] in cloud["source"]
 
 
-@BERT_GAP
 def test_fixed_workload_chain(invoke):
     doc = _explain(invoke, "fraud-scoring-bert", "--chip", "NVIDIA L4")
     s = {name: step["value"] for name, step in _steps(doc).items()}

@@ -131,7 +131,6 @@ def test_other_precision_or_other_work_falls_back_to_the_model(tmp_path, compare
     assert longer["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
 
 
-@pytest.mark.xfail(strict=True, reason="fraud-scoring-bert has no feasible accelerator at a 3 ms fitted step overhead (see tests/test_explain.py BERT_GAP)")
 def test_fixed_work_match_on_the_unpadded_bert(tmp_path, compare_json):
     path = tmp_path / "bert.toml"
     path.write_text('schema_version = 1\nname = "bert"\nkind = "fixed"\n[model]\npreset = "bert-large"\n'
@@ -142,3 +141,53 @@ def test_fixed_work_match_on_the_unpadded_bert(tmp_path, compare_json):
     assert rows["NVIDIA H100 SXM"]["queries_per_s_per_accelerator"] == pytest.approx(7151.3)  # Server, 130 ms
     padded = _rows(compare_json("fraud-scoring-bert"))  # 246 GFLOP padded work, 5 ms: the model
     assert padded["NVIDIA H100 SXM"]["throughput_source"] == "modeled"
+
+
+# --- beam search (MLPerf GPT-J decodes 4 beams per sample) ------------------------------------
+
+
+def test_gpt_j_rows_decode_four_beams_and_others_one(bench):
+    rows = benchmark_workloads(bench)
+    gptj = rows["model"] == "gpt-j-6b"
+    assert gptj.any()
+    assert (rows.loc[gptj, "beam_width"] == 4).all()
+    assert (rows.loc[~gptj, "beam_width"] == 1).all()
+
+
+def test_beam_width_slows_a_query_but_shares_its_prefill(bench):
+    """With w beams the batch counts beams and a query's rate is the beams' / w; its one
+    prefill is shared, so 4 beams cost less than 4x one beam but more than one."""
+    from inferchip import validate
+    from inferchip.catalog import load_catalog
+    from inferchip.cli.validate_cmd import _assumption_values
+
+    values = _assumption_values(None, None)
+    chips = load_catalog()
+    one = bench[(bench["model"] == "gpt-j-6b") & (bench["accelerator"] == "NVIDIA H100 SXM")
+                & (bench["scenario"] == "Offline")].head(1).reset_index(drop=True)
+    frame = validate.with_factors(validate.validation_frame(one, chips))
+    four = validate.predict(frame, values)["predicted_per_accelerator"].iloc[0]
+    greedy = validate.predict(frame.assign(beam_width=1.0), values)["predicted_per_accelerator"].iloc[0]
+    assert greedy / 4 < four < greedy
+
+
+def test_bad_beam_width_names_file_line_and_key(tmp_path):
+    from inferchip.measured import read_benchmark_workloads
+
+    path = tmp_path / "bw.csv"
+    path.write_text("model,input_tokens,output_tokens,gflops_per_query,beam_width,source,as_of,notes\n"
+                    "gpt-j-6b,870,69,,2.5,x,2026-06,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bw\.csv: line 2: beam_width = '2\.5' must be a whole number"):
+        read_benchmark_workloads(path)
+
+
+def test_beam_search_rows_never_stand_for_a_greedy_workload(bench):
+    rows = benchmark_workloads(bench[bench["model"] == "gpt-j-6b"]).reset_index(drop=True)
+    first = rows.iloc[[0]]
+    scen = {k: first[k].to_numpy(float) for k in ("input_tokens", "output_tokens")}
+    scen.update(ttft_ms=np.array([math.inf]), tpot_ms=np.array([math.inf]))
+    accelerator, precision = first["accelerator"].to_numpy(), first["precision_run"].to_numpy()
+    value, index = match("llm", rows, accelerator, precision, scen)  # a workload without beams: greedy
+    assert np.isnan(value[0]) and index[0] == -1
+    value, _ = match("llm", rows, accelerator, precision, {**scen, "beam_width": np.array([4.0])})
+    assert value[0] > 0

@@ -75,7 +75,6 @@ def test_memo_lists_gates(invoke):
     assert "- Gate --fail-if 'cost_per_query_usd < 0' (--gate-on best): passed" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="fraud-scoring-bert has no feasible accelerator at a 3 ms fitted step overhead (see tests/test_explain.py BERT_GAP)")
 def test_memo_output_file_by_suffix(invoke, tmp_path):
     target = tmp_path / "memo.md"
     assert invoke("compare", "fraud-scoring-bert", "--output", str(target)).exit_code == 0

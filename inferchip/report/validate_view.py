@@ -90,7 +90,9 @@ def render_markdown(doc: dict, comparison: dict[str, list[dict]] | None = None) 
     cal = doc["calibration"]
     shared = cal["shared_factors"]
     out += ["", "Shared fitted factors: " + ", ".join(f"{k} = {fmt_number(v)}" for k, v in shared.items())
-            + "; Server-scenario throughput factor = " + fmt_number(cal["scenario_throughput_factor"].get("Server")) + "."]
+            + "; Server-scenario throughput factor = " + fmt_number(cal["scenario_throughput_factor"].get("Server"))
+            + (f". Fixed work is fitted apart: its step_overhead_ms = {fmt_number(cal['fixed_work_step_overhead_ms'])}"
+               if cal.get("fixed_work_step_overhead_ms") is not None else "") + "."]
     power = summary["power"]
     if power.get("rows"):
         out += ["", f"Power: {power['rows']} rows carry an MLPerf Power measurement (mean whole-system wall power). "
