@@ -111,6 +111,9 @@ def compare_schema() -> dict[str, object]:
 
     result = _object(RESULT_FIELDS)
     result["properties"].update(_object(BASELINE_FIELDS)["properties"])  # with --baseline
+    from inferchip.software import SOFTWARE_FIELDS, WEIGHT_FIELDS
+
+    result["properties"].update(_object({**SOFTWARE_FIELDS, **WEIGHT_FIELDS})["properties"])  # --weights etc.
     return _document(
         "compare", "inferchip compare --format json",
         {
@@ -138,6 +141,13 @@ def compare_schema() -> dict[str, object]:
                                         "queries_per_day": {"type": "number"}},
                          "description": "present with --baseline NAME"},
             "gates": {**GATES_BLOCK, "description": "present with --fail-if"},
+            "required_frameworks": {"type": "array", "items": _TEXT, "description": "present with --require-framework"},
+            "weights": {"type": "object", "required": ["given", "normalised", "scores"],
+                        "properties": {"given": {"type": "object", "additionalProperties": {"type": "number"}},
+                                       "normalised": {"type": "object", "additionalProperties": {"type": "number"}},
+                                       "scores": {"type": "object", "additionalProperties": _TEXT}},
+                        "description": "present with --weights: the weights as given, normalised, and each score's "
+                                       "definition"},
         },
         ["workload", "catalog", "assumptions", "results", "cheapest"],
         {"result": result},
@@ -268,7 +278,14 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "validate --split": validate_split_schema,
     **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
                                                                    "validate")},
+    "plan": lambda: _plan(),
 }
+
+
+def _plan() -> dict[str, object]:
+    from inferchip.plan import plan_schema
+
+    return plan_schema()
 
 
 def _analysis(name: str) -> dict[str, object]:

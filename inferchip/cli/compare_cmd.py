@@ -60,6 +60,15 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
          "per chip) or auto (own, else rent: one row per chip). Default: best,api. Only rows paid one of these "
          "ways are shown.")]
 
+RequireFrameworkOpt = Annotated[list[str] | None, typer.Option(
+    "--require-framework", metavar="NAME",
+    help="Only accelerators on which the serving framework NAME is confirmed in data/software_support.csv "
+         "(vllm, tensorrt-llm, sglang, jax, neuron); repeatable: all must hold. Adds serving_frameworks.")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", metavar="cost=W,energy=W,software=W",
+    help="Rank by a weighted score instead of cost alone, e.g. cost=0.6,energy=0.2,software=0.2: each score is "
+         "0..1 (1 = best of the rows; docs/catalog.md#software-support); the weights are echoed in the output.")]
+
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
     help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
@@ -106,6 +115,8 @@ def compare(
     chip: ChipFilterOpt = None,
     basis: CompareBasisOpt = None,
     exclude_estimated: ExcludeEstimatedOpt = False,
+    require_framework: RequireFrameworkOpt = None,
+    weights: WeightsOpt = None,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
@@ -134,6 +145,8 @@ def compare(
       inferchip compare my.toml --format markdown --output memo.md
 
       inferchip compare --vendor amd --vendor intel --exclude-estimated --baseline "NVIDIA H100 SXM"
+
+      inferchip compare --require-framework vllm --weights cost=0.6,energy=0.2,software=0.2
     """
     from inferchip import gates
     from inferchip.compare import run_compare
@@ -163,6 +176,10 @@ def compare(
         from inferchip.report.procure_view import _openpyxl
 
         _openpyxl()  # a missing optional dependency fails before any work
+    from inferchip import software
+
+    frameworks = software.parse_frameworks(require_framework)
+    weight_map = software.parse_weights(weights) if weights is not None else None
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
@@ -195,6 +212,12 @@ def compare(
         results = filter_results(results, rf)
         if results.empty:
             raise NotFoundError(f"no result row matches {rf.describe()}")
+    extra = software.extra_fields(bool(frameworks), weight_map is not None)
+    if extra:
+        results = software.apply(results, frameworks, weight_map)
+        if results.empty:
+            raise NotFoundError(f"no result row has {', '.join(frameworks)} confirmed in data/software_support.csv; "
+                                "drop a --require-framework or see `inferchip catalog show NAME`")
     results_all = results
     results = results.head(top) if top else results
     doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source, results_all)
@@ -203,6 +226,13 @@ def compare(
             row.update(savings)
         doc["baseline"] = {"accelerator": baseline, "cost_per_query_usd": base["cost_per_query_usd"],
                            "queries_per_day": inputs.workload.queries_per_day}
+    if extra:
+        for row, values in zip(doc["results"], records(results, extra), strict=True):
+            row.update(values)
+        if frameworks:
+            doc["required_frameworks"] = frameworks
+        if weight_map is not None:
+            doc["weights"] = software.weights_block(weight_map)
     outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []  # rows by option
     if conditions:
         doc["gates"] = outcomes

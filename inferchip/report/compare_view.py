@@ -43,11 +43,20 @@ BASELINE_UNITS = {"savings_per_query_usd": "USD", "savings_per_year_usd": "USD/y
                   "savings_per_day_usd": "USD/day"}
 
 
+# Shown after the accelerator with `compare --weights` (inferchip.software).
+WEIGHT_COLUMNS = (
+    ("weighted_score", "Weighted\nscore"),
+    ("cost_score", "Cost\nscore"),
+    ("energy_score", "Energy\nscore"),
+    ("software_score", "Software\nscore"),
+)
+
+
 def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]]:
     """(field, header) of the table: `fields` (compare --columns) in that order after the
     accelerator, else the default set for the workload kind."""
     if fields:
-        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
+        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS) | dict(WEIGHT_COLUMNS)
         return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
     skip = ({"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_blended_usd"} if kind == "fixed"
@@ -56,6 +65,8 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
     if doc.get("baseline"):
         at = next(i for i, (f, _) in enumerate(columns) if f == "annual_tco_usd") + 1
         columns[at:at] = list(BASELINE_COLUMNS)
+    if doc.get("weights"):
+        columns[1:1] = list(WEIGHT_COLUMNS)
     return columns
 
 
@@ -175,7 +186,7 @@ def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
-    for line in _baseline_lines(doc) + _gate_lines(doc):
+    for line in _baseline_lines(doc) + _weight_lines(doc) + _gate_lines(doc):
         console.print(line, markup=False)
     console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
     providers = [f"{r['accelerator']} ({r['cloud_provider']})" for r in doc["results"]
@@ -228,6 +239,20 @@ def _baseline_lines(doc: dict) -> list[str]:
         return []
     return [f"Baseline: {base['accelerator']} at {fmt_number(base['cost_per_query_usd'], 'USD')} USD per query; "
             f"savings at {fmt_number(base['queries_per_day'])} queries/day (positive = cheaper than the baseline)."]
+
+
+def _weight_lines(doc: dict) -> list[str]:
+    """The weights echoed under the table (compare --weights), and any --require-framework."""
+    lines = []
+    if doc.get("required_frameworks"):
+        lines.append("Only accelerators with " + ", ".join(doc["required_frameworks"]) + " confirmed "
+                     "(data/software_support.csv).")
+    if doc.get("weights"):
+        given = ", ".join(f"{k}={fmt_number(v)}" for k, v in doc["weights"]["given"].items())
+        lines.append(f"Ranked by weighted score: {given} (normalised to sum 1); scores are 1 for the best row: "
+                     "cost = cheapest cost/query / cost/query, energy = least energy/query / energy/query, "
+                     "software = confirmed frameworks / the most any row has.")
+    return lines
 
 
 def _gate_lines(doc: dict) -> list[str]:
