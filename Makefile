@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table readme-examples docs clean
+.PHONY: run test bench lint fuzz validate-splits validate-table catalog-table readme-examples plan-examples docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,10 @@ catalog-table: $(STAMP)  ## regenerate the catalog table in docs/catalog.md from
 readme-examples: $(STAMP)  ## regenerate the sample outputs in README.md (100 columns, no colour)
 	$(BIN)/python scripts/readme_examples.py
 
-docs: validate-splits validate-table catalog-table readme-examples  ## regenerate data/heldout.csv, every generated table and sample output
+plan-examples: $(STAMP)  ## regenerate the sample outputs of the worked example in docs/plan.md
+	$(BIN)/python scripts/plan_examples.py
+
+docs: validate-splits validate-table catalog-table readme-examples plan-examples  ## regenerate data/heldout.csv, every generated table and sample output
 
 lint: $(STAMP)
 	$(BIN)/ruff check inferchip tests bench scripts

@@ -217,6 +217,14 @@ def bench_loop_vs_vectorized(specs: list[str], label: str, sample_points: int) -
            ">= 100 x", same and vector_rate / loop_rate >= 100)
 
 
+def bench_plan(runs: int) -> None:
+    """`inferchip plan`: the whole catalog over 5 years, growing traffic, a facility that binds (issue 14)."""
+    argv = [INFERCHIP, "plan", "--years", "5", "--traffic-growth-per-year", "0.6", "--set", "queries_per_day=5e7",
+            "--it-kw", "600", "--racks", "20", "--kw-per-rack", "40", "--refresh-to", "B200", "--format", "json"]
+    wall = median_wall(argv, runs)
+    record("inferchip plan (whole catalog, 5 years, facility, JSON)", f"{wall:.2f} s", "<= 2 s", wall <= 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
@@ -233,6 +241,7 @@ def main() -> int:
     print(f"cost grid: {' x '.join(cost_grid)}")
     print(f"performance grid: {' x '.join(perf_grid)}\n")
     bench_startup(runs)
+    bench_plan(runs)
     bench_sweep_eval("cost grid", cost_grid, 2_000_000)
     bench_sweep_eval("performance grid", perf_grid)
     with tempfile.TemporaryDirectory(prefix="inferchip-bench-") as tmp:

@@ -36,6 +36,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "facility_model": ("colocation", "owned"),
     "capital_charge": ("annuity", "straight_line"),
     "allocation": ("dedicated", "shared"),
+    "serving_mode": ("aggregated", "disaggregated", "auto"),
 }
 
 

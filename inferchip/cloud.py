@@ -38,8 +38,10 @@ COLUMNS = ("accelerator", "provider", "provider_class", "region", "term", "usd_p
            "instance", "is_estimate", "as_of", "source", "notes")
 # Columns the resolution adds to the catalog frame (text unless numeric below).
 RESOLVED_TEXT = ("cloud_provider", "cloud_basis", "cloud_region", "cloud_instance", "cloud_commit_term",
-                 "cloud_source", "cloud_as_of")
+                 "cloud_source", "cloud_as_of", "cloud_commit_provider", "cloud_commit_instance",
+                 "cloud_commit_source", "cloud_commit_as_of")
 RESOLVED_NUMBERS = ("cloud_usd_per_hour", "cloud_commit_usd_per_hour")
+RESOLVED_FLAGS = ("cloud_is_estimate", "cloud_commit_is_estimate")
 
 
 def cloud_prices_path() -> Path:
@@ -151,7 +153,15 @@ def attach_cloud(chips: pd.DataFrame, policy: str = "default", table: pd.DataFra
         "cloud_as_of": np.where(has_own, text("cloud_as_of"), mapped(pick, "as_of").astype(object).fillna("")),
         "cloud_commit_usd_per_hour": mapped(commit_pick, "usd_per_accelerator_hour").astype(float).to_numpy(),
         "cloud_commit_term": mapped(commit_pick, "term").astype(object).fillna("").to_numpy(),
+        "cloud_commit_provider": mapped(commit_pick, "provider").astype(object).fillna("").to_numpy(),
+        "cloud_commit_instance": mapped(commit_pick, "instance").astype(object).fillna("").to_numpy(),
+        "cloud_commit_source": mapped(commit_pick, "source").astype(object).fillna("").to_numpy(),
+        "cloud_commit_as_of": mapped(commit_pick, "as_of").astype(object).fillna("").to_numpy(),
+        # a price the table marks as an estimate (the catalog's own price: the row's price_is_estimate has it)
+        "cloud_is_estimate": ~has_own & estimate,
+        "cloud_commit_is_estimate": mapped(commit_pick, "is_estimate").astype(object).fillna(False).astype(bool).to_numpy(),
     }
     columns = {k: pd.Series(np.asarray(v, dtype=float), index=chips.index) if k in RESOLVED_NUMBERS
+               else pd.Series(np.asarray(v, dtype=bool), index=chips.index) if k in RESOLVED_FLAGS
                else pd.Series(np.asarray(v, dtype=object), index=chips.index).astype(str) for k, v in out.items()}
     return chips.assign(**columns)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, fleet, perf, power, purchase
+from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -23,6 +23,7 @@ from inferchip.units import (
     DAYS_PER_YEAR,
     FLOPS_PER_GFLOP,
     HOURS_PER_YEAR,
+    MS_PER_S,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
     QUERIES_PER_THOUSAND,
@@ -99,6 +100,13 @@ def _optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -
     if name not in frame:
         return np.full(len(idx), default)
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)[idx]
+
+
+def _scenario_text(frame: pd.DataFrame, name: str, idx: np.ndarray, default: str) -> np.ndarray:
+    """A text scenario column (an assumption choice such as serving_mode), `default` where absent."""
+    if name not in frame:
+        return np.full(len(idx), default, dtype=object)
+    return frame[name].fillna(default).astype(str).to_numpy(dtype=object)[idx]
 
 
 def _scenario_optional(frame: pd.DataFrame, name: str, idx: np.ndarray, default: float) -> np.ndarray:
@@ -240,11 +248,46 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                 trace.update(pipeline=pipe, pipeline_stages=np.where(pipe, stages, np.nan))
         input_share = perf.prefill_time_share(batch_ok, a, b, c, d, e, overhead)
         tokens_per_s = tokens_per_s / beams  # the query's output tokens: one of its beams'
+        ttft, latency = prefill_ms + tpot, prefill_ms + tpot * outp
+        serving = np.full(n.shape, "aggregated", dtype=object)
+        pool_share = np.zeros(n.shape)
+        mode = _scenario_text(scenarios, "serving_mode", s_idx, "aggregated")
+        consider = np.broadcast_to((mode != "aggregated") & ~pipe, n.shape)
+        if consider.any():  # disaggregated prefill and decode pools (inferchip.disagg)
+            rows = np.flatnonzero(consider)
+            sub = lambda x: np.broadcast_to(x, n.shape)[rows]  # noqa: E731
+            a_sub = lambda batch: sub(a_full) * perf.step_weight_bytes(  # noqa: E731
+                1.0, sub(S("params_b")), sub(expert_b),
+                perf.experts_read_fraction(batch, sub(arch["experts"]), sub(arch["experts_per_token"])))
+            b_d = disagg.decode_batch(sub(S("tpot_ms")), a_sub, sub(b), sub(c), sub(comm_token), sub(overhead),
+                                      sub(b_mem), sub(max_batch), BATCH_SOLVE_STEPS)
+            b_d_ok = np.where(b_d >= 1, b_d, 1.0)
+            tpot_d = perf.step_time_ms(b_d_ok, a_sub(b_d_ok), sub(b), sub(c), 0.0, sub(comm_token), sub(overhead))
+            tokens_d = b_d_ok / tpot_d * MS_PER_S / sub(beams)
+            prompt_ms = sub(prefill_flops) / sub(flops) * MS_PER_S + sub(comm_token * inp)
+            qps_d = disagg.combined_qps(prompt_ms, sub(outp), tokens_d)
+            ttft_d = sub(prefill_ms) + disagg.kv_transfer_ms(sub(kv_token), sub(inp), sub(link_bps)) + tpot_d
+            feasible_d = (b_d >= 1) & (ttft_d <= sub(S("ttft_ms"))) & np.isfinite(qps_d) & (qps_d > 0)
+            use = disagg.choose(sub(mode), feasible_d, qps_d, sub(tokens_per_s / outp), sub(batch >= 1))
+            if use.any():
+                at = rows[use]
+                full = lambda x: np.array(np.broadcast_to(x, n.shape), dtype=float)  # noqa: E731
+                batch, tpot, tokens_per_s, ttft, latency, input_share, b_slo = (
+                    full(x) for x in (batch, tpot, tokens_per_s, ttft, latency, input_share, b_slo))
+                batch[at], tpot[at], b_slo[at] = b_d[use], tpot_d[use], b_d[use]
+                tokens_per_s[at] = qps_d[use] * sub(outp)[use]
+                ttft[at] = ttft_d[use]
+                latency[at] = ttft_d[use] + tpot_d[use] * (sub(outp)[use] - 1.0)
+                pool_share[at] = disagg.prefill_pool_share(prompt_ms[use], qps_d[use])
+                input_share[at] = pool_share[at]
+                serving[at] = "disaggregated"
+                batch_ok = np.where(batch >= 1, batch, 1.0)
         out.update(
-            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=prefill_ms + tpot,
-            latency_ms=prefill_ms + tpot * outp, tokens_per_s_replica=tokens_per_s,
+            batch=batch, b_mem=b_mem, b_slo=b_slo, tpot_ms=tpot, ttft_ms=ttft,
+            latency_ms=latency, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
             tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
+            serving_mode=serving, prefill_pool_share=pool_share,
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -267,6 +310,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             latency_ms=2.0 * t, tokens_per_s_replica=np.full_like(t, np.nan), qps_replica=qps,
             kv_bytes=np.zeros_like(t), tpot_b1=2.0 * perf.fixed_batch_time_ms(1.0, weight_bytes, act, work, bw, flops, overhead),
             prefill_ms=np.zeros_like(t), input_time_share=np.full_like(t, np.nan),
+            serving_mode=np.full(t.shape, "", dtype=object), prefill_pool_share=np.full_like(t, np.nan),
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
@@ -560,6 +604,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
         "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
         "input_time_share": nan_unless(pts["input_time_share"], ok),
+        "serving_mode": np.where(ok, pts.get("serving_mode", ""), "").astype(object),
+        "prefill_pool_share": nan_unless(pts.get("prefill_pool_share", np.nan), ok & (kind == "llm")),
         "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
             per_query, pts["input_time_share"], in_tokens),
         "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
@@ -587,7 +633,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                         + "; the row's own pipeline factors: "
                                         + np.asarray(ch.get("factor_source", ""), dtype=object),
                                         ch["calibration_source"]) if wanted("calibration_source") else None),
-        "price_is_estimate": owned & (ch["price_is_estimate"].astype(bool) | unit_estimate),
+        "price_is_estimate": (owned & (ch["price_is_estimate"].astype(bool) | unit_estimate))
+        | (rented & np.asarray(ch.get("cloud_is_estimate", False), dtype=bool)),
         "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
                                      + bought["source_u"].astype(str), "").astype(object)
                             if wanted("purchase_source") else None),
@@ -664,6 +711,9 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     hide = use & ~pts["ok"]
     out = {**pts, "tokens_per_s_replica": tokens, "qps_replica": qps, "ok": pts["ok"] | use,
            **{k: np.where(hide, np.nan, pts[k]) for k in ("batch", "ttft_ms", "tpot_ms", "latency_ms")}}
+    if kind == "llm" and "serving_mode" in pts:  # a measured row is an aggregated submission
+        out["serving_mode"] = np.where(use, "aggregated", pts["serving_mode"]).astype(object)
+        out["prefill_pool_share"] = np.where(use, 0.0, pts["prefill_pool_share"])
     source = np.where(use, "measured", modeled).astype(object)
     reference = measured_mod.reference_text(measured, np.where(use, index, -1))
     reference = np.where(capped, "ceiling (the model predicted more than measured): " + reference, reference)
@@ -671,15 +721,18 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
 
 
 def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | None = None) -> pd.DataFrame:
-    """Feasible rows first, ordered by `sort` (best first for that metric), then name;
-    infeasible rows last by name. Deterministic whatever the catalog's row order."""
+    """Feasible rows first, ordered by `sort` (best first for that metric), then by the row
+    key (`option`, else the accelerator); infeasible rows last by key. Deterministic whatever
+    the catalog's row order."""
     higher = RESULT_FIELDS[sort].higher_is_better if sort in RESULT_FIELDS else False
     key = results[sort]
     if key.dtype == object:
         order_key = key.astype(str)
     else:
         order_key = -key if higher else key
-    frame = results.assign(_infeasible=~results["feasible"], _key=order_key, _name=results["accelerator"].str.lower())
+    from inferchip.basis import key as row_key
+
+    frame = results.assign(_infeasible=~results["feasible"].astype(bool), _key=order_key, _name=row_key(results))
     frame = frame.sort_values(["_infeasible", "_key", "_name"], na_position="last", kind="mergesort")
     frame = frame.drop(columns=["_infeasible", "_key", "_name"]).reset_index(drop=True)
     return frame.head(top) if top else frame
@@ -690,8 +743,8 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
                 bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> pd.DataFrame:
     """The main job: rank every way of serving one workload under one assumption set;
     a measured benchmark of the same work replaces the model where one matches.
-    `bases` (inferchip.basis): auto (own, else rent: one row per chip), own, rent, commit,
-    api. With explicit bases a chip gets one row per basis it has a price for (a chip
+    `bases` (inferchip.basis): best (the cheaper of own and rent per chip), auto (own, else
+    rent: one row per chip), own, rent, commit, api. With explicit bases a chip gets one row per basis it has a price for (a chip
     priced on none keeps one row saying why); api adds a row per comparable API."""
     from inferchip import basis as basis_mod
     from inferchip.measured import candidates
@@ -704,14 +757,21 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
         use = chips
         if b == "commit":
             discount = float(assumptions["committed_use_discount"])
-            use = chips.assign(cloud_usd_per_hour=basis_mod.commit_price(chips, discount),
-                               cloud_source=("committed use: on demand x (1 - committed_use_discount "
-                                             f"{discount:g}) on " + chips["cloud_source"].fillna("").astype(str)))
-        frame = evaluate(workload.kind, use, scenarios, workload.precision, workload.kv_precision,
-                         measured=measured, basis="rent" if b == "commit" else b).drop(columns=["scenario"])
+            use = chips.assign(**basis_mod.commit_columns(chips, discount))
+        run = lambda how, use=use: evaluate(workload.kind, use, scenarios, workload.precision,  # noqa: E731
+                                            workload.kv_precision, measured=measured,
+                                            basis=how).drop(columns=["scenario"])
+        if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
+            points = operating_points(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                                      measured=measured)
+            both = [evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
+                             points=points, basis=how).drop(columns=["scenario"]) for how in ("own", "rent")]
+            frame = basis_mod.cheaper(*both)
+        else:
+            frame = run("rent" if b == "commit" else b)
         if b == "commit":
             frame = frame.assign(price_basis=frame["price_basis"].replace({"rented": "committed"}))
-        if b != "auto":
+        if b not in basis_mod.PER_CHIP:
             frame = frame.assign(option=basis_mod.option_label(frame["accelerator"], frame["price_basis"], b))
         frames.append(frame)
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_FIELDS))

@@ -22,9 +22,11 @@ BASELINE_FIELDS: dict[str, Field] = {
     "savings_percent": Field("%", "savings per query / baseline cost per query x 100", True),
 }
 
-# One row per accelerator of `inferchip diff`.
+# One row per result row (matched on `option`, the row key) of `inferchip diff`.
 DIFF_FIELDS: dict[str, Field] = {
-    "accelerator": Field("", "catalog name"),
+    "accelerator": Field("", "catalog name (the API service on an API row)"),
+    "option": Field("", "the row key both runs are matched on (results[].option; the accelerator in "
+                        "schema_version 1 runs without it)"),
     "change": Field("", "added, removed, now_feasible, now_infeasible, infeasible, cheaper, dearer or unchanged"),
     "feasible_before": Field("", "feasible in BEFORE (false when absent)"),
     "feasible_after": Field("", "feasible in AFTER (false when absent)"),
@@ -40,13 +42,16 @@ DIFF_FIELDS: dict[str, Field] = {
     "drivers": Field("", "per-row inputs that changed, e.g. server_price_usd 300,000 -> 250,000"),
 }
 # Per-row quantities whose change explains a cost change (compared when both runs have them).
-DRIVER_FIELDS = ("precision_used", "throughput_source", "chips_per_replica", "batch_size", "accelerators",
-                 "server_price_usd", "cloud_usd_per_hour", "price_as_of", "server_power_kw")
+DRIVER_FIELDS = ("price_basis", "provider", "purchase", "precision_used", "throughput_source", "chips_per_replica",
+                 "batch_size", "accelerators", "server_price_usd", "cloud_usd_per_hour", "price_as_of",
+                 "server_power_kw")
+# compare documents diff reads: 1 (accelerator = row key), 2 (option = row key, API rows by default)
+RUN_SCHEMA_VERSIONS = (1, 2)
 
 
 def add_baseline(results: pd.DataFrame, baseline: str, queries_per_day: float) -> pd.DataFrame:
-    """The result frame with BASELINE_FIELDS against the accelerator named `baseline`
-    (already resolved to its catalog spelling):
+    """The result frame with BASELINE_FIELDS against the row whose option (the row key) is
+    `baseline`, else the first (cheapest) row of the accelerator or API service of that name:
     savings per query [USD] = baseline cost per query - cost per query;
     per day [USD/day] = savings per query x queries per day; per year [USD/year] = x 365;
     percent [%] = savings per query / baseline cost per query x 100."""
@@ -87,8 +92,9 @@ def load_run(path: Path) -> dict:
                          "`inferchip compare --format json`") from None
     if not isinstance(doc, dict) or doc.get("command", "compare") != "compare" or not isinstance(doc.get("results"), list):
         raise InputError(f"{path}: not an `inferchip compare --format json` document (no 'results' list)")
-    if doc.get("schema_version") != 1:
-        raise InputError(f"{path}: schema_version {doc.get('schema_version')!r} is not supported (expected 1)")
+    if doc.get("schema_version") not in RUN_SCHEMA_VERSIONS:
+        raise InputError(f"{path}: schema_version {doc.get('schema_version')!r} is not supported (expected "
+                         f"{' or '.join(map(str, RUN_SCHEMA_VERSIONS))})")
     for index, row in enumerate(doc["results"]):
         missing = [k for k in ("accelerator", "feasible", "cost_per_query_usd") if not isinstance(row, dict) or k not in row]
         if missing:
@@ -97,16 +103,19 @@ def load_run(path: Path) -> dict:
 
 
 def _frame(doc: dict) -> pd.DataFrame:
-    columns = ["accelerator", "feasible", "cost_per_query_usd", "annual_tco_usd", *DRIVER_FIELDS]
+    from inferchip.basis import key
+
+    columns = ["option", "accelerator", "feasible", "cost_per_query_usd", "annual_tco_usd", *DRIVER_FIELDS]
     frame = pd.DataFrame(doc["results"]).reindex(columns=columns)
+    frame["accelerator"] = frame["accelerator"].fillna("").astype(str)
+    frame["key"] = key(frame)
+    frame["option"] = frame["option"].where(frame["option"].notna() & (frame["option"] != ""), frame["accelerator"])
     frame["feasible"] = frame["feasible"].fillna(False).astype(bool)
     frame["cost_per_query_usd"] = pd.to_numeric(frame["cost_per_query_usd"], errors="coerce")
     cost = frame["cost_per_query_usd"].where(frame["feasible"])
-    order = frame.assign(_cost=cost, _name=frame["accelerator"].str.lower()).sort_values(
-        ["_cost", "_name"], na_position="last", kind="mergesort")
+    order = frame.assign(_cost=cost).sort_values(["_cost", "key"], na_position="last", kind="mergesort")
     rank = pd.Series(np.arange(1, len(order) + 1, dtype=float), index=order.index)
     frame["rank"] = rank.where(cost.notna())
-    frame["key"] = frame["accelerator"].str.lower()
     return frame
 
 
@@ -139,7 +148,7 @@ def _winner(frame: pd.DataFrame) -> tuple[str | None, float | None]:
     best = frame[frame["rank"] == 1]
     if best.empty:
         return None, None
-    return str(best["accelerator"].iloc[0]), float(best["cost_per_query_usd"].iloc[0])
+    return str(best["option"].iloc[0]), float(best["cost_per_query_usd"].iloc[0])
 
 
 def _inputs_changed(before: dict, after: dict) -> list[dict[str, object]]:
@@ -162,7 +171,8 @@ def _inputs_changed(before: dict, after: dict) -> list[dict[str, object]]:
 
 
 def diff_runs(before: dict, after: dict, before_name: str = "BEFORE", after_name: str = "AFTER") -> dict:
-    """What changed between two compare documents: per accelerator old -> new cost per
+    """What changed between two compare documents: per row (matched on its option, the row
+    key; a schema_version 1 run's rows on the accelerator) old -> new cost per
     query, delta [USD] and percent [%], rank by cost among feasible rows before and
     after, the per-row drivers that changed, the winners, and the changed inputs."""
     from inferchip import __version__
@@ -171,6 +181,7 @@ def diff_runs(before: dict, after: dict, before_name: str = "BEFORE", after_name
     old, new = _frame(before), _frame(after)
     merged = old.merge(new, on="key", how="outer", suffixes=("_before", "_after"), indicator=True)
     name = merged["accelerator_after"].fillna(merged["accelerator_before"])
+    option = merged["option_after"].fillna(merged["option_before"])
     fb = merged["feasible_before"].fillna(False).astype(bool)
     fa = merged["feasible_after"].fillna(False).astype(bool)
     cb = merged["cost_per_query_usd_before"].where(fb)
@@ -184,7 +195,7 @@ def diff_runs(before: dict, after: dict, before_name: str = "BEFORE", after_name
         default="unchanged",
     )
     rows = pd.DataFrame({
-        "accelerator": name, "change": change, "feasible_before": fb, "feasible_after": fa,
+        "accelerator": name, "option": option, "change": change, "feasible_before": fb, "feasible_after": fa,
         "cost_per_query_usd_before": cb, "cost_per_query_usd_after": ca,
         "delta_cost_per_query_usd": delta, "delta_percent": delta / cb * 100.0,
         "annual_tco_usd_before": merged["annual_tco_usd_before"].where(fb),
@@ -193,7 +204,7 @@ def diff_runs(before: dict, after: dict, before_name: str = "BEFORE", after_name
         "rank_change": (merged["rank_before"] - merged["rank_after"]).astype("Int64"),
         "drivers": _drivers(merged),
     })
-    rows = rows.assign(_gone=presence == "left_only", _name=name.str.lower()).sort_values(
+    rows = rows.assign(_gone=presence == "left_only", _name=option.str.lower()).sort_values(
         ["_gone", "rank_after", "rank_before", "_name"], na_position="last", kind="mergesort")
     rows = rows.drop(columns=["_gone", "_name"]).reset_index(drop=True)
     win_b, cost_b = _winner(old)

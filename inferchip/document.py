@@ -11,7 +11,7 @@ import pandas as pd
 
 from inferchip import __version__
 from inferchip.assumptions import Assumptions
-from inferchip.units import RESULT_FIELDS
+from inferchip.units import COMPARE_SCHEMA_VERSION, RESULT_FIELDS
 from inferchip.workload import Workload
 
 SCHEMA_VERSION = 1
@@ -54,11 +54,12 @@ def assumptions_block(assumptions: Assumptions) -> dict[str, dict[str, object]]:
     }
 
 
-def header(command: str, workload: Workload, assumptions: Assumptions, catalog_source: str) -> dict[str, object]:
+def header(command: str, workload: Workload, assumptions: Assumptions, catalog_source: str,
+           version: int = SCHEMA_VERSION) -> dict[str, object]:
     """The opening every command's JSON document shares: versions, command, the
     workload, the catalog and the assumptions in force."""
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": version,
         "inferchip_version": __version__,
         "command": command,
         "workload": {**workload.as_dict(), "origin": workload.origin},
@@ -68,9 +69,26 @@ def header(command: str, workload: Workload, assumptions: Assumptions, catalog_s
 
 
 def compare_document(workload: Workload, assumptions: Assumptions, results: pd.DataFrame,
-                     catalog_source: str) -> dict[str, object]:
+                     catalog_source: str, every_row: pd.DataFrame | None = None) -> dict[str, object]:
+    """The compare document: `results` (the rows shown) and, from `every_row` (the rows
+    before --top; default `results`), the cheapest row of each price basis."""
     fields = [f for f in RESULT_FIELDS if f in results.columns]
     return {
-        **header("compare", workload, assumptions, catalog_source),
+        **header("compare", workload, assumptions, catalog_source, COMPARE_SCHEMA_VERSION),
         "results": records(results, fields),
+        "cheapest": cheapest_by_basis(results if every_row is None else every_row),
     }
+
+
+def cheapest_by_basis(results: pd.DataFrame) -> list[dict[str, object]]:
+    """The cheapest feasible row of each price basis (owned, rented, committed, api),
+    cheapest first: {price_basis, option, provider, cost_per_query_usd,
+    cost_per_million_tokens_blended_usd, times_cheapest (cost / the cheapest row's cost)}."""
+    feasible = results[results["feasible"].astype(bool) & results["cost_per_query_usd"].notna()]
+    if feasible.empty:
+        return []
+    best = feasible.sort_values("cost_per_query_usd", kind="mergesort").drop_duplicates("price_basis")
+    best = best.assign(times_cheapest=best["cost_per_query_usd"] / best["cost_per_query_usd"].iloc[0])
+    columns = ["price_basis", "option", "provider", "cost_per_query_usd", "cost_per_million_tokens_blended_usd",
+               "times_cheapest"]
+    return records(best.reindex(columns=columns), columns)

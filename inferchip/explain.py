@@ -178,16 +178,27 @@ class _Steps:
 
 
 def explain(inputs: Inputs, chip: str, workload_sets: set[str] | None = None) -> dict[str, object]:
-    """The explain document for `chip` (see catalog.find_chip): compare's row for it and
-    every step of its derivation."""
+    """The explain document for `chip` (see catalog.find_chip): compare's default row for it
+    (its best basis: the cheaper of owning and renting, basis.cheaper) and every step of its
+    derivation."""
+    from inferchip.basis import cheaper
+
+    if (" api" in f" {chip.lower()}") and not inputs.chips["name"].str.lower().str.contains(" api", regex=False).any():
+        from inferchip.errors import NotFoundError
+
+        raise NotFoundError(f"--chip {chip!r}: a per-token API row has no derivation to explain: its cost per query is "
+                            "(input tokens x input price + output tokens x output price) / 1e6 from data/api_prices.csv;"
+                            " `inferchip compare WORKLOAD --basis api --format json` shows its prices and source")
     row = find_chip(inputs.chips, chip)
     chips = attach_factors(inputs.chips.loc[[row.name]], workload_kind=inputs.workload.kind)
     workload, assumptions = inputs.workload, inputs.assumptions
     trace: dict[str, np.ndarray] = {}
     # the same measured benchmarks compare.run_compare offers the pipeline (measured beats modeled)
-    result = evaluate(workload.kind, chips, scenario_frame(workload, assumptions), workload.precision,
-                      workload.kv_precision, trace=trace,
-                      measured=candidates(workload.preset, workload.precision))
+    run = lambda basis, trace=None: evaluate(  # noqa: E731
+        workload.kind, chips, scenario_frame(workload, assumptions), workload.precision, workload.kv_precision,
+        trace=trace, measured=candidates(workload.preset, workload.precision), basis=basis)
+    best = cheaper(run("own"), run("rent"))["price_basis"].iloc[0]
+    result = run("rent" if best == "rented" else "own", trace)
     from inferchip.trust import annotate  # calibration support, as compare.run_compare adds it
 
     result = annotate(result, chips, workload.kind)
@@ -450,12 +461,25 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "a query's prefill and its first decode step", ["prefill_ms", "tpot_ms"])
     steps.add("latency_ms", "End-to-end latency", t["latency_ms"], "ms", "latency = prefill + TPOT x output_tokens",
               "prefill, then one step per generated token", ["prefill_ms", "tpot_ms", o.workload_key("output_tokens")])
+    pools = "serving_mode" in t and _scalar(t["serving_mode"]) == "disaggregated"
     steps.add("tokens_per_s_per_replica", "Generated tokens per second per replica", t["tokens_per_s_replica"],
-              "tokens/s", "tokens/s = b / TPOT x 1000", "every step emits one token per sequence",
+              "tokens/s", "tokens/s = q/s x output_tokens, q/s of the two pools (prefill_pool_share below)" if pools
+              else "tokens/s = b / TPOT x 1000", "every step emits one token per sequence",
               ["batch_size", "tpot_ms"])
     steps.add("queries_per_s_per_replica", "Queries per second per replica", t["qps_replica"], "queries/s",
               "q/s = tokens/s / output_tokens", "generated tokens over tokens per query",
               ["tokens_per_s_per_replica", o.workload_key("output_tokens")])
+    if "serving_mode" in t:
+        mode = _scalar(t["serving_mode"])
+        steps.add("prefill_pool_share", f"Serving mode: {mode} (share of chips in a prefill pool)",
+                  t["prefill_pool_share"], "fraction",
+                  "disaggregated: share = (t_p / 1000) x q/s, q/s = 1 / (t_p / 1000 + output_tokens / decode "
+                  "tokens/s), t_p = prefill FLOPs / FLOPS + collectives of the prompt; TTFT = prefill + KV transfer "
+                  "+ TPOT; decode steps carry no prompts (D = 0, no prefill tail)" if mode == "disaggregated" else
+                  "aggregated: 0 (prompts ride inside the decode steps: the D term above)",
+                  ("assumption serving_mode (aggregated | disaggregated | auto: whichever serves more queries per "
+                   "chip); inferchip.disagg. Disaggregated figures are modeled, not validated against measurements"),
+                  [o.assumption("serving_mode"), "queries_per_s_per_replica"])
     _measured_step(steps, r)
     _trust_step(steps, r)
 

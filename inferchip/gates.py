@@ -135,7 +135,7 @@ def _describe(value: object) -> str:
 def evaluate_gates(conditions: list[Condition], frame, gate_on: str, name_column: str = "accelerator",
                    shown: int = 5) -> list[dict[str, object]]:
     """Each condition's outcome over the selected rows of the ranked `frame`:
-    {condition, gate_on, held, rows: [{accelerator, field value}]}."""
+    {condition, gate_on, held, rows: [{accelerator, option (the row key), field value}]}."""
     from inferchip.document import clean_number
 
     selected = frame.head(1) if gate_on == "best" else frame
@@ -143,8 +143,10 @@ def evaluate_gates(conditions: list[Condition], frame, gate_on: str, name_column
     for condition in conditions:
         mask = holds(condition, selected)
         hits = selected[mask].head(shown)
-        examples = [{"accelerator": name, "value": clean_number(value)}
-                    for name, value in zip(hits[name_column].tolist(), hits[condition.field].tolist(), strict=True)]
+        options = hits["option"].tolist() if "option" in hits else hits[name_column].tolist()
+        examples = [{"accelerator": name, "option": option, "value": clean_number(value)}
+                    for name, option, value in zip(hits[name_column].tolist(), options,
+                                                   hits[condition.field].tolist(), strict=True)]
         out.append({"condition": condition.text, "field": condition.field, "gate_on": gate_on,
                     "held": bool(mask.any()), "rows_held": int(mask.sum()), "examples": examples})
     return out
@@ -157,7 +159,7 @@ def failure_message(outcomes: list[dict[str, object]]) -> str:
         if not outcome["held"]:
             continue
         examples = outcome["examples"]
-        names = ", ".join(f"{e['accelerator']} ({outcome['field']} = {_describe(e['value'])})" for e in examples)
+        names = ", ".join(f"{e.get('option') or e['accelerator']} ({outcome['field']} = {_describe(e['value'])})" for e in examples)
         more = outcome["rows_held"] - len(examples)
         suffix = f" and {more} more" if more > 0 else ""
         lines.append(f"policy gate --fail-if '{outcome['condition']}' held (--gate-on {outcome['gate_on']}) "

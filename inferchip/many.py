@@ -57,7 +57,8 @@ def document(docs: list[dict]) -> dict[str, object]:
         "inferchip_version": first["inferchip_version"],
         "command": "compare",
         "catalog": first["catalog"],
-        "workloads": [{"workload": d["workload"], "assumptions": d["assumptions"]} for d in docs],
+        "workloads": [{"workload": d["workload"], "assumptions": d["assumptions"], "cheapest": d["cheapest"]}
+                      for d in docs],
         "results": [{"workload": d["workload"]["name"], **row} for d in docs for row in d["results"]],
     }
 

@@ -3,9 +3,11 @@ cheapest combination of them that serves the peak.
 
 `data/purchase_units.csv` lists, per accelerator and basis (own | rent), the units
 on sale (1/2/4/8-GPU servers, HGX boards, NVL72 racks, cloud instance sizes) with
-their source. A chip with no listed unit for a basis falls back to what the
-catalog says: one server of `devices_per_server` to own, one accelerator-hour
-to rent. The units are spread onto the catalog frame as fixed-width array
+their source; a rented unit names its cloud `provider`, and a chip is rented on the
+instance sizes of the provider its cloud price comes from (`cloud_provider`, set by
+`--cloud-provider`). A chip with no listed unit for a basis (or for its provider)
+falls back to what the catalog says: one server of `devices_per_server` to own, one
+accelerator-hour to rent. The units are spread onto the catalog frame as fixed-width array
 columns (`own_unit_size_0`, ...), so the sizer is plain array maths over
 (rows x units) with no per-row Python.
 """
@@ -24,13 +26,14 @@ from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
 BASES = ("own", "rent")
-UNIT_COLUMNS = ("accelerator", "basis", "unit", "accelerators_per_unit", "unit_price_usd", "unit_price_low_usd",
+UNIT_COLUMNS = ("accelerator", "basis", "provider", "unit", "accelerators_per_unit", "unit_price_usd", "unit_price_low_usd",
                 "unit_price_high_usd", "price_is_estimate", "unit_max_power_kw", "unit_rack_units", "source",
                 "as_of", "notes")
 _NUMBERS = ("accelerators_per_unit", "unit_price_usd", "unit_price_low_usd", "unit_price_high_usd",
             "unit_max_power_kw", "unit_rack_units")
 # per-unit fields spread onto the catalog frame, one column per slot
-_SLOT_FIELDS = ("size", "price", "power", "rack_units", "estimate", "name", "source")
+_SLOT_FIELDS = ("size", "price", "price_low", "price_high", "power", "rack_units", "estimate", "name", "source")
+_SLOT_NUMBERS = ("size", "price", "price_low", "price_high", "power", "rack_units")
 
 
 def read_units(path: Path | None = None) -> pd.DataFrame:
@@ -50,6 +53,9 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
                 problems.append(f"{path}: line {line}: column '{column}' is empty")
         if row.get("basis") not in BASES:
             problems.append(f"{path}: line {line}: column 'basis': {row.get('basis')!r} is not own or rent")
+        elif row.get("basis") == "rent" and not row.get("provider"):
+            problems.append(f"{path}: line {line}: column 'provider' is empty; a rented unit names the cloud "
+                            "provider that sells it, as data/cloud_prices.csv spells it")
         for column in _NUMBERS:
             text = row.get(column) or ""
             if not text:
@@ -65,6 +71,7 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
                 problems.append(f"{path}: line {line}: column '{column}': must be a whole number")
         if not row.get("accelerators_per_unit"):
             problems.append(f"{path}: line {line}: column 'accelerators_per_unit' is empty")
+        problems += _range_problems(path, line, row)
         if (row.get("price_is_estimate") or "").lower() not in ("", "true", "false"):
             problems.append(f"{path}: line {line}: column 'price_is_estimate': write true, false or leave it empty")
         rows.append(row)
@@ -75,6 +82,22 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce").astype(float)
     frame["price_is_estimate"] = frame["price_is_estimate"].str.lower().eq("true")
     return frame
+
+
+def _range_problems(path: Path, line: int, row: dict[str, str]) -> list[str]:
+    """A unit price range needs its listed price and both ends, with low <= price <= high."""
+    text = {c: row.get(c) or "" for c in ("unit_price_usd", "unit_price_low_usd", "unit_price_high_usd")}
+    if not (text["unit_price_low_usd"] or text["unit_price_high_usd"]):
+        return []
+    where = f"{path}: line {line}: unit_price_low_usd/unit_price_high_usd"
+    if not (text["unit_price_usd"] and text["unit_price_low_usd"] and text["unit_price_high_usd"]):
+        return [f"{where}: give the listed unit_price_usd and both ends of its range (a derived price takes "
+                "its range from data/catalog_ranges.csv)"]
+    try:
+        low, price, high = (float(text[c]) for c in ("unit_price_low_usd", "unit_price_usd", "unit_price_high_usd"))
+    except ValueError:
+        return []  # reported as not a number above
+    return [] if low <= price <= high else [f"{where}: must hold low <= unit_price_usd <= high"]
 
 
 @lru_cache(maxsize=1)
@@ -96,35 +119,45 @@ def slots(chips: pd.DataFrame, basis: str) -> int:
 
 def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
     """The catalog frame plus fixed-width unit columns per basis, smallest unit first.
-    A chip with no listed unit gets the catalog's fallback: to own, one server of
-    devices_per_server (1 when empty); to rent, one accelerator. Names match
-    case-insensitively."""
+    Rented units are those of the chip's `cloud_provider` (every listed provider's when
+    the frame has no cloud columns). A chip with no listed unit gets the catalog's
+    fallback: to own, one server of devices_per_server (1 when empty); to rent, one
+    accelerator-hour. Names and providers match case-insensitively."""
     units = bundled_units() if units is None else units
     key = chips["name"].str.lower().to_numpy()
+    by_provider = "cloud_provider" in chips
+    provider = (chips["cloud_provider"].fillna("").astype(str).str.lower().to_numpy() if by_provider
+                else np.full(len(chips), "", dtype=object))
     new: dict[str, np.ndarray] = {}
     for basis in BASES:
         mine = units[units["basis"] == basis].sort_values(["accelerator", "accelerators_per_unit", "unit"],
                                                           kind="mergesort")
-        groups = {name.lower(): g for name, g in mine.groupby("accelerator", sort=False)}
+        tied = basis == "rent" and by_provider
+        group_key = (mine["accelerator"].str.lower() + ("|" + mine["provider"].fillna("").str.lower() if tied else ""))
+        groups = {k: g for k, g in mine.groupby(group_key.to_numpy(), sort=False)}
         width = max([len(g) for g in groups.values()] + [1])
-        cols = {f: np.full((len(chips), width), np.nan if f in ("size", "price", "power", "rack_units") else None,
-                           dtype=float if f in ("size", "price", "power", "rack_units") else object)
+        cols = {f: np.full((len(chips), width), np.nan if f in _SLOT_NUMBERS else None,
+                           dtype=float if f in _SLOT_NUMBERS else object)
                 for f in _SLOT_FIELDS}
         dps = pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float)
         fallback = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0) if basis == "own" else np.ones(len(chips))
         for i, name in enumerate(key):  # one pass over the catalog's few dozen chips, not the pipeline
-            g = groups.get(name)
+            g = groups.get(name + "|" + provider[i] if tied else name)
             if g is None:
                 cols["size"][i, 0] = fallback[i]
                 cols["estimate"][i, 0] = False
                 cols["name"][i, 0] = ("catalog server" if basis == "own" else "per accelerator-hour")
                 cols["source"][i, 0] = ("no purchase unit listed: the catalog's server of devices_per_server"
                                         if basis == "own" else
-                                        "no instance size listed: priced per accelerator-hour")
+                                        "no instance size listed" + (f" for {chips['cloud_provider'].iat[i]}"
+                                                                     if tied and provider[i] else "")
+                                        + ": priced per accelerator-hour")
                 continue
             n = len(g)
             cols["size"][i, :n] = g["accelerators_per_unit"].to_numpy()
             cols["price"][i, :n] = g["unit_price_usd"].to_numpy()
+            cols["price_low"][i, :n] = g["unit_price_low_usd"].to_numpy()
+            cols["price_high"][i, :n] = g["unit_price_high_usd"].to_numpy()
             cols["power"][i, :n] = g["unit_max_power_kw"].to_numpy()
             cols["rack_units"][i, :n] = g["unit_rack_units"].to_numpy()
             cols["estimate"][i, :n] = g["price_is_estimate"].to_numpy()
@@ -134,6 +167,41 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
             for k in range(width):
                 new[slot_column(basis, f, k)] = arr[:, k]
     return chips.assign(**new)
+
+
+def ranged_unit_prices(chips: pd.DataFrame) -> pd.DataFrame:
+    """The listed unit prices with a range on `chips` (units attached; owned units): one row
+    per (chip position, slot) with `position`, `slot`, `accelerator`, `unit`, `low`, `value`,
+    `high` [USD] and `source`. A derived unit price has no range of its own: it follows the
+    catalog prices it is derived from, which carry theirs (data/catalog_ranges.csv)."""
+    rows = []
+    for k in range(slots(chips, "own")):
+        get = lambda field, k=k: chips[slot_column("own", field, k)].to_numpy()  # noqa: E731
+        low, value, high = (get(f).astype(float) for f in ("price_low", "price", "price_high"))
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(low) & np.isfinite(value) & np.isfinite(high) & (high > low)
+        for p in np.flatnonzero(ok):
+            rows.append({"position": int(p), "slot": k, "accelerator": str(chips["name"].iat[p]),
+                         "unit": str(get("name")[p]), "low": low[p], "value": value[p], "high": high[p],
+                         "source": str(get("source")[p])})
+    return pd.DataFrame(rows, columns=["position", "slot", "accelerator", "unit", "low", "value", "high", "source"])
+
+
+def draw_unit_prices(chips: pd.DataFrame, samples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Per owned-unit price slot that holds a ranged listed price: a (samples x chips) array,
+    triangular(low, listed price, high) [USD] where ranged and the listed price elsewhere;
+    what `uncertainty` passes to the pipeline as per-sample catalog values."""
+    found = ranged_unit_prices(chips)
+    out: dict[str, np.ndarray] = {}
+    for k in sorted(set(found["slot"])):
+        column = slot_column("own", "price", k)
+        grid = np.tile(chips[column].to_numpy(dtype=float), (samples, 1))
+        mine = found[found["slot"] == k]
+        draws = rng.triangular(mine["low"].to_numpy()[:, None], mine["value"].to_numpy()[:, None],
+                               mine["high"].to_numpy()[:, None], (len(mine), samples))
+        grid[:, mine["position"].to_numpy()] = draws.T
+        out[column] = grid
+    return out
 
 
 def unit_price_usd(listed, size, dps, server_price, accelerator_price, host_price_fraction):

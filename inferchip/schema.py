@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inferchip.units import RESULT_FIELDS, Field
+from inferchip.units import COMPARE_SCHEMA_VERSION, RESULT_FIELDS, Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BOOLEAN_FIELDS = frozenset({"feasible", "meets_slo", "price_is_estimate", "feasible_before", "feasible_after",
@@ -50,13 +50,13 @@ def _object(glossary: dict[str, Field], required: bool = True) -> dict[str, obje
 
 
 def _document(command: str, title: str, properties: dict[str, object], required: list[str],
-              defs: dict[str, object] | None = None) -> dict[str, object]:
+              defs: dict[str, object] | None = None, version: int = 1) -> dict[str, object]:
     schema: dict[str, object] = {
         "$schema": DRAFT,
         "title": title,
         "type": "object",
         "required": ["schema_version", "inferchip_version", "command", *required],
-        "properties": {"schema_version": {"const": 1}, "inferchip_version": {"type": "string"},
+        "properties": {"schema_version": {"const": version}, "inferchip_version": {"type": "string"},
                        "command": {"const": command}, **properties},
     }
     if defs:
@@ -99,7 +99,8 @@ GATES_BLOCK: dict[str, object] = {
             "held": {"type": "boolean"}, "rows_held": {"type": "integer"},
             "examples": {"type": "array", "items": {
                 "type": "object", "required": ["accelerator", "value"],
-                "properties": {"accelerator": _TEXT, "value": {"type": ["number", "string", "boolean", "null"]}}}},
+                "properties": {"accelerator": _TEXT, "option": {**_TEXT, "description": "the row key (results[].option)"},
+                               "value": {"type": ["number", "string", "boolean", "null"]}}}},
         },
     },
 }
@@ -110,6 +111,9 @@ def compare_schema() -> dict[str, object]:
 
     result = _object(RESULT_FIELDS)
     result["properties"].update(_object(BASELINE_FIELDS)["properties"])  # with --baseline
+    from inferchip.software import SOFTWARE_FIELDS, WEIGHT_FIELDS
+
+    result["properties"].update(_object({**SOFTWARE_FIELDS, **WEIGHT_FIELDS})["properties"])  # --weights etc.
     return _document(
         "compare", "inferchip compare --format json",
         {
@@ -117,21 +121,44 @@ def compare_schema() -> dict[str, object]:
             "catalog": {"type": "string", "description": "catalog file(s) used"},
             "assumptions": ASSUMPTIONS_BLOCK,
             "results": {"type": "array", "items": {"$ref": "#/$defs/result"},
-                        "description": "one row per accelerator, ranked (feasible first)"},
+                        "description": "one row per way of serving the workload, ranked (feasible first); "
+                                       "`option` is the unique row key"},
+            "cheapest": {"type": "array", "description": "the cheapest feasible row of each price basis, "
+                                                         "cheapest first (from the rows before --top)",
+                         "items": {"type": "object",
+                                   "required": ["price_basis", "option", "provider", "cost_per_query_usd",
+                                                "cost_per_million_tokens_blended_usd", "times_cheapest"],
+                                   "properties": {
+                                       "price_basis": _TEXT, "option": _TEXT, "provider": {"type": ["string", "null"]},
+                                       "cost_per_query_usd": {"type": "number", "description": "[USD]"},
+                                       "cost_per_million_tokens_blended_usd": {
+                                           "type": ["number", "null"], "description": "[USD per million tokens]"},
+                                       "times_cheapest": {
+                                           "type": "number",
+                                           "description": "cost per query / the cheapest row's cost per query [ratio]"}}}},
             "baseline": {"type": "object", "required": ["accelerator", "cost_per_query_usd", "queries_per_day"],
                          "properties": {"accelerator": _TEXT, "cost_per_query_usd": {"type": "number"},
                                         "queries_per_day": {"type": "number"}},
                          "description": "present with --baseline NAME"},
             "gates": {**GATES_BLOCK, "description": "present with --fail-if"},
+            "required_frameworks": {"type": "array", "items": _TEXT, "description": "present with --require-framework"},
+            "weights": {"type": "object", "required": ["given", "normalised", "scores"],
+                        "properties": {"given": {"type": "object", "additionalProperties": {"type": "number"}},
+                                       "normalised": {"type": "object", "additionalProperties": {"type": "number"}},
+                                       "scores": {"type": "object", "additionalProperties": _TEXT}},
+                        "description": "present with --weights: the weights as given, normalised, and each score's "
+                                       "definition"},
         },
-        ["workload", "catalog", "assumptions", "results"],
+        ["workload", "catalog", "assumptions", "results", "cheapest"],
         {"result": result},
+        version=COMPARE_SCHEMA_VERSION,
     )
 
 
 def compare_workloads_schema() -> dict[str, object]:
     """`compare A B ...` (several workloads, inferchip.many): every row names its workload."""
-    result = compare_schema()["$defs"]["result"]
+    single = compare_schema()
+    result = single["$defs"]["result"]
     result = {**result, "properties": {"workload": {"type": "string", "description": "the workload's name"},
                                        **result["properties"]},
               "required": ["workload", *result["required"]]}
@@ -139,14 +166,17 @@ def compare_workloads_schema() -> dict[str, object]:
         "compare", "inferchip compare with several workloads --format json",
         {
             "catalog": {"type": "string", "description": "catalog file(s) used"},
-            "workloads": {"type": "array", "description": "each workload with the assumptions in force for it",
-                          "items": {"type": "object", "required": ["workload", "assumptions"],
-                                    "properties": {"workload": WORKLOAD_SCHEMA, "assumptions": ASSUMPTIONS_BLOCK}}},
+            "workloads": {"type": "array", "description": "each workload with the assumptions in force for it and "
+                                                          "its cheapest row of each price basis",
+                          "items": {"type": "object", "required": ["workload", "assumptions", "cheapest"],
+                                    "properties": {"workload": WORKLOAD_SCHEMA, "assumptions": ASSUMPTIONS_BLOCK,
+                                                   "cheapest": single["properties"]["cheapest"]}}},
             "results": {"type": "array", "items": {"$ref": "#/$defs/result"},
                         "description": "each workload's rows, ranked as compare ranks one, in the order given"},
         },
         ["catalog", "workloads", "results"],
         {"result": result},
+        version=COMPARE_SCHEMA_VERSION,
     )
 
 
@@ -274,7 +304,14 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "validate --split": validate_split_schema,
     **{name: (lambda name=name: _analysis(name)) for name in ("sweep", "sensitivity", "breakeven", "uncertainty",
                                                                    "validate")},
+    "plan": lambda: _plan(),
 }
+
+
+def _plan() -> dict[str, object]:
+    from inferchip.plan import plan_schema
+
+    return plan_schema()
 
 
 def _analysis(name: str) -> dict[str, object]:

@@ -23,7 +23,10 @@ else the fit over all rows), so that the median |e| matches ln(1 + E).
 It multiplies compute_efficiency, memory_efficiency and attention_efficiency
 (capped at 1). Rows whose throughput is measured (data/benchmarks.csv) keep it.
 Catalog values that are estimates (data/catalog_ranges.csv: prices, power, peak
-compute, bandwidth) are drawn per chip from triangular(low, catalog value, high).
+compute, bandwidth) are drawn per chip from triangular(low, catalog value, high), and
+so are listed purchase-unit prices with a range (data/purchase_units.csv
+unit_price_low_usd / unit_price_high_usd); a derived unit price follows the drawn
+catalog prices it comes from.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inferchip import estimates
+from inferchip import estimates, purchase
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors, for_workload, read_calibration
 from inferchip.compare import (
@@ -240,7 +243,11 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
     never = ((basis == "unpriced") | (base["precision_used"].to_numpy() == "")
              | ((basis == "owned") & ~np.isfinite(base["server_power_kw"].to_numpy(dtype=float))))
     live = np.flatnonzero(~never)
-    ranged_values = estimates.ranged_count(chips.iloc[live].reset_index(drop=True)) if sample_catalog else 0
+    ranged_values = 0
+    if sample_catalog and len(live):  # compact catalog draws, and full (samples x live chips) unit-price grids
+        live_rows = chips.iloc[live].reset_index(drop=True)
+        unit_slots = purchase.ranged_unit_prices(purchase.attach_units(live_rows))["slot"].nunique()
+        ranged_values = estimates.ranged_count(live_rows) + unit_slots * len(live)
     check_uncertainty(samples, len(chips), sum(d.kind != "fixed" for d in dists) + len(groups),
                       ranged_values)  # before any draw
     columns, multipliers = draw(dists, groups, sigmas, samples, seed)
@@ -256,6 +263,9 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
         # estimated catalog values (data/catalog_ranges.csv): triangular(low, value, high) per sample and chip,
         # from a generator of their own so the assumption draws stay as they were
         ranged = estimates.draw_values(live_chips, samples, np.random.default_rng([seed, 11])) if sample_catalog else {}
+        live_chips = purchase.attach_units(live_chips)  # after `slim`: the performance step never reads units
+        if sample_catalog:  # ranged listed unit prices, from a generator of their own (the other draws stay)
+            ranged.update(purchase.draw_unit_prices(live_chips, samples, np.random.default_rng([seed, 13])))
         perf_ranged = {c: v for c, v in ranged.items() if c in PERF_CATALOG_COLUMNS}
         cost_ranged = {c: v for c, v in ranged.items() if c not in PERF_CATALOG_COLUMNS}
         peak_from = {c: (live_chips["precision_used"].map(COMPUTE_COLUMN) == c).to_numpy() for c in perf_ranged}
@@ -283,7 +293,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
                 tiled = tiled.assign(**{f: np.minimum(tiled[f].to_numpy(dtype=float) * mult, 1.0)
                                         for f in SAMPLED_FACTORS if f in tiled})
             if perf_ranged:
-                drawn = {c: v.rows(first, stop).reshape(-1) for c, v in perf_ranged.items()}
+                drawn = {c: _block(v, first, stop).reshape(-1) for c, v in perf_ranged.items()}
                 peak = tiled["peak_tflops"].to_numpy(dtype=float)
                 for c, v in drawn.items():
                     peak = np.where(np.tile(peak_from[c], count), v, peak)
@@ -291,7 +301,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
             pairs = pairs.assign(**{k: np.repeat(columns[k][first:stop], n_live) for k in sampled_perf})
             points = operating_points(kind, tiled, pairs, precision, kv, paired=True, resolved=True)
             result = evaluate(kind, live_chips, scen, precision, kv, points=points, columns=["cost_per_query_usd"],
-                              chip_values={c: v.rows(first, stop).reshape(-1) for c, v in cost_ranged.items()}, **extra)
+                              chip_values={c: _block(v, first, stop).reshape(-1) for c, v in cost_ranged.items()}, **extra)
             costs[first:stop, live] = result["cost_per_query_usd"].to_numpy(dtype=float).reshape(count, n_live)
             return stop
 
@@ -316,8 +326,20 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, sampl
          "mode": v, "high": hi, "basis": b, "source": src}
         for p, c, lo, v, hi, b, src in zip(drawn["position"], drawn["column"], drawn["low"], drawn["value"],
                                            drawn["high"], drawn["basis"], drawn["source"], strict=True) if hi > lo]
+    if drawn is not None:  # listed purchase-unit prices drawn the same way
+        units = purchase.ranged_unit_prices(purchase.attach_units(chips.iloc[live].reset_index(drop=True)))
+        ranges += [{"accelerator": a, "column": f"unit_price_usd ({u})", "distribution": "triangular", "low": lo,
+                    "mode": v, "high": hi, "basis": "estimate", "source": f"data/purchase_units.csv: {src}"}
+                   for a, u, lo, v, hi, src in zip(units["accelerator"], units["unit"], units["low"], units["value"],
+                                                   units["high"], units["source"], strict=True)]
     return Result(_summarise(costs, base), dists, {g: sigmas[g] for g in groups if g in sigmas}, samples, seed,
                   float(np.mean(~np.isfinite(costs).any(axis=1))), ranges)
+
+
+def _block(values, first: int, stop: int) -> np.ndarray:
+    """Samples [first, stop) x chips of drawn values: a compact estimates.DrawnColumn or a
+    full (samples x chips) array (purchase.draw_unit_prices)."""
+    return values.rows(first, stop) if isinstance(values, estimates.DrawnColumn) else values[first:stop]
 
 
 def _summarise(costs: np.ndarray, base: pd.DataFrame) -> pd.DataFrame:

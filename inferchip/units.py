@@ -64,13 +64,17 @@ class Field:
     higher_is_better: bool = False
 
 
+# compare documents: 2 since `option` is the unique row key and the default rows include the
+# per-token APIs for the workload's model (basis best + api); other commands' documents stay at 1
+COMPARE_SCHEMA_VERSION = 2
+
 # The result glossary: every column `compare` emits, in output order.
 RESULT_FIELDS: dict[str, Field] = {
     "accelerator": Field("", "catalog name"),
     "vendor": Field("", "vendor"),
     "kind": Field("", "chip kind (gpu, asic, lpu, wafer, npu)"),
     "price_basis": Field("", "owned (capital + running costs), rented (on-demand cloud price), committed (cloud price under a commitment), api (per-token API price) or unpriced"),
-    "option": Field("", "unique label of the row: the accelerator, with its basis when several bases are compared, or the API and model"),
+    "option": Field("", "the unique row key: the accelerator on a per-chip (best/auto) row, 'accelerator (basis)' on an explicit basis, 'provider API (model)' on an API row"),
     "provider": Field("", "cloud or API provider where known (catalog cloud_provider, data/api_prices.csv provider)"),
     "feasible": Field("", "the chip can serve the workload within the SLO and has a price"),
     "infeasible_reason": Field("", "why not, when feasible is false"),
@@ -110,7 +114,9 @@ RESULT_FIELDS: dict[str, Field] = {
     "cost_per_million_tokens_blended_usd": Field("USD", "cost per million tokens, input and output together: cost per query / (input + output tokens) x 1e6, comparable with an API's blended price at the workload's mix"),
     "cost_per_million_input_tokens_usd": Field("USD", "cost per million input tokens: cost per query x input_time_share / input tokens x 1e6"),
     "cost_per_million_output_tokens_usd": Field("USD", "cost per million output tokens: cost per query x (1 - input_time_share) / output tokens x 1e6"),
-    "input_time_share": Field("fraction", "share of a replica's step time spent on prompt prefill: D b / (D b + max(A, C b) + (B + E) b + O)"),
+    "input_time_share": Field("fraction", "share of a replica's step time spent on prompt prefill: D b / (D b + max(A, C b) + (B + E) b + O); disaggregated serving: prefill_pool_share"),
+    "serving_mode": Field("", "aggregated (prompts ride in the decode steps) or disaggregated (separate prefill and decode pools); assumption serving_mode = aggregated | disaggregated | auto picks it (docs/method.md)"),
+    "prefill_pool_share": Field("fraction", "disaggregated serving: share of the fleet's chips in the prefill pool = (prompt ms / 1000) x queries/s per replica; 0 when aggregated"),
     "cost_per_thousand_queries_usd": Field("USD", "cost per query x 1,000"),
     "cloud_cost_per_query_usd": Field("USD", "cost per query renting the same fleet on demand"),
     "avg_power_kw": Field("kW", "average IT power of the fleet: max kW x (idle + (busy - idle) x utilisation)"),
@@ -132,7 +138,7 @@ RESULT_FIELDS: dict[str, Field] = {
     "cloud_provider": Field("", "the provider whose cloud price a rented row uses (catalog = the catalog's own price)"),
     "cost_per_accelerator_hour_usd": Field("USD", "annual TCO / (accelerators x 8,760 h)"),
     "calibration_source": Field("", "where the efficiency factors come from"),
-    "price_is_estimate": Field("", "the owned price is a secondary estimate, not a vendor list price"),
+    "price_is_estimate": Field("", "the price used is a secondary estimate, not a list price: an owned row's catalog or unit price, or a rented row's cloud price marked is_estimate in data/cloud_prices.csv"),
     "price_source": Field("", "source of the price used (catalog price_source, or cloud_source when rented)"),
     "price_as_of": Field("", "date of the price used"),
     "purchase_source": Field("", "source of the purchase unit bought (data/purchase_units.csv), or the catalog fallback"),

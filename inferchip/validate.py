@@ -70,6 +70,8 @@ def _scenarios(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFr
         gflops_per_query=frame["gflops_per_query"].to_numpy(float), weights_mb=frame["weights_mb"].to_numpy(float),
         activation_mb_per_query=frame["activation_mb_per_query"].to_numpy(float),
         queries_per_day=np.full(len(frame), 86_400.0), peak_to_average=np.ones(len(frame)),
+        # MLPerf submissions in data/benchmarks.csv serve aggregated: predict them so
+        serving_mode=np.full(len(frame), "aggregated", dtype=object),
     )
     from inferchip.compare import ARCHITECTURE_DEFAULTS
 

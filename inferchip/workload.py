@@ -26,7 +26,8 @@ WHOLE_KEYS = ("layers", "kv_heads", "head_dim", "hidden", "kv_elems_per_token_pe
 ARCHITECTURE_MODEL_KEYS = ("experts", "experts_per_token", "attention", "attention_heads", "sliding_window_tokens",
                            "sliding_window_layers")
 
-_TOP_KEYS = ("schema_version", "name", "kind", "description", "model", "traffic", "slo", "economics")
+_TOP_KEYS = ("schema_version", "name", "kind", "description", "model", "traffic", "slo", "economics",
+             "facility", "horizon")  # facility, horizon: read by `plan` (inferchip.plan_inputs)
 _LLM_MODEL_KEYS = ("preset", "params_b", "active_params_b", "layers", "kv_heads", "head_dim",
                    "hidden", "kv_elems_per_token_per_layer", "precision", "kv_precision", *ARCHITECTURE_MODEL_KEYS)
 _FIXED_MODEL_KEYS = ("preset", "gflops_per_query", "weights_mb", "activation_mb_per_query", "precision")
@@ -81,6 +82,8 @@ class Workload:
     queries_per_day: float = 0.0
     peak_to_average: float = 1.0
     economics: dict = field(default_factory=dict)
+    facility: dict = field(default_factory=dict)  # [facility] as given; checked by inferchip.plan_inputs
+    horizon: dict = field(default_factory=dict)  # [horizon] as given; checked by inferchip.plan_inputs
 
     @property
     def peak_queries_per_s(self) -> float:
@@ -264,6 +267,8 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     model, traffic = model_given or {}, traffic_given or {}
     slo = _table(raw, "slo", problems, required=False) or {}
     economics = _table(raw, "economics", problems, required=False) or {}
+    facility = _table(raw, "facility", problems, required=False) or {}
+    horizon = _table(raw, "horizon", problems, required=False) or {}
     description = raw.get("description", "")
 
     preset_name = model.get("preset")
@@ -357,7 +362,8 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
     return Workload(name=str(name), kind=kind, origin=origin, description=str(description),
                     preset=str(preset.get("name")) if preset else None, precision=precision,
                     queries_per_day=float(qpd or 0.0), peak_to_average=peak_to_average,
-                    economics=dict(economics), **fields)  # type: ignore[arg-type]
+                    economics=dict(economics), facility=dict(facility), horizon=dict(horizon),
+                    **fields)  # type: ignore[arg-type]
 
 
 def _architecture(model: dict, preset: dict, traffic: dict, layers: float | None, problems: _Problems,

@@ -42,6 +42,7 @@ def _no_shared_config(monkeypatch):
     variables of the machine; tests of the project config set them themselves."""
     import os
 
-    for name in [n for n in os.environ if n.startswith("INFERCHIP_") and n != "INFERCHIP_FUZZ_EXAMPLES"]:
+    keep = ("INFERCHIP_FUZZ_EXAMPLES", "INFERCHIP_NO_BROWSER", "INFERCHIP_CHROMIUM")  # test switches, not config
+    for name in [n for n in os.environ if n.startswith("INFERCHIP_") and n not in keep]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("INFERCHIP_CONFIG", "")

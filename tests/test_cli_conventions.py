@@ -54,7 +54,7 @@ def test_columns_option_picks_csv_columns_and_json_stays_complete(invoke):
     result = invoke("compare", "--format", "csv", "--columns", "racks,cost_per_query_usd")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["accelerator", "racks", "cost_per_query_usd"] and len(rows) > 5
+    assert rows[0] == ["accelerator", "option", "racks", "cost_per_query_usd"] and len(rows) > 5  # option: the row key
     doc = json.loads(invoke("compare", "--format", "json", "--columns", "racks").stdout)
     assert "annual_tco_usd" in doc["results"][0]
 

@@ -85,15 +85,15 @@ def test_corpus_counts():
 def test_formula_like_names_are_neutralised_in_csv_tsv_and_markdown(invoke):
     catalog = str(CORPUS / "catalog" / "formula_names.csv")
     out = invoke("compare", "--catalog", catalog, "--format", "csv").stdout
-    names = [row["accelerator"] for row in csv.DictReader(io.StringIO(out))]
+    names = [row["accelerator"] for row in csv.DictReader(io.StringIO(out)) if row["price_basis"] != "api"]
     assert sorted(names) == ["'=HYPERLINK(\"http://x\";\"y\")", "'@SUM(A1)"]
     tsv = invoke("compare", "--catalog", catalog, "--format", "tsv").stdout
-    names = [row["accelerator"] for row in csv.DictReader(io.StringIO(tsv), delimiter="\t")]
+    names = [row["accelerator"] for row in csv.DictReader(io.StringIO(tsv), delimiter="\t") if row["price_basis"] != "api"]
     assert sorted(names) == ["'=HYPERLINK(\"http://x\";\"y\")", "'@SUM(A1)"]
     markdown = invoke("compare", "--catalog", catalog, "--format", "markdown").stdout
     assert "'@SUM(A1)" in markdown and "| =" not in markdown and "| @" not in markdown
     doc = json.loads(invoke("compare", "--catalog", catalog, "--format", "json").stdout)
-    assert {r["accelerator"] for r in doc["results"]} == {"=HYPERLINK(\"http://x\";\"y\")", "@SUM(A1)"}
+    assert {r["accelerator"] for r in doc["results"] if r["price_basis"] != "api"} == {"=HYPERLINK(\"http://x\";\"y\")", "@SUM(A1)"}
 
 
 def test_old_mac_line_endings_are_read(invoke, tmp_path):

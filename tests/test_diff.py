@@ -170,7 +170,7 @@ def test_diff_matches_names_case_insensitively():
     (None, NotFoundError, "file not found; save a run with `inferchip compare"),
     ("{not json", InputError, "line 1: not valid JSON"),
     ('{"schema_version": 1, "rows": []}', InputError, "not an `inferchip compare --format json` document"),
-    ('{"schema_version": 2, "command": "compare", "results": []}', InputError, "schema_version 2 is not supported"),
+    ('{"schema_version": 3, "command": "compare", "results": []}', InputError, "schema_version 3 is not supported"),
     ('{"schema_version": 1, "command": "compare", "results": [{"accelerator": "A"}]}', InputError,
      "results[0]: missing feasible, cost_per_query_usd"),
 ])
@@ -211,7 +211,7 @@ def test_cli_diff_formats(invoke, tmp_path):
     table = invoke("diff", str(before), str(after), "--format", "table", env={"COLUMNS": "200"}).stdout
     assert "winner" in table and "workload queries_per_day: 1,000,000 -> 3,000,000" in table
     markdown = invoke("diff", str(before), str(after), "--format", "markdown").stdout
-    assert markdown.startswith("# What changed: ") and "| Accelerator | Before USD/query |" in markdown
+    assert markdown.startswith("# What changed: ") and "| Option | Before USD/query |" in markdown
     csv_out = invoke("diff", str(before), str(after), "--format", "csv").stdout
     assert csv_out.splitlines()[0] == ",".join(DIFF_FIELDS)
     piped = invoke("diff", str(before), str(after)).stdout  # not a terminal: TSV

@@ -302,3 +302,19 @@ def test_measured_step_only_for_measured_rows():
     step = steps.items[-1]
     assert step["value"] == 14.0 and "tokens/s per accelerator x n / output_tokens" in step["formula"]
     assert step["inputs"][0]["source"] == "data/benchmarks.csv: MLPerf v4.1 Server, 8xH100"
+
+
+def test_explain_an_api_row_says_where_its_cost_comes_from(invoke):
+    result = invoke("explain", "chatbot-70b-100k", "--chip", "Groq API")
+    assert result.exit_code == 3
+    assert "a per-token API row has no derivation to explain" in result.stderr and "data/api_prices.csv" in result.stderr
+
+
+def test_explain_follows_compares_default_row(compare_json, invoke):
+    """explain shows compare's default row for the chip: its cheaper of owning and renting."""
+    import json
+
+    rows = {r["option"]: r for r in compare_json("chatbot-70b-100k")["results"]}
+    for chip in ("NVIDIA H100 NVL", "NVIDIA H100 SXM"):  # rented and owned by default here
+        doc = json.loads(invoke("explain", "chatbot-70b-100k", "--chip", chip, "--format", "json").stdout)
+        assert (doc["price_basis"], doc["cost_per_query_usd"]) == (rows[chip]["price_basis"], rows[chip]["cost_per_query_usd"])

@@ -115,8 +115,9 @@ def test_evaluate_gates_best_and_all():
     every = evaluate_gates(conditions, FRAME, "all")
     assert [g["held"] for g in every] == [True, True]
     assert every[0]["rows_held"] == 2
-    assert every[0]["examples"] == [{"accelerator": "B", "value": False}, {"accelerator": "C", "value": False}]
-    assert every[1]["examples"] == [{"accelerator": "B", "value": 0.003}]
+    assert every[0]["examples"] == [{"accelerator": "B", "option": "B", "value": False},
+                                    {"accelerator": "C", "option": "C", "value": False}]
+    assert every[1]["examples"] == [{"accelerator": "B", "option": "B", "value": 0.003}]
     message = failure_message(every)
     assert message.splitlines() == [
         "policy gate --fail-if 'meets_slo == false' held (--gate-on all) for B (meets_slo = false), "
@@ -146,7 +147,7 @@ def test_cli_gate_holds_exit_6_output_still_written(invoke):
     best = doc["results"][0]
     assert doc["gates"] == [{"condition": "cost_per_query_usd > 0", "field": "cost_per_query_usd", "gate_on": "best",
                              "held": True, "rows_held": 1,
-                             "examples": [{"accelerator": best["accelerator"], "value": best["cost_per_query_usd"]}]}]
+                             "examples": [{"accelerator": best["accelerator"], "option": best["option"], "value": best["cost_per_query_usd"]}]}]
     assert result.stderr.startswith(f"error: policy gate --fail-if 'cost_per_query_usd > 0' held (--gate-on best) "
                                     f"for {best['accelerator']} (cost_per_query_usd = ")
 

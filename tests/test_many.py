@@ -36,6 +36,7 @@ def test_several_workloads_give_one_document_whose_rows_equal_each_single_run(in
         assert rows == single["results"]  # same rows, same ranking, same numbers
         entry = next(w for w in doc["workloads"] if w["workload"]["name"] == name)
         assert entry["workload"] == single["workload"] and entry["assumptions"] == single["assumptions"]
+        assert entry["cheapest"] == single["cheapest"]
     assert doc["catalog"] == single["catalog"]
 
 
@@ -101,7 +102,8 @@ def test_a_workload_nothing_can_serve_exits_4_after_writing_everything(invoke, t
     result = invoke("compare", "support-chatbot-70b", str(tmp_path / "impossible.toml"), "--format", "json")
     doc = json.loads(result.stdout)
     assert {r["workload"] for r in doc["results"]} == {"support-chatbot-70b", "impossible"}
-    assert not any(r["feasible"] for r in doc["results"] if r["workload"] == "impossible")
+    assert not any(r["feasible"] for r in doc["results"]  # API rows do not model latency
+                   if r["workload"] == "impossible" and r["price_basis"] != "api")
     assert result.exit_code == 4
     assert result.stderr.startswith("error: no accelerator can serve workload 'impossible' (")
     assert len(result.stderr.splitlines()) == 1  # the servable workload is not named
@@ -110,6 +112,7 @@ def test_a_workload_nothing_can_serve_exits_4_after_writing_everything(invoke, t
 @pytest.mark.parametrize("args, message", [
     (["--baseline", "NVIDIA H100 SXM"], "error: --baseline takes one workload (2 given); run one compare per workload"),
     (["--fail-if", "racks > 3"], "error: --fail-if takes one workload (2 given); run one compare per workload"),
+    (["--weights", "cost=1"], "error: --weights takes one workload (2 given); run one compare per workload"),
 ])
 def test_single_workload_options_are_refused_with_several(invoke, args, message):
     result = invoke("compare", *TWO, *args, "--format", "json")

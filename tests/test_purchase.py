@@ -22,13 +22,20 @@ def test_bundled_units_load_and_every_row_names_a_catalog_chip_and_a_source():
     assert set(units["basis"]) == {"own", "rent"}
     assert (units["accelerators_per_unit"] >= 1).all()
     assert not units.duplicated(["accelerator", "basis", "unit"]).any()
+    ranged = units[units["unit_price_low_usd"].notna()]
+    assert len(ranged) >= 1 and ranged["price_is_estimate"].all()  # a price with a range is an estimate
+    assert ((ranged["unit_price_low_usd"] <= ranged["unit_price_usd"])
+            & (ranged["unit_price_usd"] <= ranged["unit_price_high_usd"])).all()
 
 
 def test_bad_unit_rows_are_reported_with_line_and_column(tmp_path):
     path = tmp_path / "units.csv"
     path.write_text(",".join(purchase.UNIT_COLUMNS) + "\n"
-                    "NVIDIA H100 SXM,buy,box,4,,,,,,,src,2026\n"
-                    "NVIDIA H100 SXM,own,box,2.5,-3,,,maybe,,,src,2026\n")
+                    "NVIDIA H100 SXM,buy,,box,4,,,,,,,src,2026\n"
+                    "NVIDIA H100 SXM,own,,box,2.5,-3,,,maybe,,,src,2026\n"
+                    "NVIDIA H100 SXM,rent,,p5,8,,,,,,,src,2026\n"
+                    "NVIDIA H100 SXM,own,,box2,4,,100,200,,,,src,2026\n"
+                    "NVIDIA H100 SXM,own,,box3,4,300,100,200,,,,src,2026\n")
     with pytest.raises(InputError) as err:
         purchase.read_units(path)
     text = str(err.value)
@@ -36,6 +43,52 @@ def test_bad_unit_rows_are_reported_with_line_and_column(tmp_path):
     assert "line 3: column 'accelerators_per_unit': must be a whole number" in text
     assert "line 3: column 'unit_price_usd': must be a positive number" in text
     assert "line 3: column 'price_is_estimate'" in text
+    assert "line 4: column 'provider' is empty; a rented unit names the cloud provider" in text
+    assert "line 5: unit_price_low_usd/unit_price_high_usd: give the listed unit_price_usd and both ends" in text
+    assert "line 6: unit_price_low_usd/unit_price_high_usd: must hold low <= unit_price_usd <= high" in text
+
+
+def test_every_rented_unit_names_a_provider_that_prices_the_chip():
+    from inferchip.cloud import read_cloud_prices
+
+    rent = purchase.read_units().query("basis == 'rent'")
+    prices = read_cloud_prices()
+    priced = set(zip(prices["accelerator"].str.lower(), prices["provider"], strict=True))
+    assert {(a.lower(), p) for a, p in zip(rent["accelerator"], rent["provider"], strict=True)} <= priced
+
+
+@pytest.mark.parametrize(("provider", "chip", "purchase_text", "shown"), [
+    ("default", "NVIDIA A10", "48 x AWS g5.xlarge", "AWS"),
+    ("Oracle Cloud", "NVIDIA A10", "12 x Oracle Cloud BM.GPU.A10.4", "Oracle Cloud"),
+    ("default", "AMD MI355X", "1 x Oracle Cloud BM.GPU.MI355X.8", "Oracle Cloud"),
+    ("lowest", "NVIDIA H100 SXM", "2 x per accelerator-hour", "GMI Cloud"),
+])
+def test_rented_rows_size_on_the_chosen_providers_instances(compare_json, provider, chip, purchase_text, shown):
+    """Issue 12: a rented row buys the instance sizes its provider sells (data/purchase_units.csv
+    rows of that provider), and says which provider; a provider with no listed size is priced
+    per accelerator-hour and the row says so."""
+    rows = compare_json("chatbot-70b-100k", "--basis", "rent", "--cloud-provider", provider)["results"]
+    row = next(r for r in rows if r["accelerator"] == chip)
+    assert (row["purchase"], row["provider"], row["cloud_provider"]) == (purchase_text, shown, shown)
+    assert row["accelerators_bought"] >= row["accelerators_used"]
+    if "per accelerator-hour" in purchase_text:
+        assert row["purchase_source"] == f"no instance size listed for {shown}: priced per accelerator-hour"
+
+
+def test_committed_rows_take_the_commitments_provider_and_instances(compare_json):
+    rows = {r["option"]: r for r in compare_json("chatbot-70b-100k", "--basis", "commit")["results"]}
+    mi350 = rows["AMD MI350X (committed)"]  # DigitalOcean sells it on a 12-month term only
+    assert mi350["provider"] == "DigitalOcean" and mi350["price_source"].startswith("1yr commitment: ")
+    v6e = rows["Google TPU v6e (committed)"]  # the table's 3-year price, on Google Cloud's slices
+    assert v6e["cloud_usd_per_hour"] == 1.22 and v6e["purchase"].endswith("Cloud TPU v6e-1")
+
+
+def test_exclude_estimated_drops_a_rented_row_on_an_estimated_cloud_price(compare_json):
+    rows = compare_json("chatbot-70b-100k", "--basis", "rent")["results"]
+    trn2 = next(r for r in rows if r["accelerator"] == "AWS Trainium2")  # is_estimate in data/cloud_prices.csv
+    assert trn2["price_is_estimate"] is True
+    kept = compare_json("chatbot-70b-100k", "--basis", "rent", "--exclude-estimated")["results"]
+    assert "AWS Trainium2" not in {r["accelerator"] for r in kept}
 
 
 def test_units_for_replicas_packs_and_gangs():
@@ -89,7 +142,7 @@ def test_no_owned_row_pays_for_more_than_the_smallest_unit_that_meets_the_peak(c
     than the smallest purchasable unit (or set of one unit type) that holds its replicas."""
     units = purchase.read_units()
     catalog = load_catalog().set_index(load_catalog()["name"].str.lower())
-    for row in compare_json(*CHAT_100K)["results"]:
+    for row in compare_json(*CHAT_100K, "--basis", "own")["results"]:  # every chip's owned row
         if not row["feasible"] or row["price_basis"] != "owned":
             continue
         mine = units[(units["accelerator"].str.lower() == row["accelerator"].lower()) & (units["basis"] == "own")]
@@ -113,8 +166,9 @@ def test_h100_sxm_buys_a_four_gpu_board_for_a_two_gpu_fleet(compare_json):
 
 
 def test_shared_allocation_charges_the_used_share(compare_json):
-    dedicated = {r["accelerator"]: r for r in compare_json(*CHAT_100K)["results"]}
-    shared = {r["accelerator"]: r for r in compare_json(*CHAT_100K, "--allocation", "shared")["results"]}
+    owned = ("--basis", "own")  # by default renting four GB200s beats a dedicated 72-GPU rack
+    dedicated = {r["accelerator"]: r for r in compare_json(*CHAT_100K, *owned)["results"]}
+    shared = {r["accelerator"]: r for r in compare_json(*CHAT_100K, *owned, "--allocation", "shared")["results"]}
     row, base = shared["NVIDIA GB200 NVL72"], dedicated["NVIDIA GB200 NVL72"]
     assert row["allocation"] == "shared" and base["allocation"] == "dedicated" and base["cost_share"] == 1
     assert row["cost_share"] == pytest.approx(row["accelerators_used"] / row["accelerators_bought"])

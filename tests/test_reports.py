@@ -242,7 +242,7 @@ def test_procurement_walkthrough_subprocess(tmp_path):
     # 2. compare, saved for later
     assert _run("compare", "svc.toml", "--format", "json", "--output", "before.json", cwd=tmp_path).returncode == 0
     before = json.loads((tmp_path / "before.json").read_text())
-    best = before["results"][0]
+    best = next(r for r in before["results"] if r["price_basis"] != "api")  # an API row has no derivation to explain
     assert best["feasible"]
     # piped stdout with --format auto: TSV
     piped = _run("compare", "svc.toml", cwd=tmp_path)
@@ -286,5 +286,13 @@ def test_memo_caveats_name_measured_throughput(compare_json):
     first.update(throughput_source="measured", throughput_reference="MLPerf v5.0 Server (fixture)")
     caveats = render_markdown(doc).split("## Caveats")[1].split("## Workload")[0]
     assert f"- Throughput is **measured** for {first['accelerator']} (MLPerf v5.0 Server (fixture))." in caveats
-    feasible = sum(r["feasible"] for r in doc["results"])
-    assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible}" in caveats
+    feasible = sum(r["feasible"] and r["price_basis"] != "api" for r in doc["results"])
+    assert f"**modeled** (roofline with calibrated efficiency factors) for {feasible - 1} of {feasible} feasible " \
+           "hardware rows" in caveats
+
+
+def test_memo_summary_of_an_api_winner_names_its_prices_not_a_fleet(invoke):
+    memo = invoke("compare", "chatbot-70b-100k", "--format", "markdown").stdout
+    first = memo.split("## Summary")[1].strip().splitlines()[0]
+    assert first.startswith("- **Cheapest feasible option: Cerebras API (llama3.1-70b)** (api) at 0.00051 USD per query")
+    assert "at the provider's list prices (0.6 in / 0.6 out USD per million tokens" in first and " - rack" not in first

@@ -37,7 +37,10 @@ def test_compare_schema_lists_every_result_field():
     schema = schema_for("compare")
     result = schema["$defs"]["result"]
     assert result["required"] == list(RESULT_FIELDS)
-    assert set(result["properties"]) == set(RESULT_FIELDS) | set(BASELINE_FIELDS)
+    from inferchip.software import SOFTWARE_FIELDS, WEIGHT_FIELDS
+
+    assert set(result["properties"]) == set(RESULT_FIELDS) | set(BASELINE_FIELDS) | set(SOFTWARE_FIELDS) | set(
+        WEIGHT_FIELDS)
     assert result["properties"]["cost_per_query_usd"] == {"type": ["number", "null"],
                                                           "description": "annual TCO / annual queries [USD]"}
     assert schema_for("diff")["$defs"]["row"]["required"] == list(DIFF_FIELDS)

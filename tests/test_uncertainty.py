@@ -171,3 +171,43 @@ def test_docs_list_every_sampled_distribution(base):
             assert f"| `{d.key}` | {d.kind} |" in section, f"docs/analysis.md: add {d.key}"
         else:
             assert f"`{d.key}`" in section, d.key
+
+
+def test_ranged_purchase_unit_prices_are_drawn(base):
+    """Issue 12: a listed unit price with a range (data/purchase_units.csv) is drawn from
+    triangular(low, price, high) like an estimated catalog value, and named in the output."""
+    from inferchip import purchase
+
+    chips = purchase.attach_units(base.chips.reset_index(drop=True))
+    ranged = purchase.ranged_unit_prices(chips)
+    h200 = ranged[ranged["accelerator"] == "NVIDIA H200 SXM"].iloc[0]
+    assert (h200["unit"], h200["low"], h200["value"], h200["high"]) == ("HGX H200 8-GPU server", 320000, 370000, 420000)
+    draws = purchase.draw_unit_prices(chips, 2000, np.random.default_rng(5))
+    column = draws[purchase.slot_column("own", "price", int(h200["slot"]))]
+    mine = column[:, int(h200["position"])]
+    assert mine.min() >= 320000 and mine.max() <= 420000 and abs(mine.mean() - 370000) < 5000
+    others = np.delete(column, int(h200["position"]), axis=1)  # unranged slots keep their listed value (or none)
+    assert np.array_equal(np.isnan(others), np.isnan(others[:1].repeat(len(others), 0)))
+    specs = base.assumptions.specs
+    fixed = load_inputs(None, sets=[f"{k}={s.default}" for k, s in specs.items()])
+    h200_only = fixed.chips[fixed.chips["name"] == "NVIDIA H200 SXM"]
+    result = unc.run(fixed.workload, fixed.assumptions, h200_only, 200, seed=2, sample_efficiency=False)
+    row = result.summary.iloc[0]
+    assert row["p10_cost_per_query_usd"] < row["p90_cost_per_query_usd"]
+    assert any(e["column"] == "unit_price_usd (HGX H200 8-GPU server)" for e in result.catalog_ranges)
+
+
+def test_a_derived_unit_price_follows_the_drawn_catalog_price():
+    """The HGX H100 4-GPU board has no listed price: it is half the catalog's 8-GPU server, whose
+    price is ranged (data/catalog_ranges.csv 250,000-350,000), so its cost spreads with that draw."""
+    inputs = load_inputs("chatbot-70b-100k")
+    specs = inputs.assumptions.specs
+    fixed = load_inputs("chatbot-70b-100k", sets=[f"{k}={s.default}" for k, s in specs.items()])
+    h100 = fixed.chips[fixed.chips["name"] == "NVIDIA H100 SXM"]
+    row = run_compare(fixed.workload, fixed.assumptions, h100).iloc[0]
+    assert row["purchase"] == "1 x HGX H100 4-GPU server"
+    held = unc.run(fixed.workload, fixed.assumptions, h100, 100, seed=4, sample_efficiency=False,
+                   sample_catalog=False).summary.iloc[0]
+    drawn = unc.run(fixed.workload, fixed.assumptions, h100, 100, seed=4, sample_efficiency=False).summary.iloc[0]
+    assert held["p10_cost_per_query_usd"] == pytest.approx(held["p90_cost_per_query_usd"], rel=1e-12)
+    assert drawn["p10_cost_per_query_usd"] < row["cost_per_query_usd"] * 0.99 < drawn["p90_cost_per_query_usd"]

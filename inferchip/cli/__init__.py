@@ -46,6 +46,8 @@ def _root(
 from inferchip.cli import compare_cmd  # noqa: E402,F401,I001  # isort: skip
 from inferchip.cli import catalog_cmd, workloads_cmd  # noqa: E402,F401  # isort: skip
 from inferchip.cli import analysis_cmd  # noqa: E402,F401  # isort: skip
+from inferchip.cli import plan_cmd  # noqa: E402,F401  # isort: skip
+from inferchip.cli import report_cmd  # noqa: E402,F401  # isort: skip
 from inferchip.cli import procure_cmd  # noqa: E402,F401  # isort: skip
 from inferchip.cli import validate_cmd  # noqa: E402,F401  # isort: skip
 

@@ -80,15 +80,19 @@ def show(
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
 ) -> None:
-    """Every field of one accelerator, with units and sources.
+    """Every field of one accelerator, with units and sources, its software support
+    (serving frameworks confirmed by documentation) and scalability (smallest purchase unit,
+    scale-up domain).
 
     Example: inferchip catalog show "nvidia h100 sxm"
     """
     from inferchip.catalog import find_chip, load_catalog
     from inferchip.document import clean_number
+    from inferchip.software import chip_facts
 
     row = find_chip(load_catalog(*_catalog_files(catalog, extend_catalog), cloud_provider), name)
     data = {k: clean_number(v) for k, v in row.items()}
+    data.update({k: clean_number(v) for k, v in chip_facts(data).items()})  # software support, scalability
     from inferchip.report.catalog_view import render_chip
 
     render_chip(data, resolve_format(fmt, output).value, output, emit_text, stdout_console)

@@ -55,8 +55,18 @@ CompareBasisOpt = Annotated[list[str] | None, typer.Option(
     "--basis", metavar="BASIS",
     help="Ways of serving the workload to compare (repeatable or comma-separated): own|owned (buy), "
          "rent|rented (on demand), commit|committed (committed-use cloud price), api (per-token APIs for the "
-         "workload's preset), all (= own,rent,commit,api) or auto (own, else rent: one row per chip; the "
-         "default). Only rows paid one of these ways are shown.")]
+         "workload's preset), all (= own,rent,commit,api), best (per chip the cheaper of own and rent: one row "
+         "per chip) or auto (own, else rent: one row per chip). Default: best,api. Only rows paid one of these "
+         "ways are shown.")]
+
+RequireFrameworkOpt = Annotated[list[str] | None, typer.Option(
+    "--require-framework", metavar="NAME",
+    help="Only accelerators on which the serving framework NAME is confirmed in data/software_support.csv "
+         "(vllm, tensorrt-llm, sglang, jax, neuron); repeatable: all must hold. Adds serving_frameworks.")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", metavar="cost=W,energy=W,software=W",
+    help="Rank by a weighted score instead of cost alone, e.g. cost=0.6,energy=0.2,software=0.2: each score is "
+         "0..1 (1 = best of the rows; docs/catalog.md#software-support); the weights are echoed in the output.")]
 
 WorkloadsArg = Annotated[list[str] | None, typer.Argument(
     help="Workload profile(s): TOML paths, bundled names or folders of profiles. Several give one document with "
@@ -66,7 +76,7 @@ WorkloadsArg = Annotated[list[str] | None, typer.Argument(
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", metavar="F1,F2",
     help="Result fields to show, comma-separated, after the accelerator name: the table (no column is then "
-         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV. JSON always has every field.")]
+         "dropped to fit the terminal), the Markdown memo's results and CSV/TSV (which also keep option, the row key). JSON always has every field.")]
 
 
 def parse_columns(text: str | None, glossary: dict) -> list[str] | None:
@@ -109,9 +119,13 @@ def compare(
     chip: ChipFilterOpt = None,
     basis: CompareBasisOpt = None,
     exclude_estimated: ExcludeEstimatedOpt = False,
+    require_framework: RequireFrameworkOpt = None,
+    weights: WeightsOpt = None,
 ) -> None:
     """Rank every accelerator for a workload: fleet size, SLO, cost per query and per
     million tokens, power, energy per query and rack density; cheapest feasible first.
+    By default each chip appears on its cheaper of owning and renting, with a row for
+    every per-token API serving the workload's model (--basis); `option` is the row key.
 
     Formats: auto (a table on a terminal, TSV when stdout is piped, by suffix with
     --output), table, json (the contract for scripts), csv, tsv, markdown (a memo
@@ -128,13 +142,15 @@ def compare(
 
       inferchip compare --baseline "NVIDIA H100 SXM" --set queries_per_day=100000
 
-      inferchip compare chatbot-70b-100k --basis all --baseline "Groq API"
+      inferchip compare chatbot-70b-100k --baseline "Groq API"
 
       inferchip compare my.toml --fail-if 'cost_per_query_usd > 0.002' --fail-if 'meets_slo == false'
 
       inferchip compare my.toml --format markdown --output memo.md
 
       inferchip compare --vendor amd --vendor intel --exclude-estimated --baseline "NVIDIA H100 SXM"
+
+      inferchip compare --require-framework vllm --weights cost=0.6,energy=0.2,software=0.2
 
       inferchip compare support-chatbot-70b chatbot-70b-100k rag-long-context-70b --top 3 --format csv
     """
@@ -164,9 +180,12 @@ def compare(
 
     profiles = many.expand(workload)
     if len(profiles) > 1:
-        if baseline or fail_if or fmt == Format.xlsx:
-            used = "--baseline" if baseline else ("--fail-if" if fail_if else "--format xlsx")
-            raise UsageError(f"{used} takes one workload ({len(profiles)} given); run one compare per workload")
+        single = [name for name, given in (("--baseline", baseline), ("--fail-if", fail_if),
+                                           ("--format xlsx", fmt == Format.xlsx),
+                                           ("--require-framework", require_framework), ("--weights", weights))
+                  if given]
+        if single:
+            raise UsageError(f"{single[0]} takes one workload ({len(profiles)} given); run one compare per workload")
         _compare_many(profiles, sort, top, parse_columns(columns, RESULT_FIELDS), fmt, output,
                       dict(catalog=catalog, extend=extend_catalog, assumptions_file=assumptions,
                            sets=with_allocation(set_, allocation), calibration=calibration,
@@ -180,6 +199,10 @@ def compare(
         from inferchip.report.procure_view import _openpyxl
 
         _openpyxl()  # a missing optional dependency fails before any work
+    from inferchip import software
+
+    frameworks = software.parse_frameworks(require_framework)
+    weight_map = software.parse_weights(weights) if weights is not None else None
     glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
@@ -205,25 +228,42 @@ def compare(
     if rf.on_catalog or rf.on_results:  # after the baseline: it may be a chip the filters leave out
         from inferchip.filters import filter_catalog, filter_results
 
+        # chip filters keep the API rows only when --basis asked for them by name (api, all)
+        keep_api = bool(basis) and "api" in bases
         results = results[results["accelerator"].isin(set(filter_catalog(inputs.chips, rf)["name"]))
-                          | (results["price_basis"] == "api")]
+                          | ((results["price_basis"] == "api") & keep_api)]
         results = filter_results(results, rf)
         if results.empty:
             raise NotFoundError(f"no result row matches {rf.describe()}")
+    extra = software.extra_fields(bool(frameworks), weight_map is not None)
+    if extra:
+        results = software.apply(results, frameworks, weight_map)
+        if results.empty:
+            raise NotFoundError(f"no result row has {', '.join(frameworks)} confirmed in data/software_support.csv; "
+                                "drop a --require-framework or see `inferchip catalog show NAME`")
     results_all = results
     results = results.head(top) if top else results
-    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source)
+    doc = compare_document(inputs.workload, inputs.assumptions, results, inputs.catalog_source, results_all)
     if baseline:
         for row, savings in zip(doc["results"], records(results, list(BASELINE_FIELDS)), strict=True):
             row.update(savings)
         doc["baseline"] = {"accelerator": baseline, "cost_per_query_usd": base["cost_per_query_usd"],
                            "queries_per_day": inputs.workload.queries_per_day}
-    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []
+    if extra:
+        for row, values in zip(doc["results"], records(results, extra), strict=True):
+            row.update(values)
+        if frameworks:
+            doc["required_frameworks"] = frameworks
+        if weight_map is not None:
+            doc["weights"] = software.weights_block(weight_map)
+    outcomes = gates.evaluate_gates(conditions, results, gate_on.value) if conditions else []  # rows by option
     if conditions:
         doc["gates"] = outcomes
     render_compare(doc, fmt, output, inputs.chips, fields)
-    if not results_all["feasible"].any():
-        raise NoFeasibleError(no_feasible_message(inputs.workload.name, results_all))
+    # API rows price tokens without modelling latency: only hardware rows decide servability
+    hardware = results_all[results_all["price_basis"] != "api"]
+    if not (hardware if len(hardware) else results_all)["feasible"].any():
+        raise NoFeasibleError(no_feasible_message(inputs.workload.name, hardware if len(hardware) else results_all))
     failed = gates.failure_message(outcomes)
     if failed:
         raise GateError(failed)
@@ -257,15 +297,18 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
         if rf.on_catalog or rf.on_results:
             from inferchip.filters import filter_catalog, filter_results
 
+            # as in compare: chip filters keep the API rows only when --basis asked for them by name
+            keep_api = bool(basis) and "api" in bases
             results = results[results["accelerator"].isin(set(filter_catalog(chips, rf)["name"]))
-                              | (results["price_basis"] == "api")]
+                              | ((results["price_basis"] == "api") & keep_api)]
             results = filter_results(results, rf)
             if results.empty:
                 raise NotFoundError(f"{inputs.workload.name}: no result row matches {rf.describe()}")
-        if not results["feasible"].any():
-            blocked.append(no_feasible_message(inputs.workload.name, results))
+        hardware = results[results["price_basis"] != "api"]  # API rows do not model latency
+        if not (hardware if len(hardware) else results)["feasible"].any():
+            blocked.append(no_feasible_message(inputs.workload.name, hardware if len(hardware) else results))
         docs.append(compare_document(inputs.workload, inputs.assumptions, results.head(top) if top else results,
-                                     first.catalog_source))
+                                     first.catalog_source, results))
     doc = many.document(docs)
     from inferchip.report import many_view
 
@@ -304,7 +347,9 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     if chips is not None and fmt in (Format.markdown, Format.xlsx, Format.table):
         from inferchip.explain import catalog_sources
 
-        sources = catalog_sources(chips, [row["accelerator"] for row in doc["results"]])
+        # catalog rows behind the result rows (an API row has none; a chip on several bases one)
+        sources = catalog_sources(chips, list(dict.fromkeys(row["accelerator"] for row in doc["results"]
+                                                            if row.get("price_basis") != "api")))
     if fmt == Format.table:
         from inferchip.report.compare_view import render_table
 
@@ -329,7 +374,7 @@ def render_compare(doc: dict, fmt: Format, output, chips=None, fields: list[str]
     else:
         rows = doc["results"]
         if fields:
-            keep = ["accelerator", *[f for f in fields if f != "accelerator"]]
+            keep = ["accelerator", "option", *[f for f in fields if f not in ("accelerator", "option")]]  # + row key
             rows = [{k: row.get(k) for k in keep} for row in rows]
         text = to_delimited(rows, "," if fmt == Format.csv else "\t")
     emit_text(text, output)

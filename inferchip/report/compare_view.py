@@ -43,11 +43,20 @@ BASELINE_UNITS = {"savings_per_query_usd": "USD", "savings_per_year_usd": "USD/y
                   "savings_per_day_usd": "USD/day"}
 
 
+# Shown after the accelerator with `compare --weights` (inferchip.software).
+WEIGHT_COLUMNS = (
+    ("weighted_score", "Weighted\nscore"),
+    ("cost_score", "Cost\nscore"),
+    ("energy_score", "Energy\nscore"),
+    ("software_score", "Software\nscore"),
+)
+
+
 def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]]:
     """(field, header) of the table: `fields` (compare --columns) in that order after the
     accelerator, else the default set for the workload kind."""
     if fields:
-        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS)
+        headers = dict(TABLE_COLUMNS) | dict(BASELINE_COLUMNS) | dict(WEIGHT_COLUMNS)
         return [("accelerator", "Accelerator")] + [(f, headers.get(f, f)) for f in fields if f != "accelerator"]
     kind = doc["workload"]["kind"]
     skip = ({"tokens_per_s_per_accelerator", "tpot_ms", "cost_per_million_tokens_blended_usd"} if kind == "fixed"
@@ -56,11 +65,15 @@ def _columns(doc: dict, fields: list[str] | None = None) -> list[tuple[str, str]
     if doc.get("baseline"):
         at = next(i for i, (f, _) in enumerate(columns) if f == "annual_tco_usd") + 1
         columns[at:at] = list(BASELINE_COLUMNS)
+    if doc.get("weights"):
+        columns[1:1] = list(WEIGHT_COLUMNS)
     return columns
 
 
 def _cell(row: dict, field: str) -> str:
-    if field == "accelerator" and row.get("option"):  # with several bases: 'NVIDIA H100 SXM (rented)', 'Groq API (model)'
+    if field == "accelerator" and row.get("price_basis") == "api":  # 'Groq API'; the model is named under the table
+        return str(row["accelerator"])
+    if field == "accelerator" and row.get("option"):  # the row key: 'NVIDIA H100 SXM', 'NVIDIA H100 SXM (rented)'
         return str(row["option"])
     unit = RESULT_FIELDS[field].unit if field in RESULT_FIELDS else BASELINE_UNITS.get(field, "")
     return fmt_number(row.get(field), unit)
@@ -173,17 +186,37 @@ def render_table(doc: dict, console, fields: list[str] | None = None) -> None:
     notes = [f"{r['accelerator']}: {r['precision_note']}" for r in doc["results"] if r.get("precision_note") and r["feasible"]]
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
-    for line in _baseline_lines(doc) + _gate_lines(doc):
+    for line in _baseline_lines(doc) + _weight_lines(doc) + _gate_lines(doc):
         console.print(line, markup=False)
     console.print(Text("Assumptions: " + "; ".join(_assumption_lines(doc)), style="dim"))
     providers = [f"{r['accelerator']} ({r['cloud_provider']})" for r in doc["results"]
-                 if r.get("price_basis") == "rented" and r.get("cloud_provider")]
+                 if r.get("price_basis") in ("rented", "committed") and r.get("cloud_provider")]
     if providers:
         console.print(Text("Rented at: " + "; ".join(providers) + " (--cloud-provider picks the price).", style="dim"))
-    console.print(Text("owned = capital + energy + facility + opex of servers you buy; rented = on-demand cloud price "
-                       "per accelerator-hour. Fleets are sized for peak load and bought as whole servers (a fleet of "
-                       "1 accelerator in an 8-way server pays for the server). `inferchip explain WORKLOAD --chip NAME` "
-                       "shows every step for one chip.", style="dim"))
+    apis = [f"{r['accelerator']} = {r.get('throughput_reference') or '-'} "
+            f"({fmt_number(r.get('cost_per_million_input_tokens_usd'), 'USD')} in / "
+            f"{fmt_number(r.get('cost_per_million_output_tokens_usd'), 'USD')} out USD per M tokens, "
+            f"as of {r.get('price_as_of') or '-'})" for r in feasible if r.get("price_basis") == "api"]
+    if apis:
+        console.print(Text("APIs: " + "; ".join(apis) + ".", style="dim"))
+    for line in cheapest_lines(doc):
+        console.print(line, markup=False)
+    console.print(Text("owned = capital + energy + facility + opex of the cheapest mix of purchase units that serves "
+                       "the peak; rented = the provider's on-demand price per accelerator-hour for the instances it "
+                       "sells; api = a provider's per-token list price (input and output priced apart) for a "
+                       "comparable model, latency not modelled. Each chip shows its cheaper of owned and rented "
+                       "(--basis all shows every way). `inferchip explain WORKLOAD --chip NAME` shows every step "
+                       "for one chip.", style="dim"))
+
+
+def cheapest_lines(doc: dict) -> list[str]:
+    """'Cheapest way to serve: ...' from the document's per-basis cheapest rows ([] if none)."""
+    best = doc.get("cheapest") or []
+    if not best:
+        return []
+    parts = [f"{b['price_basis']} {b['option']} {fmt_number(b['cost_per_query_usd'], 'USD')}"
+             + ("" if i == 0 else f" (x{b['times_cheapest']:.2f})") for i, b in enumerate(best)]
+    return ["Cheapest way to serve, per basis (USD per query): " + "; ".join(parts) + "."]
 
 
 def hidden_columns_note(hidden: list[str]) -> str:
@@ -208,10 +241,24 @@ def _baseline_lines(doc: dict) -> list[str]:
             f"savings at {fmt_number(base['queries_per_day'])} queries/day (positive = cheaper than the baseline)."]
 
 
+def _weight_lines(doc: dict) -> list[str]:
+    """The weights echoed under the table (compare --weights), and any --require-framework."""
+    lines = []
+    if doc.get("required_frameworks"):
+        lines.append("Only accelerators with " + ", ".join(doc["required_frameworks"]) + " confirmed "
+                     "(data/software_support.csv).")
+    if doc.get("weights"):
+        given = ", ".join(f"{k}={fmt_number(v)}" for k, v in doc["weights"]["given"].items())
+        lines.append(f"Ranked by weighted score: {given} (normalised to sum 1); scores are 1 for the best row: "
+                     "cost = cheapest cost/query / cost/query, energy = least energy/query / energy/query, "
+                     "software = confirmed frameworks / the most any row has.")
+    return lines
+
+
 def _gate_lines(doc: dict) -> list[str]:
     lines = []
     for gate in doc.get("gates", []):
-        names = ", ".join(e["accelerator"] for e in gate["examples"])
+        names = ", ".join(e.get("option") or e["accelerator"] for e in gate["examples"])
         verdict = f"HELD for {gate['rows_held']} row(s): {names}" if gate["held"] else "passed"
         lines.append(f"Gate --fail-if '{gate['condition']}' (--gate-on {gate['gate_on']}): {verdict}")
     return lines
@@ -228,30 +275,42 @@ def _summary(doc: dict, feasible: list[dict]) -> list[str]:
     best = feasible[0]
     per_m = best.get("cost_per_million_tokens_usd")
     tokens = f" ({fmt_number(per_m, 'USD')} USD per million generated tokens)" if per_m is not None else ""
-    lines = [f"- **Cheapest feasible option: {_md_escape(best['accelerator'])}** ({best['price_basis']}) at "
-             f"{fmt_number(best['cost_per_query_usd'], 'USD')} USD per query{tokens}: "
-             f"{fmt_number(best['annual_tco_usd'])} USD a year for {fmt_number(best['accelerators'])} accelerators "
-             f"in {fmt_number(best['racks'])} rack(s), {fmt_number(best['avg_power_kw'])} kW on average."]
+    if best.get("price_basis") == "api":  # no fleet: a provider's per-token list prices
+        fleet = (f"{fmt_number(best['annual_tco_usd'])} USD a year at the provider's list prices "
+                 f"({fmt_number(best.get('cost_per_million_input_tokens_usd'), 'USD')} in / "
+                 f"{fmt_number(best.get('cost_per_million_output_tokens_usd'), 'USD')} out USD per million tokens; "
+                 "its latency is not modelled).")
+    else:
+        fleet = (f"{fmt_number(best['annual_tco_usd'])} USD a year for {fmt_number(best['accelerators'])} accelerators "
+                 f"in {fmt_number(best['racks'])} rack(s), {fmt_number(best['avg_power_kw'])} kW on average.")
+    lines = [f"- **Cheapest feasible option: {_md_escape(_label(best))}** ({best['price_basis']}) at "
+             f"{fmt_number(best['cost_per_query_usd'], 'USD')} USD per query{tokens}: {fleet}"]
     if best.get("price_is_estimate"):
         lines.append(f"- Its price is an **estimate**: {_md_escape(best.get('price_source', ''))} "
                      f"(as of {_md_escape(best.get('price_as_of', ''))}). Get a quote before committing.")
     if len(feasible) > 1:
         second = feasible[1]
-        lines.append(f"- Runner-up: {_md_escape(second['accelerator'])} ({second['price_basis']}) at "
+        lines.append(f"- Runner-up: {_md_escape(_label(second))} ({second['price_basis']}) at "
                      f"{fmt_number(second['cost_per_query_usd'], 'USD')} USD per query "
                      f"({_pct(second['cost_per_query_usd'], best['cost_per_query_usd'])} against the cheapest).")
     base = doc.get("baseline")
     if base:
         lines.append(f"- Against today's **{_md_escape(base['accelerator'])}** "
                      f"({fmt_number(base['cost_per_query_usd'], 'USD')} USD per query), switching to "
-                     f"{_md_escape(best['accelerator'])} saves {fmt_number(best.get('savings_per_query_usd'), 'USD')} USD "
+                     f"{_md_escape(_label(best))} saves {fmt_number(best.get('savings_per_query_usd'), 'USD')} USD "
                      f"per query, {fmt_number(best.get('savings_per_day_usd'))} USD a day and "
                      f"{fmt_number(best.get('savings_per_year_usd'))} USD a year "
                      f"({fmt_number(best.get('savings_percent'))}%) at {fmt_number(base['queries_per_day'])} queries a day.")
-    lines.append(f"- {len(feasible)} of the {total} accelerators listed can serve the workload within its SLO "
-                 "and have a price.")
+    lines += [f"- {_md_escape(line)}" for line in cheapest_lines(doc)]
+    lines.append(f"- {len(feasible)} of the {total} options listed can serve the workload within its SLO "
+                 "and have a price (an API's latency is not modelled).")
     lines += [f"- {_md_escape(line)}" for line in _gate_lines(doc)]
     return lines
+
+
+def _label(row: dict) -> str:
+    """The row key shown in prose: the option ('Groq API (model)'), else the accelerator."""
+    return str(row.get("option") or row["accelerator"])
 
 
 def _workload_table(doc: dict) -> list[str]:
@@ -276,8 +335,9 @@ def _caveats(doc: dict, feasible: list[dict]) -> list[str]:
         lines += [f"  - {_md_escape(r['accelerator'])}: {_md_escape(r['precision_note'])}" for r in fallbacks]
     modeled = [r["accelerator"] for r in feasible if r.get("throughput_source") == "modeled"]
     if modeled:
+        hardware = sum(r.get("price_basis") != "api" for r in feasible)
         lines.append(f"- Throughput is **modeled** (roofline with calibrated efficiency factors) for {len(modeled)} of "
-                     f"{len(feasible)} feasible rows; `inferchip validate` reports the model's error against MLPerf.")
+                     f"{hardware} feasible hardware rows; `inferchip validate` reports the model's error against MLPerf.")
     thin = [r for r in feasible if r.get("thin_data")]
     if thin:
         lines.append("- **Thin calibration data** (modeled from < 4 fitted benchmark rows of the chip's family or kind, "

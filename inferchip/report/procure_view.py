@@ -125,13 +125,13 @@ def _diff_headline(doc: dict) -> list[str]:
 def _diff_cells(row: dict) -> list[str]:
     rank = "-" if row["rank_before"] is None and row["rank_after"] is None else _arrow(row["rank_before"], row["rank_after"])
     pct = row["delta_percent"]
-    return [row["accelerator"], fmt_number(row["cost_per_query_usd_before"], "USD"),
+    return [row.get("option") or row["accelerator"], fmt_number(row["cost_per_query_usd_before"], "USD"),
             fmt_number(row["cost_per_query_usd_after"], "USD"),
             fmt_number(row["delta_cost_per_query_usd"], "USD"),
             "-" if pct is None else f"{pct:+.1f}%", rank, row["change"], row["drivers"] or ""]
 
 
-DIFF_HEADERS = ("Accelerator", "Before\nUSD/query", "After\nUSD/query", "Delta\nUSD", "Delta\n%", "Rank", "Change",
+DIFF_HEADERS = ("Option", "Before\nUSD/query", "After\nUSD/query", "Delta\nUSD", "Delta\n%", "Rank", "Change",
                 "What changed in the row")
 
 
@@ -234,7 +234,8 @@ def write_xlsx(doc: dict, path: Path, sources: list[dict[str, object]], glossary
     if doc.get("gates"):
         _sheet(workbook, "Gates", ["condition", "gate_on", "held", "rows_held", "accelerators"],
                [[g["condition"], g["gate_on"], g["held"], g["rows_held"],
-                 ", ".join(e["accelerator"] for e in g["examples"])] for g in doc["gates"]], {1: 40, 5: 60})
+                 ", ".join(e.get("option") or e["accelerator"] for e in g["examples"])] for g in doc["gates"]],
+               {1: 40, 5: 60})
     import io
 
     from inferchip.report import write_output
