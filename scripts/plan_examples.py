@@ -5,7 +5,6 @@ columns without colour, exactly as scripts/readme_examples.py does for the READM
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -29,17 +28,7 @@ def regenerate(text: str) -> str:
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
-    os.environ.pop("INFERCHIP_CONFIG", None)
-    path = ROOT / PAGE
-    text = path.read_text(encoding="utf-8")
-    updated = regenerate(text)
-    if updated != text:
-        from inferchip.report import write_output
-
-        write_output(updated, path)
-        print(f"{PAGE}: sample outputs regenerated", file=sys.stderr)
-    return 0
+    return _readme_examples().update_page(PAGE)
 
 
 if __name__ == "__main__":

@@ -47,20 +47,27 @@ def regenerate(text: str) -> str:
     return BLOCK.sub(lambda m: m.group(1) + render(m.group(2)) + m.group(4), text)
 
 
-def main() -> int:
+def update_page(page: str) -> int:
+    """Regenerate the output blocks of one page (a path below the checkout) in place."""
+    global PAGE
+    PAGE = page  # render's error messages name the page
     sys.path.insert(0, str(ROOT))
     os.environ.pop("INFERCHIP_CONFIG", None)
-    path = ROOT / PAGE
+    path = ROOT / page
     text = path.read_text(encoding="utf-8")
     updated = regenerate(text)
     if updated != text:
         from inferchip.report import write_output
 
         write_output(updated, path)
-        print(f"{PAGE}: sample outputs regenerated", file=sys.stderr)
+        print(f"{page}: sample outputs regenerated", file=sys.stderr)
     else:
-        print(f"{PAGE}: sample outputs already current", file=sys.stderr)
+        print(f"{page}: sample outputs already current", file=sys.stderr)
     return 0
+
+
+def main() -> int:
+    return update_page("README.md")
 
 
 if __name__ == "__main__":
