@@ -50,8 +50,9 @@ def pipeline_overhead_ms(layers, n_chips, devices_per_server, overhead_ms, layer
     + (ceil(n / devices per server) - 1) x server hop [us] / 1000; s = layers."""
     dps = np.where(np.isfinite(devices_per_server) & (np.asarray(devices_per_server) >= 1), devices_per_server, 1.0)
     boundaries = np.maximum(np.ceil(np.asarray(n_chips, dtype=float) / dps) - 1.0, 0.0)
-    return (np.nan_to_num(np.asarray(overhead_ms, dtype=float)) + layers * np.nan_to_num(layer_latency_us) / US_PER_MS
-            + boundaries * np.nan_to_num(server_hop_us) / US_PER_MS)
+    with np.errstate(invalid="ignore"):  # a candidate of inf chips (nothing fits) x a zero hop: NaN, never chosen
+        return (np.nan_to_num(np.asarray(overhead_ms, dtype=float)) + layers * np.nan_to_num(layer_latency_us) / US_PER_MS
+                + boundaries * np.nan_to_num(server_hop_us) / US_PER_MS)
 
 
 def pipeline_step_ms(batch, stages, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
