@@ -64,9 +64,10 @@ def document(docs: list[dict]) -> dict[str, object]:
 
 
 def delimited_rows(doc: dict, fields: list[str] | None = None) -> list[dict]:
-    """Rows for CSV/TSV: workload, accelerator, then `fields` (--columns) or every field."""
+    """Rows for CSV/TSV: workload, accelerator, option (the row key), then `fields` (--columns) or every field."""
     rows = doc["results"]
     if fields:
-        keep = ["workload", "accelerator", *[f for f in fields if f not in ("workload", "accelerator")]]
+        keep = ["workload", "accelerator", "option",
+                *[f for f in fields if f not in ("workload", "accelerator", "option")]]
         return [{k: row.get(k) for k in keep} for row in rows]
     return rows

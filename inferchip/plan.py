@@ -4,7 +4,7 @@ Year y = 1 .. Y (index i = y - 1). Every figure is a (years x chips) array built
 the `compare` pipeline (`compare.evaluate`, vectorized over scenarios x chips):
 
 1. Demand: queries_per_day(y) = queries_per_day x (1 + g)^(y-1). `evaluate` sizes
-   a fleet for every year at once (year 1 = `compare` at the same inputs, exactly).
+   a fleet for every year at once (year 1 = `compare --basis auto` at the same inputs, exactly).
 2. Facility fit (owned rows only; rented rows use none of the hall): with the
    year-1 fleet's ratios, units that fit = floor(min(it_kw / kW per unit,
    racks x units per rack)), zero for liquid-cooled servers in an air-cooled hall;
@@ -95,7 +95,7 @@ PLAN_FIELDS: dict[str, Field] = {
     "residual_value_usd": Field("USD", "straight-line book value of hardware with life left at the end, credited"),
     "net_present_cost_usd": Field("USD", "sum of discounted_cash_usd - residual_value_usd / (1+r)^years"),
     "npc_per_query_usd": Field("USD", "net_present_cost_usd / discounted queries (sum of demand x 365 / (1+r)^year)"),
-    "year1_cost_per_query_usd": Field("USD", "cost_per_query_usd of year 1 (= compare's at the same inputs)"),
+    "year1_cost_per_query_usd": Field("USD", "cost_per_query_usd of year 1 (= compare --basis auto's at the same inputs)"),
     "final_year_cost_per_query_usd": Field("USD", "cost_per_query_usd of the last year"),
     "refresh_to": Field("", "the refresh target (--refresh-to), '' when none"),
     "refresh_payback_year": Field("count", "first year the refresh's cumulative discounted cash is at most keeping "
@@ -211,7 +211,7 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
     from inferchip.catalog import find_chip
 
     assumptions = facility_assumptions(assumptions, facility)
-    chips = attach_factors(chips).reset_index(drop=True)
+    chips = attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True)
     target = str(find_chip(chips, horizon.refresh_to)["name"]) if horizon.refresh_to else ""
     n_years, n_chips = horizon.years, len(chips)
     shape = (n_years, n_chips)

@@ -41,7 +41,9 @@ def build(inputs, facility: Facility, horizon: Horizon, samples: int, seed: int,
     from inferchip.document import compare_document, records
 
     w, a, chips = inputs.workload, inputs.assumptions, inputs.chips
-    results = run_compare(w, a, chips)
+    from inferchip.basis import DEFAULT
+
+    results = run_compare(w, a, chips, bases=DEFAULT)  # the rows `compare` shows by default
     doc = compare_document(w, a, results, inputs.catalog_source)
     feasible = [r for r in doc["results"] if r["feasible"]]
     ranked = feasible[:top]
@@ -49,7 +51,7 @@ def build(inputs, facility: Facility, horizon: Horizon, samples: int, seed: int,
     owned = results[results["feasible"] & (results["price_basis"] == "owned")]["accelerator"].head(CURVE_CHIPS)
     from inferchip.calibration import attach_factors
 
-    sub = attach_factors(chips[chips["name"].isin(set(owned))].reset_index(drop=True))
+    sub = attach_factors(chips[chips["name"].isin(set(owned))].reset_index(drop=True), workload_kind=w.kind)
     curves: dict[str, list[float | None]] = {}
     if len(sub):
         grid = plan._evaluate(w, a, sub, np.asarray(VOLUMES_QUERIES_PER_DAY), "auto")

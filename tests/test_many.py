@@ -57,7 +57,7 @@ def test_top_and_sort_apply_per_workload_and_csv_leads_with_the_workload(invoke)
     result = invoke("compare", *TWO, "--top", "2", "--format", "csv", "--columns", "cost_per_query_usd,racks")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["workload", "accelerator", "cost_per_query_usd", "racks"]
+    assert list(rows[0]) == ["workload", "accelerator", "option", "cost_per_query_usd", "racks"]
     assert [r["workload"] for r in rows] == [TWO[0], TWO[0], TWO[1], TWO[1]]
     for name in TWO:
         costs = [float(r["cost_per_query_usd"]) for r in rows if r["workload"] == name]
@@ -137,3 +137,13 @@ def test_one_workload_keeps_the_single_document(invoke):
     """One profile (named, or the default) is the plain compare document: no workload column."""
     doc = _json(invoke, "support-chatbot-70b")
     assert "workloads" not in doc and "workload" not in doc["results"][0]
+
+
+def test_columns_keep_the_row_key_option_with_several_workloads(invoke):
+    result = invoke("compare", "fraud-scoring-bert", "support-chatbot-70b", "--basis", "all",
+                    "--columns", "cost_per_query_usd", "--format", "csv")
+    assert result.exit_code in (0, 4), result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[:3] == ["workload", "accelerator", "option"]
+    keys = [(r["workload"], r["option"]) for r in rows]
+    assert len(keys) == len(set(keys)), "option tells the rows of one chip on several bases apart"

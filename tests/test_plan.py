@@ -61,6 +61,19 @@ def test_year_one_equals_compare(base, unconstrained):
     np.testing.assert_allclose(first.loc[owned, "racks"], cmp.loc[owned, "racks"])
 
 
+def test_year_one_equals_compare_for_fixed_work():
+    """A fixed-work workload takes the fixed-work calibration in plan as in compare (a BERT
+    service under a 5 ms latency bound is servable by many chips)."""
+    inputs = load_inputs("fraud-scoring-bert")
+    result = plan.run(inputs.workload, inputs.assumptions, inputs.chips, Facility(), Horizon(years=2))
+    cmp = run_compare(inputs.workload, inputs.assumptions, inputs.chips).set_index("accelerator")
+    feasible = cmp.index[cmp["feasible"]]
+    assert len(feasible) > 10
+    summary = result.summary.set_index("accelerator")
+    np.testing.assert_allclose(summary.loc[feasible, "year1_cost_per_query_usd"],
+                               cmp.loc[feasible, "cost_per_query_usd"], rtol=1e-12)
+
+
 def test_year_one_equals_compare_with_the_facility_rack_budget(base):
     """kw_per_rack and rack_units act as the rack assumptions: compare --set gives the same year 1."""
     result = plan.run(base.workload, base.assumptions, base.chips,

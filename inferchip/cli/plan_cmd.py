@@ -88,7 +88,7 @@ def plan(
     units, cooling), traffic served per MW and per rack, the purchases year by year as
     traffic grows, the overflow rented or sent to a per-token API, cash flows
     discounted at cost_of_capital, net present cost, cost per query per year (year 1
-    equals `compare`'s) and, with --refresh-to, the year a refresh pays back. Ranked
+    equals `compare --basis auto`'s) and, with --refresh-to, the year a refresh pays back. Ranked
     by net present cost. JSON: a summary per chip (results), every year (years) and
     each yearly figure's formula and inputs (provenance); CSV/TSV: the year rows.
 
