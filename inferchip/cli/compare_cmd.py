@@ -66,7 +66,8 @@ RequireFrameworkOpt = Annotated[list[str] | None, typer.Option(
 WeightsOpt = Annotated[str | None, typer.Option(
     "--weights", metavar="cost=W,energy=W,software=W",
     help="Rank by a weighted score instead of cost alone, e.g. cost=0.6,energy=0.2,software=0.2: each score is "
-         "0..1 (1 = best of the rows; docs/catalog.md#software-support); the weights are echoed in the output.")]
+         "0..1 (1 = best of the rows; docs/catalog.md#software-support); the weights are echoed in the output. "
+         "API rows have no energy or software score, so with either weight above 0 they rank after every chip.")]
 
 WorkloadsArg = Annotated[list[str] | None, typer.Argument(
     help="Workload profile(s): TOML paths, bundled names or folders of profiles. Several give one document with "
