@@ -204,15 +204,27 @@ def _fit(workload, assumptions, chips, facility: Facility, capacity: np.ndarray,
     return capacity, units
 
 
+def _refresh_target(chips: pd.DataFrame, name: str) -> str:
+    """The catalog name of --refresh-to among the planned chips; the error says the chip
+    filters (--chip, --vendor, --kind) apply to the target too."""
+    from inferchip.catalog import find_chip
+    from inferchip.errors import NotFoundError
+
+    try:
+        return str(find_chip(chips, name)["name"])
+    except NotFoundError as exc:
+        raise NotFoundError(f"--refresh-to {name}: not among the planned accelerators ({str(exc).rstrip('.')}); "
+                            "the --chip, --vendor and --kind filters apply to the refresh target too") from None
+
+
 def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facility: Facility,
         horizon: Horizon) -> PlanResult:
     """The plan of every accelerator (see the module docstring for each step's formula)."""
     from inferchip.calibration import attach_factors
-    from inferchip.catalog import find_chip
 
     assumptions = facility_assumptions(assumptions, facility)
     chips = attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True)
-    target = str(find_chip(chips, horizon.refresh_to)["name"]) if horizon.refresh_to else ""
+    target = _refresh_target(chips, horizon.refresh_to) if horizon.refresh_to else ""
     n_years, n_chips = horizon.years, len(chips)
     shape = (n_years, n_chips)
     year_no = np.arange(1, n_years + 1, dtype=float)

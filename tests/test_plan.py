@@ -249,6 +249,13 @@ def test_cli_bad_options(invoke, args, message):
     assert result.stderr.startswith(message) and "Traceback" not in result.stderr
 
 
+def test_a_refresh_target_removed_by_a_chip_filter_is_named_as_such(invoke):
+    result = invoke("plan", "--chip", "NVIDIA H100 SXM", "--refresh-to", "NVIDIA B200", "--format", "json")
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "--refresh-to NVIDIA B200: not among the planned accelerators" in result.stderr
+    assert "filters apply to the refresh target too" in result.stderr
+
+
 def test_a_rack_over_the_facility_power_does_not_fit(base):
     """A GB200 NVL72 rack draws far more than 40 kW: in a 40 kW-per-rack hall it fits nowhere."""
     result = plan.run(base.workload, base.assumptions, base.chips, Facility(it_kw=600.0, racks=20.0, kw_per_rack=40.0),

@@ -117,3 +117,13 @@ def test_catalog_show_has_software_and_scalability(invoke):
     assert shown["smallest_purchase_unit_accelerators"] == 4 and shown["scaleup_domain_accelerators"] == 8
     groq = json.loads(invoke("catalog", "show", "groq lpu", "--format", "json").stdout)["accelerator"]
     assert groq["serving_frameworks"] == "unknown" and groq["fp8_in_vllm"] == "unknown"
+
+
+def test_columns_take_the_fields_weights_and_frameworks_add(invoke):
+    result = invoke("compare", "chatbot-70b-100k", "--weights", "cost=1", "--columns",
+                    "serving_frameworks,weighted_score", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    header = result.stdout.splitlines()[0].split(",")
+    assert header == ["accelerator", "option", "serving_frameworks", "weighted_score"]
+    # without --weights there is no weighted_score to show
+    assert invoke("compare", "chatbot-70b-100k", "--columns", "weighted_score").exit_code == 2

@@ -204,7 +204,9 @@ def compare(
 
     frameworks = software.parse_frameworks(require_framework)
     weight_map = software.parse_weights(weights) if weights is not None else None
-    glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {})}
+    added = software.extra_fields(bool(frameworks), weight_map is not None)
+    glossary = {**RESULT_FIELDS, **(BASELINE_FIELDS if baseline else {}),
+                **{k: f for k, f in {**software.SOFTWARE_FIELDS, **software.WEIGHT_FIELDS}.items() if k in added}}
     fields = parse_columns(columns, glossary)
     conditions = [gates.parse(text, field_types(glossary)) for text in fail_if or []]
     inputs = load_inputs(workload, catalog, extend_catalog, assumptions, with_allocation(set_, allocation),
