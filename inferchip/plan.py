@@ -142,14 +142,31 @@ def _grid(frame: pd.DataFrame, name: str, shape: tuple[int, int]) -> np.ndarray:
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float).reshape(shape)
 
 
+# Rows of one evaluate call in _diagonal_evaluate: a block of b chips evaluates Y x b scenarios
+# on b chips (Y b^2 rows, ~4 KB of intermediates each, as a sweep chunk; limits.py), so memory
+# stays bounded for any catalog and horizon. The bundled catalog over 5 years is one block.
+DIAGONAL_BLOCK_ROWS = 65_536
+
+
 def _diagonal_evaluate(workload, assumptions, chips, qpd: np.ndarray, basis: str) -> pd.DataFrame:
     """evaluate where every (year, chip) has its own queries_per_day: the scenarios are
     the Y x C cells, each evaluated on its own chip only (rows of the cross product
-    whose scenario belongs to that chip)."""
+    whose scenario belongs to that chip), in blocks of chips of at most
+    DIAGONAL_BLOCK_ROWS rows each; rows in cell order (year-major)."""
     years, n_chips = qpd.shape
-    full = _evaluate(workload, assumptions, chips, qpd.reshape(-1), basis)
-    cell = np.arange(years * n_chips)
-    return full.iloc[cell * n_chips + (cell % n_chips)].reset_index(drop=True)
+    block = max(1, min(n_chips, int(np.sqrt(DIAGONAL_BLOCK_ROWS / max(years, 1)))))
+    parts, positions = [], []
+    for start in range(0, n_chips, block):
+        width = min(block, n_chips - start)
+        sub = chips.iloc[start:start + width].reset_index(drop=True)
+        full = _evaluate(workload, assumptions, sub, qpd[:, start:start + width].reshape(-1), basis)
+        cell = np.arange(years * width)
+        parts.append(full.iloc[cell * width + (cell % width)])
+        positions.append((cell // width) * n_chips + start + cell % width)
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    if len(parts) > 1:
+        out = out.iloc[np.argsort(np.concatenate(positions), kind="stable")].reset_index(drop=True)
+    return out
 
 
 def burst_api(workload: Workload) -> tuple[float, str]:

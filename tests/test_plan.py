@@ -285,3 +285,17 @@ def test_docs_worked_example_outputs_are_current():
     page = (root / "docs" / "plan.md").read_text(encoding="utf-8")
     assert len(script.BLOCK.findall(page)) == 4
     assert script.regenerate(page) == page, "run `make plan-examples` (or make docs)"
+
+
+def test_evaluating_in_chip_blocks_changes_nothing(base, monkeypatch):
+    """plan evaluates (year, chip) cells in blocks of chips to bound memory
+    (DIAGONAL_BLOCK_ROWS rows per evaluate call): any block size gives the same plan."""
+    args = (base.workload, base.assumptions, base.chips, Facility(it_kw=600.0, racks=20.0, kw_per_rack=40.0),
+            Horizon(years=4, traffic_growth_per_year=0.6, refresh_to="NVIDIA B200"))
+    whole = plan.run(*args)
+    monkeypatch.setattr(plan, "DIAGONAL_BLOCK_ROWS", 150)  # blocks of 6 chips
+    blocked = plan.run(*args)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(whole.summary, blocked.summary)
+    pd.testing.assert_frame_equal(whole.years, blocked.years)
