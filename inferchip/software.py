@@ -59,18 +59,21 @@ def read_support(path: Path | None = None) -> pd.DataFrame:
 
     path = path or support_path()
     frame = read_text_table(path, COLUMNS)
-    problems = []
-    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False), strict=True):
-        names = [n for n in str(row.serving_frameworks).split(";") if n]
-        unknown = [n for n in names if n not in FRAMEWORKS]
-        if unknown:
-            problems.append(f"{path}:{line}: serving_frameworks: unknown '{unknown[0]}'; use {', '.join(FRAMEWORKS)}")
-        if names and not str(row.source).strip():
-            problems.append(f"{path}:{line}: source: empty; every confirmed framework needs a source")
-        if str(row.fp8_in_vllm) not in ("true", "false", ""):
-            problems.append(f"{path}:{line}: fp8_in_vllm: must be true, false or empty (got {shown(row.fp8_in_vllm)})")
-        if not str(row.accelerator).strip() or not str(row.as_of).strip():
-            problems.append(f"{path}:{line}: accelerator and as_of must not be empty")
+    lines = np.arange(2, len(frame) + 2)
+    text = {c: frame[c].astype(str) for c in ("serving_frameworks", "source", "fp8_in_vllm", "accelerator", "as_of")}
+    names = text["serving_frameworks"].str.split(";").map(lambda parts: [n for n in parts if n])
+    unknown = names.map(lambda parts: next((n for n in parts if n not in FRAMEWORKS), ""))
+    checks = [  # (rows failing, message of a row), in the order they are reported on one line
+        (unknown != "", lambda i: f"serving_frameworks: unknown '{unknown.iloc[i]}'; use {', '.join(FRAMEWORKS)}"),
+        ((names.str.len() > 0) & (text["source"].str.strip() == ""),
+         lambda i: "source: empty; every confirmed framework needs a source"),
+        (~text["fp8_in_vllm"].isin(["true", "false", ""]),
+         lambda i: f"fp8_in_vllm: must be true, false or empty (got {shown(frame['fp8_in_vllm'].iloc[i])})"),
+        ((text["accelerator"].str.strip() == "") | (text["as_of"].str.strip() == ""),
+         lambda i: "accelerator and as_of must not be empty"),
+    ]
+    found = sorted((int(i), order) for order, (mask, _) in enumerate(checks) for i in np.flatnonzero(mask.to_numpy()))
+    problems = [f"{path}:{lines[i]}: {checks[order][1](i)}" for i, order in found]
     if problems:
         raise InputError("\n".join(problems))
     return frame
