@@ -115,18 +115,25 @@ def validate(
         _emit_split(split, bench, chips, table_cal, values, sources, fmt, output)
         return
     table = validate_mod.run(bench, chips, table_cal, values)
-    doc = validate_mod.validate_document(table, table_cal, sources)
-    fmt = resolve_format(fmt, output)
-    from inferchip.report import to_delimited, to_json, validate_view
+    from inferchip.report import validate_view
 
+    _emit(validate_mod.validate_document(table, table_cal, sources), fmt, output,
+          validate_view.render_table, validate_view.render_markdown)
+
+
+def _emit(doc: dict, fmt: Format, output: Path | None, render_table, render_markdown) -> None:
+    """One validate document in the chosen format: a terminal table, JSON, Markdown or rows."""
+    from inferchip.report import to_delimited, to_json
+
+    fmt = resolve_format(fmt, output)
     if fmt == Format.table:
         with table_target(output) as console:
-            validate_view.render_table(doc, console)
+            render_table(doc, console)
         return
     if fmt == Format.json:
         text = to_json(doc)
     elif fmt == Format.markdown:
-        text = validate_view.render_markdown(doc)
+        text = render_markdown(doc)
     else:
         text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
     emit_text(text, output)
@@ -140,21 +147,10 @@ def _emit_split(split: str, bench, chips, table_cal, values, sources, fmt: Forma
     if split not in SPLIT_NAMES:
         raise UsageError(f"--split {split}: not a split; use one of {', '.join(SPLIT_NAMES)}")
     table = validate_split.run_split(bench, chips, table_cal, values, split, progress=err)
-    doc = validate_split.split_document(table, split, sources)
-    fmt = resolve_format(fmt, output)
-    from inferchip.report import to_delimited, to_json, validate_view
+    from inferchip.report import validate_view
 
-    if fmt == Format.table:
-        with table_target(output) as console:
-            validate_view.render_split_table(doc, console)
-        return
-    if fmt == Format.json:
-        text = to_json(doc)
-    elif fmt == Format.markdown:
-        text = validate_view.render_split_markdown(doc)
-    else:
-        text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
-    emit_text(text, output)
+    _emit(validate_split.split_document(table, split, sources), fmt, output,
+          validate_view.render_split_table, validate_view.render_split_markdown)
 
 
 @app.command()
