@@ -78,6 +78,20 @@ def resolve_precision(chips: pd.DataFrame, requested: str) -> pd.DataFrame:
                         peak_tflops=pd.Series(peak, index=chips.index), precision_note=note)
 
 
+def prepare_chips(chips: pd.DataFrame, precision: str) -> pd.DataFrame:
+    """The chip frame as `evaluate(..., resolved=True)` reads it: precision resolved
+    (resolve_precision), interconnect, purchase units and power profiles attached. A run
+    that evaluates the same chips many times (a sweep's chunks) prepares them once."""
+    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    if "scaleup_gbps" not in chips:
+        chips = attach_interconnect(chips)
+    if purchase.slot_column("own", "size", 0) not in chips:
+        chips = purchase.attach_units(chips)
+    if "chip_busy_power_fraction" not in chips:
+        chips = power.attach_profiles(chips)
+    return chips
+
+
 def _grid(chips: pd.DataFrame, scenarios: pd.DataFrame, paired: bool = False):
     """Index arrays of the (scenario, chip, candidate) cross product, in that order;
     `paired` (equal lengths) takes scenario i with chip i only: (pair, candidate)."""
@@ -442,7 +456,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
              kv_precision: str = "fp16", trace: dict | None = None, *,
              points: dict[str, np.ndarray] | None = None, columns: list[str] | None = None,
              measured: pd.DataFrame | None = None,
-             chip_values: dict[str, np.ndarray] | None = None, basis: str = "auto") -> pd.DataFrame:
+             chip_values: dict[str, np.ndarray] | None = None, basis: str = "auto",
+             resolved: bool = False) -> pd.DataFrame:
     """One row per (scenario, accelerator) with every result field. `basis`: auto (own
     where the chip has a purchase price, else rent), own or rent (that basis only). `chips` must
     carry efficiency factors (calibration.attach_factors). `trace` (a dict, for
@@ -453,8 +468,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     `measured` (measured.candidates for the workload) replaces the modeled throughput
     wherever a benchmark row stands for the (chip, workload): measured beats modeled.
     `chip_values` replaces catalog numbers per result row (arrays of length scenarios x
-    chips, scenario-major): `uncertainty` draws estimated prices and power per sample."""
-    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    chips, scenario-major): `uncertainty` draws estimated prices and power per sample.
+    `resolved` says `chips` came from prepare_chips for this precision (not redone)."""
+    chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     if purchase.slot_column("own", "size", 0) not in chips:
         chips = purchase.attach_units(chips)
     if "chip_busy_power_fraction" not in chips:
@@ -762,10 +778,12 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
                                             workload.kv_precision, measured=measured,
                                             basis=how).drop(columns=["scenario"])
         if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
-            points = operating_points(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
-                                      measured=measured)
-            both = [evaluate(workload.kind, chips, scenarios, workload.precision, workload.kv_precision,
-                             points=points, basis=how).drop(columns=["scenario"]) for how in ("own", "rent")]
+            ready = prepare_chips(chips, workload.precision)  # once for both bases
+            points = operating_points(workload.kind, ready, scenarios, workload.precision, workload.kv_precision,
+                                      measured=measured, resolved=True)
+            both = [evaluate(workload.kind, ready, scenarios, workload.precision, workload.kv_precision,
+                             points=points, basis=how, resolved=True).drop(columns=["scenario"])
+                    for how in ("own", "rent")]
             frame = basis_mod.cheaper(*both)
         else:
             frame = run("rent" if b == "commit" else b)

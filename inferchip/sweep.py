@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from inferchip.compare import (
     WORKLOAD_NUMBERS,
     evaluate,
     operating_points,
+    prepare_chips,
     scenario_frame,
 )
 from inferchip.errors import UsageError, did_you_mean, shown
@@ -43,6 +44,9 @@ CHUNK_ROWS = 32_768
 # (scenario x accelerator x candidate size) elements per performance batch: small
 # enough to stay in cache, which makes the operating-point step about twice as fast
 PERF_BATCH_ELEMENTS = 196_608
+# Distinct combinations of the performance keys whose operating points a sweep keeps
+# for all its chunks (at most this x accelerators x ~30 arrays: about 40 MB for 43 chips)
+PERF_CACHE_COMBOS = 4096
 MAX_ROWS = 500_000_000  # beyond this a sweep is a typo, not a study
 MAX_POINTS_PER_KEY = 10_000_000
 
@@ -208,7 +212,8 @@ def check_fields(fields: Sequence[str], kind: str) -> list[str]:
 
 @dataclass
 class Sweep:
-    """A planned sweep: inputs, grid and output columns. `chips` carry efficiency factors."""
+    """A planned sweep: inputs, grid and output columns. `chips` carry efficiency factors
+    and are prepared for the pipeline (compare.prepare_chips)."""
 
     workload: Workload
     assumptions: Assumptions
@@ -216,6 +221,8 @@ class Sweep:
     varies: list[Vary]
     fields: list[str]
     measured: pd.DataFrame | None = None  # benchmark rows that replace modeled throughput, as in `compare`
+    # operating points (and reasons) per combination of the performance keys, filled by the chunks
+    performance_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -248,8 +255,8 @@ def plan(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, vari
     """Validate the grid and the fields; attach efficiency factors to the catalog once."""
     check_varies(varies, workload, assumptions)
     chosen = check_fields(list(fields) if fields else list(DEFAULT_FIELDS), workload.kind)
-    sweep = Sweep(workload, assumptions, attach_factors(chips, workload_kind=workload.kind).reset_index(drop=True), list(varies), chosen,
-                  candidates(workload.preset, workload.precision))
+    ready = prepare_chips(attach_factors(chips, workload_kind=workload.kind), workload.precision)  # once, not per chunk
+    sweep = Sweep(workload, assumptions, ready, list(varies), chosen, candidates(workload.preset, workload.precision))
     if sweep.rows > MAX_ROWS:
         raise UsageError(f"--vary: the grid has {sweep.grid_points:,} points x {len(chips)} accelerators = "
                          f"{sweep.rows:,} rows, above the {MAX_ROWS:,}-row limit; use fewer points per key")
@@ -273,29 +280,47 @@ def _scenarios(sweep: Sweep, first: int, stop: int) -> tuple[pd.DataFrame, tuple
 
 def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...], want_reasons: bool):
     """Operating points per (grid point, accelerator), computed once per distinct
-    combination of the performance keys; and the one-line reasons, likewise."""
+    combination of the performance keys; and the one-line reasons, likewise. When the
+    grid has at most PERF_CACHE_COMBOS such combinations, each is computed once per
+    sweep (kept on `sweep`), not once per chunk: a sweep over economics alone
+    evaluates performance once."""
     n_c = len(sweep.chips)
     positions = [i for i, v in enumerate(sweep.varies) if v.key not in ECONOMIC_KEYS]
     if positions:
         combo = np.ravel_multi_index([index[i] for i in positions], [sweep.shape[i] for i in positions])
-        _, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
+        combos, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
     else:
-        first, inverse = np.zeros(1, dtype=np.int64), np.zeros(len(scen), dtype=np.int64)
-    unique_scen = scen.iloc[first].reset_index(drop=True)
-    kind, w = sweep.workload.kind, sweep.workload
-    batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
-    parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision,
-                              measured=sweep.measured)
-             for i in range(0, len(unique_scen), batch)]
-    pts_u = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    rows = (np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), len(scen)))
+        combos, first, inverse = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(len(scen), dtype=np.int64)
+    keep = math.prod(sweep.shape[i] for i in positions) <= PERF_CACHE_COMBOS
+    store = sweep.performance_cache.setdefault(want_reasons, {}) if keep else {}
+    slot = store.setdefault("slot", {})
+    new = [j for j, c in enumerate(combos.tolist()) if c not in slot]
+    if new:
+        unique_scen = scen.iloc[first[new]].reset_index(drop=True)
+        kind, w = sweep.workload.kind, sweep.workload
+        batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
+        parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision,
+                                  measured=sweep.measured, resolved=True)
+                 for i in range(0, len(unique_scen), batch)]
+        pts_u = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        table = None
+        if want_reasons:
+            table = evaluate(kind, sweep.chips, unique_scen, w.precision, w.kv_precision, points=pts_u,
+                             columns=["infeasible_reason"], measured=sweep.measured,
+                             resolved=True)["infeasible_reason"].to_numpy(dtype=object)
+        for j in new:
+            slot[int(combos[j])] = len(slot)
+        old = store.get("points")
+        store["points"] = pts_u if old is None else {k: np.concatenate([old[k], pts_u[k]]) for k in old}
+        if table is not None:
+            store["reasons"] = table if "reasons" not in store else np.concatenate([store["reasons"], table])
+    at = np.array([slot[c] for c in combos.tolist()], dtype=np.int64)
+    rows = np.repeat(at[inverse.reshape(-1)] * n_c, n_c) + np.tile(np.arange(n_c), len(scen))
     reasons = None
     if want_reasons:
-        table = evaluate(kind, sweep.chips, unique_scen, w.precision, w.kv_precision, points=pts_u,
-                         columns=["infeasible_reason"], measured=sweep.measured)["infeasible_reason"].to_numpy(dtype=object)
-        codes, labels = pd.factorize(table)
+        codes, labels = pd.factorize(store["reasons"])
         reasons = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
-    return {k: v[rows] for k, v in pts_u.items()}, reasons
+    return {k: v[rows] for k, v in store["points"].items()}, reasons
 
 
 def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
@@ -312,7 +337,7 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     numeric = [f for f in sweep.fields if f != "infeasible_reason" and f not in TRUST_FIELDS]
     needed = list(dict.fromkeys(numeric + (["accelerator", "throughput_source"] if trust else [])))
     result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
-                      columns=needed, measured=sweep.measured)
+                      columns=needed, measured=sweep.measured, resolved=True)
     if trust:  # calibration support per row, as compare adds it (trust.py)
         result = annotate(result, sweep.chips, w.kind)
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
