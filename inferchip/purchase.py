@@ -252,7 +252,52 @@ def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
     ties to the fewer accelerators, then the smaller unit. `size` and
     `annual_cost_per_unit` are (rows x units) with NaN for empty slots; replicas and
     chips_per_replica are per row. Returns (u index, count_u, v index, count_v) per
-    row; counts are NaN where no unit can be priced."""
+    row; counts are NaN where no unit can be priced.
+
+    Each distinct row is solved once. A row with at most one priced unit has one
+    answer whatever that unit's cost (every candidate buys units of it alone), so
+    its costs count only as priced or not (a sweep over economic keys repeats the
+    same few such rows for most chips)."""
+    replicas = np.asarray(replicas, dtype=float).reshape(-1)
+    n = np.broadcast_to(np.asarray(chips_per_replica, dtype=float).reshape(-1), replicas.shape)
+    size = np.asarray(size, dtype=float)
+    cost = np.asarray(annual_cost_per_unit, dtype=float)
+    priced = np.isfinite(cost)
+    cost = np.where((priced.sum(axis=1) <= 1)[:, None], np.where(priced, 1.0, np.inf), cost)
+    first, inverse = distinct_rows([replicas, n, *size.T, *cost.T])
+    u, count_u, v, count_v = _cheapest_mix_rows(replicas[first], n[first], size[first], cost[first])
+    return u[inverse], count_u[inverse], v[inverse], count_v[inverse]
+
+
+_ROW_HASH = 0x9E3779B97F4A7C15  # an odd 64-bit multiplier (the golden ratio's bits)
+
+
+def distinct_rows(columns) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of equal-length float columns (same bits = same row): the index
+    of each distinct row's first occurrence and, per row, which distinct row it is
+    (rows = first[inverse]). Rows are hashed in one pass, and every row is checked
+    against its distinct row's bits, so a hash collision can never merge two rows (a
+    collision falls back to factorizing column by column)."""
+    bits = np.ascontiguousarray(np.column_stack([np.asarray(c, dtype=float) for c in columns])).view(np.uint64)
+    mixers = np.arange(1, 2 * bits.shape[1], 2, dtype=np.uint64) * np.uint64(_ROW_HASH)
+    code = pd.factorize((bits * mixers).sum(axis=1, dtype=np.uint64))[0]  # wraps around: a hash
+    if not (bits[_firsts(code)[code]] == bits).all():
+        code = np.zeros(len(bits), dtype=np.int64)
+        for column in bits.T:
+            codes, uniques = pd.factorize(column)
+            code = pd.factorize(code * (len(uniques) + 1) + codes)[0]
+    return _firsts(code), code
+
+
+def _firsts(code: np.ndarray) -> np.ndarray:
+    """Per code 0..max, the first row holding it."""
+    first = np.full(int(code.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1)  # the last write per code is its first row
+    return first
+
+
+def _cheapest_mix_rows(replicas, chips_per_replica, size, annual_cost_per_unit):
+    """cheapest_mix on every row as given (no de-duplication)."""
     replicas = np.asarray(replicas, dtype=float)[:, None, None]
     n = np.asarray(chips_per_replica, dtype=float)[:, None, None]
     su, sv = size[:, :, None], size[:, None, :]
@@ -273,8 +318,10 @@ def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
     # lexicographic: cost (to a relative 1e-9), then accelerators bought, then slot order
     scale = np.where(np.isfinite(flat_cost), np.abs(flat_cost), 0.0).max(axis=1, keepdims=True)
     key = np.round(flat_cost / np.where(scale > 0, scale, 1.0), 9)
-    order = np.lexsort((np.arange(flat_cost.shape[1])[None, :].repeat(len(key), 0), flat_bought, key), axis=1)
-    best = order[:, 0]
+    # the first of the lowest key, then of the fewest accelerators among those (no NaN here: inf at worst)
+    tied = key == key.min(axis=1, keepdims=True)
+    fewest = np.where(tied, flat_bought, np.inf)
+    best = np.argmax(tied & (fewest == fewest.min(axis=1, keepdims=True)), axis=1)
     rows = np.arange(len(key))
     ok = np.isfinite(flat_cost[rows, best])
     width = size.shape[1]

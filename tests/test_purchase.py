@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inferchip import purchase
 from inferchip.catalog import load_catalog
@@ -118,6 +120,39 @@ def test_cheapest_mix_never_buys_a_larger_unit_than_needed_when_smaller_is_cheap
         spent = cu[0] * cost[0, u[0]] + cv[0] * cost[0, v[0]]
         assert bought >= replicas
         assert spent <= replicas * 40.0  # never dearer than 1-GPU units alone
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_cheapest_mix_solves_each_distinct_row_once_with_the_same_answer(seed):
+    # the de-duplicated sizer (a row with one priced unit keyed on which costs are
+    # finite, not their values) answers exactly as solving every row on its own
+    rng = np.random.default_rng(seed)
+    rows, width = int(rng.integers(1, 40)), int(rng.integers(1, 5))
+    size = rng.choice([1.0, 2.0, 4.0, 8.0, 72.0, np.nan], (rows, width))
+    cost = rng.choice([np.inf, np.nan, 1.0, 3.0], (rows, width)) * rng.uniform(1e3, 1e6, (rows, width))
+    single = rng.random(rows) < 0.6  # most rows: one priced unit, at a cost that varies per row
+    cost[single, 1:] = np.inf
+    replicas = rng.choice([0.0, 1.0, 3.0, 9.0, 1e5, np.inf, np.nan], rows)
+    n = rng.choice([1.0, 2.0, 8.0, 16.0], rows)
+    with np.errstate(invalid="ignore"):  # inf - inf replicas: the sizer's own NaN, in both
+        got = purchase.cheapest_mix(replicas, n, size, cost)
+        want = purchase._cheapest_mix_rows(replicas, n, size, cost)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("row_hash", [purchase._ROW_HASH, 0])  # 0: every row collides, the exact fallback
+def test_distinct_rows_groups_equal_rows_only(monkeypatch, row_hash):
+    monkeypatch.setattr(purchase, "_ROW_HASH", row_hash)
+    rng = np.random.default_rng(5)
+    a = rng.choice([0.0, -0.0, 1.5, np.nan, np.inf], 500)
+    b = rng.choice([1.0, 2.0, 1e300], 500)
+    first, inverse = purchase.distinct_rows([a, b])
+    bits = np.column_stack([a, b]).view(np.uint64)
+    np.testing.assert_array_equal(bits[first[inverse]], bits)  # each row is its distinct row
+    assert len({row.tobytes() for row in bits}) == len(first)  # and no two distinct rows merged
+    assert (first == np.sort(first)).all() and (inverse[first] == np.arange(len(first))).all()
 
 
 def test_unpriced_units_are_never_chosen():
