@@ -308,3 +308,22 @@ def test_diff_table_never_truncates_silently(invoke, two_runs, width):
     flat = " ".join(result.stdout.split())
     hidden = "1 column(s) hidden at this width: drivers" in flat
     assert hidden == (width == "100") and (hidden or "What changed in the row" in flat)
+
+
+def test_a_run_registers_only_the_command_it_names_and_reads_the_same(runner):
+    # main() hands typer only the command argv[1] names (start-up); its help, options and
+    # errors must read exactly as the whole app's
+    from inferchip.cli import _for_argv, app
+
+    names = [c.callback.__name__.replace("_", "-") for c in app.registered_commands] + [
+        g.name for g in app.registered_groups]
+    assert {"compare", "sweep", "catalog", "workloads"} <= set(names)
+    for name in names:
+        one = _for_argv(["inferchip", name])
+        assert one is not app and len(one.registered_commands) + len(one.registered_groups) == 1
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            full, single = runner.invoke(app, args), runner.invoke(one, args)
+            assert (single.exit_code, single.stdout, single.stderr) == (full.exit_code, full.stdout, full.stderr)
+    assert len(app.registered_commands) + len(app.registered_groups) == len(names)  # the app itself is untouched
+    for argv in (["inferchip"], ["inferchip", "--help"], ["inferchip", "compar"]):
+        assert _for_argv(argv) is app

@@ -5,6 +5,9 @@ Commands are thin: parse options, call the library, render. Heavy imports
 
 from __future__ import annotations
 
+import copy
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -53,4 +56,24 @@ from inferchip.cli import validate_cmd  # noqa: E402,F401  # isort: skip
 
 
 def main() -> None:
-    app()
+    _for_argv(sys.argv)()
+
+
+def _for_argv(argv: list[str]) -> typer.Typer:
+    """`app`, or a copy holding only the command that argv[1] names. Typer turns every
+    registered command's signature into click options before it runs any one (about
+    60 ms for this CLI); a run of one command needs only that one. Help, completion and
+    unknown names get the whole app, so they read exactly as before."""
+    if len(argv) < 2 or any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    name = argv[1]
+    from typer.main import get_command_name
+
+    commands = [c for c in app.registered_commands
+                if (c.name or get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
