@@ -34,6 +34,10 @@ _NUMBERS = ("accelerators_per_unit", "unit_price_usd", "unit_price_low_usd", "un
 # per-unit fields spread onto the catalog frame, one column per slot
 _SLOT_FIELDS = ("size", "price", "price_low", "price_high", "power", "rack_units", "estimate", "name", "source")
 _SLOT_NUMBERS = ("size", "price", "price_low", "price_high", "power", "rack_units")
+# the purchase_units.csv column behind each slot field
+_UNIT_OF_SLOT = {"size": "accelerators_per_unit", "price": "unit_price_usd", "price_low": "unit_price_low_usd",
+                 "price_high": "unit_price_high_usd", "power": "unit_max_power_kw", "rack_units": "unit_rack_units",
+                 "estimate": "price_is_estimate", "name": "unit", "source": "source"}
 
 
 def read_units(path: Path | None = None) -> pd.DataFrame:
@@ -134,35 +138,34 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
                                                           kind="mergesort")
         tied = basis == "rent" and by_provider
         group_key = (mine["accelerator"].str.lower() + ("|" + mine["provider"].fillna("").str.lower() if tied else ""))
-        groups = {k: g for k, g in mine.groupby(group_key.to_numpy(), sort=False)}
-        width = max([len(g) for g in groups.values()] + [1])
-        cols = {f: np.full((len(chips), width), np.nan if f in _SLOT_NUMBERS else None,
-                           dtype=float if f in _SLOT_NUMBERS else object)
-                for f in _SLOT_FIELDS}
+        codes, group_names = pd.factorize(group_key.to_numpy())
+        rank = pd.Series(codes).groupby(codes).cumcount().to_numpy()  # slot within the group, in sorted order
+        width = int(rank.max(initial=0)) + 1
+        slot_row = np.full((len(group_names) + 1, width), -1, dtype=np.int64)  # last row: no group
+        slot_row[codes, rank] = np.arange(len(codes))
+        chip_key = key + ("|" + provider if tied else "")
+        group = pd.Index(group_names).get_indexer(chip_key)  # -1: no unit listed
+        rows = slot_row[group]  # per chip and slot: the unit row, -1 where empty
+        listed = rows >= 0
+        cols = {}
+        for f, column in _UNIT_OF_SLOT.items():
+            values = mine[column].to_numpy()
+            arr = np.full((len(chips), width), np.nan if f in _SLOT_NUMBERS else None,
+                          dtype=float if f in _SLOT_NUMBERS else object)
+            arr[listed] = values[rows[listed]]
+            cols[f] = arr
         dps = pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float)
         fallback = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0) if basis == "own" else np.ones(len(chips))
-        for i, name in enumerate(key):  # one pass over the catalog's few dozen chips, not the pipeline
-            g = groups.get(name + "|" + provider[i] if tied else name)
-            if g is None:
-                cols["size"][i, 0] = fallback[i]
-                cols["estimate"][i, 0] = False
-                cols["name"][i, 0] = ("catalog server" if basis == "own" else "per accelerator-hour")
-                cols["source"][i, 0] = ("no purchase unit listed: the catalog's server of devices_per_server"
-                                        if basis == "own" else
-                                        "no instance size listed" + (f" for {chips['cloud_provider'].iat[i]}"
-                                                                     if tied and provider[i] else "")
-                                        + ": priced per accelerator-hour")
-                continue
-            n = len(g)
-            cols["size"][i, :n] = g["accelerators_per_unit"].to_numpy()
-            cols["price"][i, :n] = g["unit_price_usd"].to_numpy()
-            cols["price_low"][i, :n] = g["unit_price_low_usd"].to_numpy()
-            cols["price_high"][i, :n] = g["unit_price_high_usd"].to_numpy()
-            cols["power"][i, :n] = g["unit_max_power_kw"].to_numpy()
-            cols["rack_units"][i, :n] = g["unit_rack_units"].to_numpy()
-            cols["estimate"][i, :n] = g["price_is_estimate"].to_numpy()
-            cols["name"][i, :n] = g["unit"].to_numpy()
-            cols["source"][i, :n] = g["source"].to_numpy()
+        none = group < 0  # the catalog's fallback unit in slot 0
+        cols["size"][none, 0] = fallback[none]
+        cols["estimate"][none, 0] = False
+        cols["name"][none, 0] = "catalog server" if basis == "own" else "per accelerator-hour"
+        if basis == "own":
+            cols["source"][none, 0] = "no purchase unit listed: the catalog's server of devices_per_server"
+        else:
+            named = chips["cloud_provider"].to_numpy(dtype=object) if tied else np.full(len(chips), "", dtype=object)
+            cols["source"][none, 0] = ["no instance size listed" + (f" for {named[i]}" if tied and provider[i] else "")
+                                       + ": priced per accelerator-hour" for i in np.flatnonzero(none)]
         for f, arr in cols.items():
             for k in range(width):
                 new[slot_column(basis, f, k)] = arr[:, k]
