@@ -153,6 +153,27 @@ def test_chunking_does_not_change_rows(base):
     assert whole["slo_tpot_ms"].iloc[:: len(base.chips)].tolist() == [30.0] * 3 + [60.0] * 3 + [90.0] * 3
 
 
+def test_performance_kept_for_the_sweep_equals_per_chunk(base, monkeypatch):
+    # operating points and reasons kept per performance-key combination for the whole
+    # sweep give the same rows as computing them in every chunk; a grid over economic
+    # keys alone runs the performance model once, however many chunks
+    specs = ["tpot_ms=30:90:3", "pue=1.1:1.5:3", "utilisation_target=0.5:0.8:2"]
+    kept = pd.concat(sw.iter_chunks(sw.plan(base.workload, base.assumptions, base.chips,
+                                            [sw.parse_vary(s) for s in specs]), chunk_rows=50), ignore_index=True)
+    monkeypatch.setattr(sw, "PERF_CACHE_COMBOS", 0)
+    fresh = pd.concat(sw.iter_chunks(sw.plan(base.workload, base.assumptions, base.chips,
+                                             [sw.parse_vary(s) for s in specs]), chunk_rows=50), ignore_index=True)
+    pd.testing.assert_frame_equal(kept, fresh)
+    monkeypatch.setattr(sw, "PERF_CACHE_COMBOS", 4096)
+    calls = []
+    counted = lambda *a, **k: calls.append(1) or operating_points(*a, **k)  # noqa: E731
+    monkeypatch.setattr(sw, "operating_points", counted)
+    plan = sw.plan(base.workload, base.assumptions, base.chips,
+                   [sw.parse_vary("pue=1.1:1.5:5"), sw.parse_vary("electricity_usd_per_kwh=0.05:0.2:4")])
+    chunks = list(sw.iter_chunks(plan, chunk_rows=len(base.chips) * 3))
+    assert len(chunks) == 7 and len(calls) == 1
+
+
 def test_feasible_iff_no_reason(base):
     plan = sw.plan(base.workload, base.assumptions, base.chips, [sw.parse_vary("tpot_ms=5:60:6")])
     frame = pd.concat(sw.iter_chunks(plan), ignore_index=True)
