@@ -379,3 +379,27 @@ def test_cli_all_fields_json_matches_compare(invoke, compare_json):
                 assert row[field] == pytest.approx(value, rel=1e-9), field
             else:
                 assert row[field] == value, field
+
+
+@pytest.mark.parametrize("basis", ["auto", "own", "rent"])
+def test_an_evaluation_of_some_columns_equals_those_columns_of_the_full_one(base, basis):
+    # a sweep asks evaluate for its fields only (text built only when asked for);
+    # every value is as in the full result, whatever the price basis
+    chips = attach_factors(base.chips, workload_kind=base.workload.kind)
+    scen = scenario_frame(base.workload, base.assumptions, 3).assign(
+        electricity_usd_per_kwh=[0.05, 0.1, 0.3], queries_per_day=[1e4, 1e6, 1e8])
+    args = (base.workload.kind, chips, scen, base.workload.precision, base.workload.kv_precision)
+    full = evaluate(*args, basis=basis)
+    wanted = ["price_basis", "feasible", "purchase", "purchase_units", "accelerators_bought", "racks", "capex_usd",
+              "annual_tco_usd", "cost_per_query_usd", "avg_power_kw", "price_is_estimate", "purchase_source",
+              "infeasible_reason"]
+    part = evaluate(*args, basis=basis, columns=wanted)
+    pd.testing.assert_frame_equal(part, full[wanted])
+    assert set(full["price_basis"]) >= ({"owned", "rented"} if basis == "auto" else set())
+
+
+def test_a_sweep_of_one_owned_chip(base):
+    plan = sw.plan(base.workload, base.assumptions, base.chips[base.chips["name"] == "NVIDIA H100 SXM"],
+                   [sw.parse_vary("pue=1.1,1.3")])
+    frame = pd.concat(sw.iter_chunks(plan), ignore_index=True)
+    assert len(frame) == 2 and frame["feasible"].all() and (frame["cost_per_query_usd"] > 0).all()
