@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase
+from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase, server
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -30,7 +30,6 @@ from inferchip.units import (
     RESULT_FIELDS,
     SECONDS_PER_DAY,
     TOKENS_PER_MILLION,
-    W_PER_KW,
 )
 from inferchip.workload import Workload
 
@@ -131,7 +130,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) * BYTES_PER_MB / BYTES_PER_GB)
     capacity_gb = np.where(capacity_gb > 0, capacity_gb, np.nan)
     usable = S("memory_usable_fraction")
-    dps = C("devices_per_server")
+    dps = server.devices_per_server(C("devices_per_server"))  # the one blank rule, as costing below
     mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
     # power-limited clocks: a chip rated below the sustained power per peak FLOP cannot hold its peak
     comp_eff = comp_eff * perf.sustained_compute_fraction(_optional(chips, "tdp_w", c_idx, np.nan),
@@ -490,10 +489,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     avg_qps = sc["queries_per_day"] / SECONDS_PER_DAY
     replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
     accelerators = replicas * n
-    dps = C("devices_per_server")
-    dps = np.where(np.isfinite(dps), dps, 1.0)
-    server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
-                         dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
+    dps = server.devices_per_server(C("devices_per_server"))
+    server_kw = server.server_power_kw(C("server_power_kw"), dps, C("tdp_w"), sc["host_power_fraction"])
     budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
