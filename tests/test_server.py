@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inferchip import dataflow, perf, server, validate
+from inferchip.catalog import bundled_catalog_path
 
 # 16 GB cards: a 70B fp8 model needs ceil(70 / (16 x 0.9)) = 5 of them, so the sizing rule shows
 HEADER = ("name,vendor,kind,memory_gb,memory_bw_tbps,tdp_w,devices_per_server,server_power_kw,server_rack_units,"
@@ -96,3 +97,8 @@ def test_explain_shows_the_default_and_why(invoke, tmp_path):
     power = next(i for i in steps["server_power_kw"]["inputs"] if i["name"] == "devices_per_server")
     assert power == dps
 
+
+def test_bundled_catalog_has_no_blank_devices_per_server():
+    """Every bundled row states its server (with a source in notes), so no bundled number rests on the default."""
+    catalog = pd.read_csv(bundled_catalog_path())
+    assert catalog["devices_per_server"].notna().all(), catalog.loc[catalog["devices_per_server"].isna(), "name"].tolist()
