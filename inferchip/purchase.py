@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip import server
-from inferchip.csvfile import read_csv_rows
+from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
@@ -43,15 +43,10 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
     date; prices, power and rack units are positive numbers where given."""
     path = Path(path) if path is not None else data_path("purchase_units.csv")
     header, lines = read_csv_rows(path, "purchase unit")
-    missing = [c for c in UNIT_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}; "
-                         f"the header is: {','.join(UNIT_COLUMNS)}")
+    require_columns(path, header, UNIT_COLUMNS, f"; the header is: {','.join(UNIT_COLUMNS)}")
     rows, problems = [], []
     for line, row in lines:
-        for column in ("accelerator", "unit", "source", "as_of"):
-            if not row.get(column):
-                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        problems += empty_cells(path, line, row, ("accelerator", "unit", "source", "as_of"))
         if row.get("basis") not in BASES:
             problems.append(f"{path}: line {line}: column 'basis': {row.get('basis')!r} is not own or rent")
         elif row.get("basis") == "rent" and not row.get("provider"):
