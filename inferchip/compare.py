@@ -642,7 +642,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
                      avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
-                     share=share, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     share=share, price=price, purchase_price=purchase_price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
                      rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result

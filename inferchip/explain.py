@@ -606,7 +606,9 @@ def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "power or space binds, whichever is tighter",
               ["rack_power_budget_kw", "server_power_kw", o.assumption("rack_units_usable"),
                o.catalog("server_rack_units")])
-    steps.add("racks", "Racks", r["racks"], "count", "racks = ceil(servers / per_rack)", "", ["servers", "servers_per_rack"])
+    steps.add("racks", "Racks", r["racks"], "count",
+              "racks = max(1, ceil(sum over the unit types bought of units / per_rack of that unit))",
+              "two unit types share racks; per_rack as above for each unit's kW and height", ["servers", "servers_per_rack"])
     steps.add("provisioned_power_kw", "Provisioned IT power", t["provisioned_kw"], "kW",
               "provisioned = sum of units x unit max kW (the catalog server's, else TDP x accelerators x "
               "(1 + host_power_fraction))", "what the fleet can draw at full load", ["servers", "server_power_kw"])
@@ -690,15 +692,20 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
     price_inputs = ([o.catalog("server_price_usd", what="price")] if has_server_price else
                     [o.catalog("accelerator_price_usd", what="price"), o.devices_per_server(),
                      o.assumption("host_price_fraction")])
-    steps.add("server_price_usd", "Price of one server", t["price"], "USD",
-              "price = server_price_usd, else accelerator_price_usd x devices_per_server x (1 + host_price_fraction)",
+    steps.add("server_price_usd", "Price of one unit (the first type bought)", t["price"], "USD",
+              "price = the unit's listed price, else server_price_usd x unit accelerators / devices_per_server, "
+              "else accelerator_price_usd x unit accelerators x (1 + host_price_fraction)",
               "the catalog's server price" if has_server_price else "no server price: accelerators plus host share",
               price_inputs)
+    steps.add("purchase_price_usd", "Price of the units bought", t["purchase_price"], "USD",
+              "purchase = sum over the unit types bought of units x unit price",
+              "what the purchase costs before network, storage, spares and installation",
+              ["servers", "server_price_usd"])
     extras = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction")
     steps.add("capex_usd", "Capital", t["capex"], "USD",
-              "capex = servers x price x (1 + network + storage + spares + installation)",
-              "servers plus the network, storage, spares and installation they need",
-              ["servers", "server_price_usd", *[o.assumption(k) for k in extras]])
+              "capex = purchase x (1 + network + storage + spares + installation) x share",
+              "servers plus the network, storage, spares and installation they need; the workload's share",
+              ["purchase_price_usd", *[o.assumption(k) for k in extras], "cost_share"])
     a = o.inputs.assumptions
     straight = a.values["capital_charge"] == "straight_line"
     capex = t["capex"]
@@ -726,8 +733,8 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
                   ["provisioned_power_kw", o.assumption("facility_model"), o.assumption("colocation_usd_per_kw_month"),
                    o.constant("months_per_year", MONTHS_PER_YEAR, "months", "exact")])
     steps.add("annual_maintenance_usd", "Annual maintenance", t["maintenance"], "USD/year",
-              "maintenance = servers x price x maintenance_fraction_per_year", "support contracts and repairs",
-              ["servers", "server_price_usd", o.assumption("maintenance_fraction_per_year")])
+              "maintenance = purchase x maintenance_fraction_per_year", "support contracts and repairs",
+              ["purchase_price_usd", o.assumption("maintenance_fraction_per_year")])
     steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
               "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
               ["accelerators", o.assumption("software_usd_per_accelerator_year")])
