@@ -34,6 +34,8 @@ from inferchip.units import (
 from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
+# the rule purchase.unit_price_usd applies first: a share of the catalog's own server price
+DERIVED_SHARE = "unit price derived from the catalog (server price x accelerators / devices_per_server); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # Optional model-architecture and traffic-shape quantities and their value when absent
 # (a dense model with standard attention and every layer global; no output-length spread).
@@ -632,7 +634,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                         ch["calibration_source"]) if wanted("calibration_source") else None),
         "price_is_estimate": (owned & (ch["price_is_estimate"].astype(bool) | unit_estimate))
         | (rented & np.asarray(ch.get("cloud_is_estimate", False), dtype=bool)),
-        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, np.where(
+            np.isfinite(np.asarray(get("server_price_usd"), dtype=float)), DERIVED_SHARE, DERIVED_PRICE), "")
                                      + bought["source_u"].astype(str), "").astype(object)
                             if wanted("purchase_source") else None),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
