@@ -569,7 +569,15 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
     nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
     per_query = nan_unless(tco / annual_queries, feasible)
-    acc_per_rack = per_rack * dps
+    # Density of what is bought: a full rack of this fleet's unit mix holds 1 / rack_share of it
+    # (the catalog server stands in only where no purchase unit could be sized)
+    bought_ok = np.isfinite(rack_share) & (rack_share > 0) & np.isfinite(servers) & (servers > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        racks_of_fleet = np.where(bought_ok, rack_share, np.nan)
+        unit_kw = np.where(bought_ok & np.isfinite(provisioned_kw), provisioned_kw / servers, server_kw)
+        per_rack = np.where(bought_ok, servers / racks_of_fleet, per_rack)
+        acc_per_rack = np.where(bought_ok, accelerators_bought / racks_of_fleet, per_rack * dps)
+        kw_per_rack = np.where(bought_ok, provisioned_kw / racks_of_fleet, per_rack * server_kw)
 
     data = {
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
@@ -618,13 +626,13 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
             provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
         "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
-        "kw_per_rack": nan_unless(per_rack * server_kw, ok),
+        "kw_per_rack": nan_unless(kw_per_rack, ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
         "weights_gb": pts["weight_bytes"] / BYTES_PER_GB,
         "kv_cache_gb_per_replica": nan_unless(pts["kv_bytes"] / BYTES_PER_GB, ok),
         # audit columns (not in the default table)
-        "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": server_kw,
+        "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": unit_kw,
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cloud_provider": np.where(rented, ch.get("cloud_provider", ""), ""),
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),

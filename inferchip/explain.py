@@ -593,17 +593,20 @@ def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     has_own = isinstance(own_power, float) and not math.isnan(own_power)
     power_inputs = ([o.catalog("server_power_kw", what="power")] if has_own else
                     [o.devices_per_server(), o.catalog("tdp_w"), o.assumption("host_power_fraction")])
-    steps.add("server_power_kw", "Power of one server", t["server_kw"], "kW",
-              "server_kw = server_power_kw, else devices_per_server x tdp_w x (1 + host_power_fraction) / 1000",
+    steps.add("server_power_kw", "Power of one unit bought", r["server_power_kw"], "kW",
+              "server_kw = provisioned / units bought; a unit's kW = the purchase unit's listed kW, else the catalog "
+              "server's: server_power_kw, else devices_per_server x tdp_w x (1 + host_power_fraction) / 1000",
               "the catalog's whole-system power" if has_own else "no system figure: accelerators' TDP plus host share",
               power_inputs)
     cooling = str(o.row.get("cooling", "air")) or "air"
     steps.add("rack_power_budget_kw", "Rack power budget", t["rack_budget_kw"], "kW",
               f"budget = rack_power_budget_{cooling}_kw", f"the budget of a {cooling}-cooled rack",
               [o.catalog("cooling"), o.assumption(f"rack_power_budget_{'liquid' if cooling == 'liquid' else 'air'}_kw")])
-    steps.add("servers_per_rack", "Servers per rack", r["servers_per_rack"], "count",
-              "per_rack = max(1, min(floor(budget / server_kw), floor(rack_units_usable / server_rack_units)))",
-              "power or space binds, whichever is tighter",
+    steps.add("servers_per_rack", "Units per full rack", r["servers_per_rack"], "units/rack",
+              "servers_per_rack = units / rack_share; rack_share = sum over the unit types bought of units / per_rack, "
+              "per_rack = max(1, min(floor(budget / unit kW), floor(rack_units_usable / unit height)))",
+              "power or space binds, whichever is tighter, for each unit type; kw_per_rack, accelerators_per_rack "
+              "and queries_per_s_per_rack divide the fleet's kW, accelerators and capacity by rack_share too",
               ["rack_power_budget_kw", "server_power_kw", o.assumption("rack_units_usable"),
                o.catalog("server_rack_units")])
     steps.add("racks", "Racks", r["racks"], "count",

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,24 @@ def test_unknown_rack_units_do_not_limit():
 
 def test_racks():
     assert fleet.racks_needed(9, 4) == 3
+
+
+@pytest.mark.parametrize("workload", ["support-chatbot-70b", "chatbot-70b-100k"])
+def test_per_rack_fields_describe_the_units_bought(invoke, workload):
+    """kW, accelerators and capacity per rack are the fleet's, over the racks' worth of units it
+    buys: a mixed 8- and 4-GPU purchase is not described by its catalog server."""
+    import json
+
+    out = invoke("compare", f"data/workloads/{workload}.toml", "--basis", "auto", "--format", "json")
+    assert out.exit_code == 0, out.stdout
+    rows = [r for r in json.loads(out.stdout)["results"] if r["feasible"] and r["price_basis"] == "owned"]
+    mixed = [r for r in rows if " + " in (r["purchase"] or "")]
+    assert rows and (workload != "support-chatbot-70b" or mixed)
+    for r in rows:
+        rack_share = r["purchase_units"] / r["servers_per_rack"]
+        assert r["racks"] == math.ceil(rack_share - 1e-9), r["option"]
+        assert math.isclose(r["accelerators_per_rack"] * rack_share, r["accelerators_bought"], rel_tol=1e-9)
+        assert math.isclose(r["kw_per_rack"] * rack_share, r["server_power_kw"] * r["purchase_units"], rel_tol=1e-9)
+        capacity = r["accelerators_bought"] / r["chips_per_replica"] * r["queries_per_s_per_accelerator"] \
+            * r["chips_per_replica"]
+        assert math.isclose(r["queries_per_s_per_rack"] * rack_share, capacity, rel_tol=1e-9), r["option"]
