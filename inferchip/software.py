@@ -133,13 +133,18 @@ def parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+def score(results: pd.DataFrame, weights: dict[str, float], inputs: dict[str, str] | None = None,
+          scored: np.ndarray | None = None) -> pd.DataFrame:
     """Add the scores (module docstring) and rank by weighted_score, highest first;
-    infeasible rows and rows whose weighted score is null last (by name)."""
-    feasible = results["feasible"].to_numpy(dtype=bool)
+    infeasible rows and rows whose weighted score is null last (by name).
+
+    `inputs` maps cost/energy to the columns scored (default SCORE_INPUT: compare's
+    per-query figures; `plan` scores its net present cost per query); `scored` marks
+    the rows that take part (default: `feasible`)."""
+    feasible = results["feasible"].to_numpy(dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
     api = (results["price_basis"] == "api").to_numpy()
     scores = {}
-    for key, column in SCORE_INPUT.items():
+    for key, column in (inputs or SCORE_INPUT).items():
         value = pd.to_numeric(results[column], errors="coerce").to_numpy(float)
         value = np.where(feasible & (value > 0), value, np.nan)
         best = np.nanmin(value) if np.isfinite(value).any() else np.nan
@@ -158,11 +163,12 @@ def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     return frame.loc[order.index].reset_index(drop=True)
 
 
-def weights_block(weights: dict[str, float]) -> dict[str, object]:
-    """The weights as given and normalised, with each score's definition: echoed in the output."""
+def weights_block(weights: dict[str, float], fields: dict[str, Field] | None = None) -> dict[str, object]:
+    """The weights as given and normalised, with each score's definition (`fields`, default
+    compare's WEIGHT_FIELDS): echoed in the output."""
     total = sum(weights.values())
     return {"given": dict(weights), "normalised": {k: w / total for k, w in weights.items()},
-            "scores": {k: f.description for k, f in WEIGHT_FIELDS.items()}}
+            "scores": {k: f.description for k, f in (fields or WEIGHT_FIELDS).items() if k.endswith("score")}}
 
 
 def extra_fields(required: bool, weighted: bool) -> list[str]:
