@@ -191,8 +191,8 @@ def apply(results: pd.DataFrame, frameworks: list[str], weights: dict[str, float
 def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, object]:
     """What `catalog show` adds for one accelerator: software support (with its source and
     date, 'unknown' where the file has nothing) and scalability: the smallest unit it is
-    bought (or rented) in, from data/purchase_units.csv (else the catalog server), and the
-    scale-up domain from data/interconnect.csv."""
+    bought (or rented) in, from data/purchase_units.csv (else the catalog server), the
+    scale-up domain from data/interconnect.csv and the scale-out fabric from data/scaleout.csv."""
     from inferchip.interconnect import read_interconnect
     from inferchip.purchase import read_units
 
@@ -226,4 +226,7 @@ def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, obje
     domain = pd.to_numeric(link["scaleup_domain"], errors="coerce").dropna() if len(link) else pd.Series(dtype=float)
     facts["scaleup_domain_accelerators"] = float(domain.iloc[0]) if len(domain) else None
     facts["scaleup_source"] = str(link["source"].iloc[0]) if len(link) else "not in data/interconnect.csv"
+    from inferchip.scaleout import scaleout_facts
+
+    facts.update(scaleout_facts(name))
     return facts
