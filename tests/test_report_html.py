@@ -178,3 +178,18 @@ def test_markdown_memo_links_the_same_charts(invoke, tmp_path):
     assert "## Software and scalability" in text and "| Scale-out fabric |" in text
     bad = invoke("report", "--format", "markdown")
     assert bad.exit_code == 2 and "add --output FILE.md" in bad.stderr
+
+
+def test_a_missing_chromium_fails_unless_skipped_on_request(monkeypatch, tmp_path):
+    """CI never skips the browser tests silently: without Chromium they fail (with the
+    install command); only INFERCHIP_NO_BROWSER=1 skips them, and .ci/run installs it."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on this PATH
+    monkeypatch.delenv("INFERCHIP_CHROMIUM", raising=False)
+    monkeypatch.delenv("INFERCHIP_NO_BROWSER", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        _chromium()
+    monkeypatch.setenv("INFERCHIP_NO_BROWSER", "1")
+    with pytest.raises(pytest.skip.Exception, match="skipped on request"):
+        _chromium()
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install" in ci and " chromium" in ci and "make test" in ci
