@@ -107,8 +107,9 @@ PLAN_FIELDS: dict[str, Field] = {
     "year1_energy_per_query_j": Field("J", "compare's energy_per_query_j at year-1 traffic", True),
     "final_year_cost_per_query_usd": Field("USD", "cost_per_query_usd of the last year"),
     "refresh_to": Field("", "the refresh target (--refresh-to), '' when none"),
-    "refresh_payback_year": Field("count", "first year the refresh's cumulative discounted cash is at most keeping "
-                                           "this fleet's (null: not within the horizon, or not an owned fleet)"),
+    "refresh_payback_year": Field("count", "first year the refresh's cumulative discounted cash, less the resale "
+                                           "credit, is at most keeping this fleet's (null: not within the horizon, or "
+                                           "not an owned fleet)"),
     "refresh_savings_usd": Field("USD", "keeping's net present cost (year-1 purchase sunk) - (the refresh target's "
                                         "- refresh_resale_credit_usd)"),
     "refresh_resale_credit_usd": Field("USD", "resale_value_fraction x this fleet's year-1 purchase_usd: what the "
@@ -389,7 +390,8 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
         savings = np.where(candidate, keep_npc - (npc[t] - credit), np.nan)
         first_year = (year_no == 1)[:, None]
         keep_cash = np.where(candidate[None, :], cash - np.where(first_year, purchase_usd[0][None, :], 0.0), np.nan)
-        refresh_cash = np.where(candidate[None, :], cash[:, [t]] - np.where(first_year, credit[None, :], 0.0), np.nan)
+        refresh_cash = np.where(candidate[None, :] & whole[t], cash[:, [t]] - np.where(first_year, credit[None, :], 0.0),
+                                np.nan)
 
     over = burst > 0
     reasons = np.where(~feasible, first["infeasible_reason"].to_numpy(dtype=object),
