@@ -396,3 +396,12 @@ def test_cli_weights_are_echoed_and_validate(invoke):
     assert "## Ranking by weighted score" in memo.stdout and "Ranked by weighted score" in memo.stdout
     bad = invoke("plan", "--weights", "speed=1", "--format", "json")
     assert bad.exit_code == 2 and bad.stderr.startswith("error: --weights speed=1: use KEY=WEIGHT")
+
+
+def test_resale_fraction_from_the_horizon_table():
+    _, horizon = resolve({}, {"refresh_to": "NVIDIA B200", "resale_value_fraction": 0.3}, "hall.toml", {})
+    assert horizon.resale_value_fraction == 0.3 and horizon.as_dict()["resale_value_fraction"] == 0.3
+    _, horizon = resolve({}, {"resale_value_fraction": 0.3}, "hall.toml", {"resale_value_fraction": 0.5})
+    assert horizon.resale_value_fraction == 0.5  # the option wins over the table
+    with pytest.raises(InputError, match=r"hall.toml: horizon.resale_value_fraction: must be a fraction from 0 to 1"):
+        resolve({}, {"resale_value_fraction": True}, "hall.toml", {})
