@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase
+from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase, server
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -30,11 +30,12 @@ from inferchip.units import (
     RESULT_FIELDS,
     SECONDS_PER_DAY,
     TOKENS_PER_MILLION,
-    W_PER_KW,
 )
 from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
+# the rule purchase.unit_price_usd applies first: a share of the catalog's own server price
+DERIVED_SHARE = "unit price derived from the catalog (server price x accelerators / devices_per_server); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # Optional model-architecture and traffic-shape quantities and their value when absent
 # (a dense model with standard attention and every layer global; no output-length spread).
@@ -131,7 +132,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) * BYTES_PER_MB / BYTES_PER_GB)
     capacity_gb = np.where(capacity_gb > 0, capacity_gb, np.nan)
     usable = S("memory_usable_fraction")
-    dps = C("devices_per_server")
+    dps = server.devices_per_server(C("devices_per_server"))  # the one blank rule, as costing below
     mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
     # power-limited clocks: a chip rated below the sustained power per peak FLOP cannot hold its peak
     comp_eff = comp_eff * perf.sustained_compute_fraction(_optional(chips, "tdp_w", c_idx, np.nan),
@@ -490,10 +491,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     avg_qps = sc["queries_per_day"] / SECONDS_PER_DAY
     replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
     accelerators = replicas * n
-    dps = C("devices_per_server")
-    dps = np.where(np.isfinite(dps), dps, 1.0)
-    server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
-                         dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
+    dps = server.devices_per_server(C("devices_per_server"))
+    server_kw = server.server_power_kw(C("server_power_kw"), dps, C("tdp_w"), sc["host_power_fraction"])
     budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
@@ -635,7 +634,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                         ch["calibration_source"]) if wanted("calibration_source") else None),
         "price_is_estimate": (owned & (ch["price_is_estimate"].astype(bool) | unit_estimate))
         | (rented & np.asarray(ch.get("cloud_is_estimate", False), dtype=bool)),
-        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, np.where(
+            np.isfinite(np.asarray(get("server_price_usd"), dtype=float)), DERIVED_SHARE, DERIVED_PRICE), "")
                                      + bought["source_u"].astype(str), "").astype(object)
                             if wanted("purchase_source") else None),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
@@ -645,7 +645,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
                      avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
-                     share=share, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     share=share, price=price, purchase_price=purchase_price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
                      rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inferchip.csvfile import read_csv_rows
+from inferchip import server
+from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
@@ -42,15 +43,10 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
     date; prices, power and rack units are positive numbers where given."""
     path = Path(path) if path is not None else data_path("purchase_units.csv")
     header, lines = read_csv_rows(path, "purchase unit")
-    missing = [c for c in UNIT_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}; "
-                         f"the header is: {','.join(UNIT_COLUMNS)}")
+    require_columns(path, header, UNIT_COLUMNS, f"; the header is: {','.join(UNIT_COLUMNS)}")
     rows, problems = [], []
     for line, row in lines:
-        for column in ("accelerator", "unit", "source", "as_of"):
-            if not row.get(column):
-                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        problems += empty_cells(path, line, row, ("accelerator", "unit", "source", "as_of"))
         if row.get("basis") not in BASES:
             problems.append(f"{path}: line {line}: column 'basis': {row.get('basis')!r} is not own or rent")
         elif row.get("basis") == "rent" and not row.get("provider"):
@@ -121,7 +117,7 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
     """The catalog frame plus fixed-width unit columns per basis, smallest unit first.
     Rented units are those of the chip's `cloud_provider` (every listed provider's when
     the frame has no cloud columns). A chip with no listed unit gets the catalog's
-    fallback: to own, one server of devices_per_server (1 when empty); to rent, one
+    fallback: to own, one server of devices_per_server (server.devices_per_server: 1 when blank); to rent, one
     accelerator-hour. Names and providers match case-insensitively."""
     units = bundled_units() if units is None else units
     key = chips["name"].str.lower().to_numpy()
@@ -139,8 +135,8 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
         cols = {f: np.full((len(chips), width), np.nan if f in _SLOT_NUMBERS else None,
                            dtype=float if f in _SLOT_NUMBERS else object)
                 for f in _SLOT_FIELDS}
-        dps = pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float)
-        fallback = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0) if basis == "own" else np.ones(len(chips))
+        dps = server.devices_per_server(pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float))
+        fallback = dps if basis == "own" else np.ones(len(chips))
         for i, name in enumerate(key):  # one pass over the catalog's few dozen chips, not the pipeline
             g = groups.get(name + "|" + provider[i] if tied else name)
             if g is None:
@@ -318,8 +314,7 @@ def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -
     stack = lambda field: np.stack([np.asarray(get(slot_column(basis, field, k)), dtype=float if field in (  # noqa: E731
         "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
     size = stack("size")
-    dps = np.asarray(get("devices_per_server"), dtype=float)
-    dps = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0)[:, None]
+    dps = server.devices_per_server(np.asarray(get("devices_per_server"), dtype=float))[:, None]
     price = unit_price_usd(stack("price"), size, dps, np.asarray(get("server_price_usd"), dtype=float)[:, None],
                            np.asarray(get("accelerator_price_usd"), dtype=float)[:, None],
                            np.asarray(get("host_price_fraction"), dtype=float).reshape(-1, 1))

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inferchip import server
 from inferchip.errors import InputError, UsageError, did_you_mean, shown
 from inferchip.units import Field
 
@@ -217,10 +218,16 @@ def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, obje
         facts.update(smallest_purchase_unit=f"{smallest['unit']} ({basis})",
                      smallest_purchase_unit_accelerators=float(smallest["accelerators_per_unit"]),
                      purchase_unit_source=str(smallest["source"]))
-    else:
+    elif basis == "own":  # compare's fallback (purchase.attach_units): the catalog server, blank rule applied
         dps = row.get("devices_per_server")
-        facts.update(smallest_purchase_unit="the catalog server (devices_per_server)" if dps is not None else "unknown",
-                     smallest_purchase_unit_accelerators=dps, purchase_unit_source="data/catalog.csv")
+        dps = dps if isinstance(dps, (int, float)) else float("nan")
+        blank = " is blank: 1 accelerator" if server.is_default(dps) else ""
+        facts.update(smallest_purchase_unit=f"the catalog server (devices_per_server{blank})",
+                     smallest_purchase_unit_accelerators=float(server.devices_per_server(dps)),
+                     purchase_unit_source="data/catalog.csv")
+    else:
+        facts.update(smallest_purchase_unit="one accelerator-hour (rent)", smallest_purchase_unit_accelerators=1.0,
+                     purchase_unit_source="no instance size in data/purchase_units.csv: priced per accelerator-hour")
     links = read_interconnect()
     link = links[links["name"].str.lower() == name.lower()] if "name" in links else links.iloc[:0]
     domain = pd.to_numeric(link["scaleup_domain"], errors="coerce").dropna() if len(link) else pd.Series(dtype=float)
