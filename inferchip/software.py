@@ -134,13 +134,18 @@ def parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+def score(results: pd.DataFrame, weights: dict[str, float], inputs: dict[str, str] | None = None,
+          scored: np.ndarray | None = None) -> pd.DataFrame:
     """Add the scores (module docstring) and rank by weighted_score, highest first;
-    infeasible rows and rows whose weighted score is null last (by name)."""
-    feasible = results["feasible"].to_numpy(dtype=bool)
+    infeasible rows and rows whose weighted score is null last (by name).
+
+    `inputs` maps cost/energy to the columns scored (default SCORE_INPUT: compare's
+    per-query figures; `plan` scores its net present cost per query); `scored` marks
+    the rows that take part (default: `feasible`)."""
+    feasible = results["feasible"].to_numpy(dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
     api = (results["price_basis"] == "api").to_numpy()
     scores = {}
-    for key, column in SCORE_INPUT.items():
+    for key, column in (inputs or SCORE_INPUT).items():
         value = pd.to_numeric(results[column], errors="coerce").to_numpy(float)
         value = np.where(feasible & (value > 0), value, np.nan)
         best = np.nanmin(value) if np.isfinite(value).any() else np.nan
@@ -159,11 +164,12 @@ def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     return frame.loc[order.index].reset_index(drop=True)
 
 
-def weights_block(weights: dict[str, float]) -> dict[str, object]:
-    """The weights as given and normalised, with each score's definition: echoed in the output."""
+def weights_block(weights: dict[str, float], fields: dict[str, Field] | None = None) -> dict[str, object]:
+    """The weights as given and normalised, with each score's definition (`fields`, default
+    compare's WEIGHT_FIELDS): echoed in the output."""
     total = sum(weights.values())
     return {"given": dict(weights), "normalised": {k: w / total for k, w in weights.items()},
-            "scores": {k: f.description for k, f in WEIGHT_FIELDS.items()}}
+            "scores": {k: f.description for k, f in (fields or WEIGHT_FIELDS).items() if k.endswith("score")}}
 
 
 def extra_fields(required: bool, weighted: bool) -> list[str]:
@@ -186,8 +192,8 @@ def apply(results: pd.DataFrame, frameworks: list[str], weights: dict[str, float
 def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, object]:
     """What `catalog show` adds for one accelerator: software support (with its source and
     date, 'unknown' where the file has nothing) and scalability: the smallest unit it is
-    bought (or rented) in, from data/purchase_units.csv (else the catalog server), and the
-    scale-up domain from data/interconnect.csv."""
+    bought (or rented) in, from data/purchase_units.csv (else the catalog server), the
+    scale-up domain from data/interconnect.csv and the scale-out fabric from data/scaleout.csv."""
     from inferchip.interconnect import read_interconnect
     from inferchip.purchase import read_units
 
@@ -227,4 +233,7 @@ def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, obje
     domain = pd.to_numeric(link["scaleup_domain"], errors="coerce").dropna() if len(link) else pd.Series(dtype=float)
     facts["scaleup_domain_accelerators"] = float(domain.iloc[0]) if len(domain) else None
     facts["scaleup_source"] = str(link["source"].iloc[0]) if len(link) else "not in data/interconnect.csv"
+    from inferchip.scaleout import scaleout_facts
+
+    facts.update(scaleout_facts(name))
     return facts
