@@ -185,6 +185,11 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                                            _optional(chips, "host_link_gbps", c_idx, np.nan), link_eff,
                                            np.where(np.isfinite(host_eff), host_eff, link_eff))
         comm_token = perf.comm_ms_per_token(comm_bytes, link_bps)
+        # a chip with a known scale-up fabric but no known host link cannot be sized past its
+        # domain: the link beyond it is unknown (chips with no link row at all stay unmodelled)
+        domain = np.nan_to_num(_optional(chips, "scaleup_domain", c_idx, 1.0), nan=1.0)
+        beyond_link = (np.isfinite(_optional(chips, "scaleup_gbps", c_idx, np.nan))
+                       & ~np.isfinite(_optional(chips, "host_link_gbps", c_idx, np.nan)) & (n > domain))
         attn_eff = _optional(chips, "attention_efficiency", c_idx, np.nan)
         kv_bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), np.where(np.isfinite(attn_eff), attn_eff, mem_eff))
         # attention multiplies cached keys and values: it runs at the KV precision's peak (never the
@@ -288,7 +293,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             latency_ms=latency, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
             tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
-            serving_mode=serving, prefill_pool_share=pool_share,
+            serving_mode=serving, prefill_pool_share=pool_share, beyond_link=beyond_link,
+            scaleup_domain=np.broadcast_to(domain, n.shape),
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -315,7 +321,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
-    ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0)
+    beyond = out.get("beyond_link", False)
+    ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0) & ~np.asarray(beyond, dtype=bool)
     out["ok"] = ok
     peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
     replicas = fleet.replicas_needed(peak_qps, out["qps_replica"], S("utilisation_target"))
@@ -390,6 +397,12 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     return pts
 
 
+def _fmt_int(values: np.ndarray) -> np.ndarray:
+    """'1,234' for each value ('-' when not finite)."""
+    return np.array([f"{v:,.0f}" if np.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()],
+                    dtype=object)
+
+
 def _fmt_1dp(values: np.ndarray) -> np.ndarray:
     """'1,234.5' for each value ('-' when not finite), formatting each distinct value once."""
     uniques, inverse = np.unique(np.asarray(values, dtype=float), return_inverse=True)
@@ -408,6 +421,7 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
         ~np.isfinite(pts["capacity_gb"]),
         ~np.isfinite(chips_rep["memory_bw_tbps"].astype(float)),
         pts["b_mem"] < 1,
+        np.asarray(pts.get("beyond_link", False), dtype=bool),
         (kind == "llm") & (pts["prefill_ms"] >= scen.get("ttft_ms", np.inf)),
         pts["b_slo"] < 1,
         no_price,
@@ -427,14 +441,19 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
                   + _fmt_1dp(at(pts["n"] * pts["capacity_gb"], m)) + " GB at the largest size tried")
     m = code == 5
     if m.any():
-        out[m] = "TTFT SLO missed: prefill alone takes " + _fmt_1dp(at(pts["prefill_ms"], m)) + " ms"
+        out[m] = ("a replica needs " + _fmt_int(at(pts["n"], m)) + " chips, more than the scale-up domain of "
+                  + _fmt_int(at(pts["scaleup_domain"], m)) + ", and no host link is known "
+                  "(data/interconnect.csv host_link_gbps)")
     m = code == 6
+    if m.any():
+        out[m] = "TTFT SLO missed: prefill alone takes " + _fmt_1dp(at(pts["prefill_ms"], m)) + " ms"
+    m = code == 7
     if m.any():
         out[m] = (slo_name + " SLO missed: " + _fmt_1dp(at(pts["tpot_b1"], m)) + " ms at batch 1 > "
                   + _fmt_1dp(at(slo_value, m)) + " ms")
-    out[code == 7] = ("no public price: no purchase price (server_price_usd, accelerator_price_usd) and no on-demand"
+    out[code == 8] = ("no public price: no purchase price (server_price_usd, accelerator_price_usd) and no on-demand"
                       " cloud price (data/cloud_prices.csv, --cloud-provider); add a quote with --extend-catalog")
-    out[code == 8] = ("no server power in the catalog (server_power_kw or tdp_w), "
+    out[code == 9] = ("no server power in the catalog (server_power_kw or tdp_w), "
                       "so energy and facility cost are unknown")
     return out
 
@@ -512,8 +531,18 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"]) & (basis in ("auto", "rent"))
     bought = {k: np.where(owned, own_plan[k], rent_plan[k]) for k in own_plan}
     no_price = ~owned & ~rented
-    unit_racks_u = fleet.servers_per_rack(bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"])
-    unit_racks_v = fleet.servers_per_rack(bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"])
+    # A unit smaller than the catalog server with no height of its own (a cloud slice of a
+    # server or rack system) sits in whole catalog servers: its accelerators pack at the catalog
+    # server's density, and the hardware around it draws the catalog server's kW.
+    acc_rack_server = per_rack * dps
+    slice_u = (bought["size_u"] < dps) & ~np.isfinite(bought["rack_units_u"])
+    slice_v = (bought["size_v"] < dps) & ~np.isfinite(bought["rack_units_v"])
+    unit_racks_u = np.where(slice_u, acc_rack_server / bought["size_u"], fleet.servers_per_rack(
+        bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"]))
+    unit_racks_v = np.where(slice_v, acc_rack_server / bought["size_v"], fleet.servers_per_rack(
+        bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"]))
+    max_unit_kw = np.fmax(np.where(slice_u, server_kw, bought["power_u"]),
+                          np.where(bought["has_v"], np.where(slice_v, server_kw, bought["power_v"]), np.nan))
     servers = bought["units"]
     accelerators_bought = bought["accelerators_bought"]
     # each unit fills 1 / (units per rack) of a rack; two unit types share racks
@@ -576,7 +605,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         racks_of_fleet = np.where(bought_ok, rack_share, np.nan)
         unit_kw = np.where(bought_ok & np.isfinite(provisioned_kw), provisioned_kw / servers, server_kw)
         per_rack = np.where(bought_ok, servers / racks_of_fleet, per_rack)
-        acc_per_rack = np.where(bought_ok, accelerators_bought / racks_of_fleet, per_rack * dps)
+        acc_per_rack = np.where(bought_ok, accelerators_bought / racks_of_fleet, acc_rack_server)
         kw_per_rack = np.where(bought_ok, provisioned_kw / racks_of_fleet, per_rack * server_kw)
 
     data = {
@@ -627,6 +656,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
             provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
         "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
         "kw_per_rack": nan_unless(kw_per_rack, ok),
+        "max_unit_kw": nan_unless(np.where(bought_ok, max_unit_kw, server_kw), ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
         "weights_gb": pts["weight_bytes"] / BYTES_PER_GB,

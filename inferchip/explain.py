@@ -604,7 +604,9 @@ def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               [o.catalog("cooling"), o.assumption(f"rack_power_budget_{'liquid' if cooling == 'liquid' else 'air'}_kw")])
     steps.add("servers_per_rack", "Units per full rack", r["servers_per_rack"], "units/rack",
               "servers_per_rack = units / rack_share; rack_share = sum over the unit types bought of units / per_rack, "
-              "per_rack = max(1, min(floor(budget / unit kW), floor(rack_units_usable / unit height)))",
+              "per_rack = max(1, min(floor(budget / unit kW), floor(rack_units_usable / unit height))); a unit "
+              "smaller than the catalog server with no height (a cloud slice) packs at the catalog server's "
+              "density: per_rack = catalog servers per rack x devices_per_server / accelerators per unit",
               "power or space binds, whichever is tighter, for each unit type; kw_per_rack, accelerators_per_rack "
               "and queries_per_s_per_rack divide the fleet's kW, accelerators and capacity by rack_share too",
               ["rack_power_budget_kw", "server_power_kw", o.assumption("rack_units_usable"),

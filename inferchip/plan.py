@@ -235,7 +235,7 @@ def _fit(workload, assumptions, chips, facility: Facility, capacity: np.ndarray,
         used_racks = _grid(fleet, "racks", qpd.shape)[0]
         units = np.where(probe, _grid(fleet, "purchase_units", qpd.shape)[0], units)
         if facility.kw_per_rack is not None:  # a server over the rack's power takes no rack of its own here
-            hot = probe & (_grid(fleet, "kw_per_rack", qpd.shape)[0] > facility.kw_per_rack * (1 + 1e-12))
+            hot = probe & (_grid(fleet, "max_unit_kw", qpd.shape)[0] > facility.kw_per_rack * (1 + 1e-12))
             capacity = np.where(hot, 0.0, capacity)
             probe = probe & ~hot
         over = probe & ((kw > it_kw * (1 + 1e-12)) | (used_racks > racks))
@@ -397,12 +397,12 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
     reasons = np.where(~feasible, first["infeasible_reason"].to_numpy(dtype=object),
                        np.where(~whole, "the facility cannot hold the demand and no rent or API price covers the "
                                         "overflow", ""))
-    rack_kw1 = pd.to_numeric(first["kw_per_rack"], errors="coerce").to_numpy(float)
+    rack_kw1 = pd.to_numeric(first["max_unit_kw"], errors="coerce").to_numpy(float)
     facility_note = np.select(
         [~limited | (capacity > 0), (facility.cooling == "air") & liquid,
          rack_kw1 > (facility.kw_per_rack if facility.kw_per_rack is not None else np.inf)],
         ["", "liquid-cooled; the facility is air-cooled",
-         "a rack of it draws " + pd.Series(rack_kw1).map("{:,.1f}".format).to_numpy(dtype=object)
+         "one unit of it draws " + pd.Series(rack_kw1).map("{:,.1f}".format).to_numpy(dtype=object)
          + f" kW, over the facility's {facility.kw_per_rack or 0:g} kW per rack"],
         "not one replica fits in the facility's IT power and racks").astype(object)
     with np.errstate(divide="ignore", invalid="ignore"):

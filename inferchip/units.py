@@ -126,6 +126,7 @@ RESULT_FIELDS: dict[str, Field] = {
     "busy_power_fraction": Field("fraction", "server power at full inference load / maximum (data/power_profiles.csv, else the assumption)"),
     "idle_power_fraction": Field("fraction", "server power idle with the model loaded / maximum (data/power_profiles.csv, else the assumption)"),
     "kw_per_rack": Field("kW", "provisioned power of one full rack of the units bought (fleet kW / racks' worth of units)"),
+    "max_unit_kw": Field("kW", "maximum power of the largest unit bought (a cloud slice: of the catalog server holding it); a rack must take at least this"),
     "accelerators_per_rack": Field("accelerators/rack", "accelerators in one full rack of the units bought (the mean of a two-type mix)", True),
     "queries_per_s_per_rack": Field("queries/s", "capacity of one full rack of the units bought", True),
     "weights_gb": Field("GB", "model weights at the precision used"),

@@ -61,3 +61,28 @@ def test_per_rack_fields_describe_the_units_bought(invoke, workload):
         capacity = r["accelerators_bought"] / r["chips_per_replica"] * r["queries_per_s_per_accelerator"] \
             * r["chips_per_replica"]
         assert math.isclose(r["queries_per_s_per_rack"] * rack_share, capacity, rel_tol=1e-9), r["option"]
+
+
+def test_a_cloud_slice_packs_at_its_rack_systems_density(invoke):
+    """Two rented 4-GPU shapes of a GB200 NVL72 sit in the 72-GPU rack: 72 per rack at its 120 kW,
+    not 4-GPU slices packed by their own power (19 a rack)."""
+    import json
+
+    out = invoke("compare", "--chip", "GB200", "--basis", "rent", "--format", "json")
+    row = json.loads(out.stdout)["results"][0]
+    assert row["purchase"].endswith("BM.GPU.GB200.4") and row["accelerators_bought"] == 8
+    assert row["accelerators_per_rack"] == 72 and row["kw_per_rack"] == pytest.approx(120.0)
+    assert row["max_unit_kw"] == pytest.approx(120.0) and row["racks"] == 1
+
+
+def test_no_replica_past_a_scale_up_domain_without_a_known_host_link(invoke):
+    """Inferentia2 links 12 chips by NeuronLink and lists no host link: a 16k-token 70B replica
+    that needs more chips is infeasible, with the reason, instead of crossing servers at NeuronLink speed."""
+    import json
+
+    out = invoke("compare", "rag-long-context-70b", "--chip", "Inferentia2", "--basis", "auto", "--format", "json")
+    row = json.loads(out.stdout)["results"][0]
+    assert not row["feasible"]
+    assert "more than the scale-up domain of 12, and no host link is known" in row["infeasible_reason"]
+    ok = json.loads(invoke("compare", "--chip", "Inferentia2", "--format", "json").stdout)["results"][0]
+    assert ok["feasible"] and ok["chips_per_replica"] <= 12

@@ -405,3 +405,17 @@ def test_resale_fraction_from_the_horizon_table():
     assert horizon.resale_value_fraction == 0.5  # the option wins over the table
     with pytest.raises(InputError, match=r"hall.toml: horizon.resale_value_fraction: must be a fraction from 0 to 1"):
         resolve({}, {"resale_value_fraction": True}, "hall.toml", {})
+
+
+def test_a_unit_over_the_facility_kw_per_rack_does_not_fit(base):
+    """H100 SXM buys 10.2 kW 8-GPU servers (plus a 5.1 kW 4-GPU board): at 10 kW a rack no rack
+    takes the large server, whatever the fleet's mean kW per rack; 10.5 kW racks take it."""
+    def summary(kw):
+        result = plan.run(base.workload, base.assumptions, base.chips,
+                          Facility(it_kw=600.0, racks=20.0, kw_per_rack=kw), Horizon(years=1))
+        return result.summary.set_index("accelerator").loc["NVIDIA H100 SXM"]
+
+    tight = summary(10.0)
+    assert not tight["fits_facility"]
+    assert "one unit of it draws 10.2 kW, over the facility's 10 kW per rack" in tight["facility_note"]
+    assert summary(10.5)["fits_facility"]
