@@ -32,7 +32,7 @@ import pandas as pd
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.compare import evaluate, scenario_frame
-from inferchip.csvfile import read_csv_rows
+from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.measured import candidates
@@ -53,14 +53,10 @@ def read_api_prices(path: Path | None = None) -> pd.DataFrame:
     comparable preset, two positive prices, a source and a date."""
     path = Path(path) if path is not None else data_path("api_prices.csv")
     header, lines = read_csv_rows(path, "API price")
-    missing = [c for c in API_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}")
+    require_columns(path, header, API_COLUMNS)
     rows, problems = [], []
     for line, row in lines:
-        for column in ("provider", "model", "comparable_preset", "source", "as_of"):
-            if not (row.get(column) or "").strip():
-                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        problems += empty_cells(path, line, row, ("provider", "model", "comparable_preset", "source", "as_of"))
         for column in ("usd_per_million_input_tokens", "usd_per_million_output_tokens"):
             try:
                 value = float(row[column])

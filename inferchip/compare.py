@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase
+from inferchip import cost, dataflow, disagg, fleet, perf, power, purchase, server
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.interconnect import attach_interconnect
@@ -30,11 +30,12 @@ from inferchip.units import (
     RESULT_FIELDS,
     SECONDS_PER_DAY,
     TOKENS_PER_MILLION,
-    W_PER_KW,
 )
 from inferchip.workload import Workload
 
 DERIVED_PRICE = "unit price derived from the catalog (accelerator price x accelerators x (1 + host_price_fraction)); unit: "
+# the rule purchase.unit_price_usd applies first: a share of the catalog's own server price
+DERIVED_SHARE = "unit price derived from the catalog (server price x accelerators / devices_per_server); unit: "
 CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # Optional model-architecture and traffic-shape quantities and their value when absent
 # (a dense model with standard attention and every layer global; no output-length spread).
@@ -145,7 +146,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     capacity_gb = np.where(C("memory_gb") > 0, C("memory_gb"), np.nan_to_num(C("sram_mb")) * BYTES_PER_MB / BYTES_PER_GB)
     capacity_gb = np.where(capacity_gb > 0, capacity_gb, np.nan)
     usable = S("memory_usable_fraction")
-    dps = C("devices_per_server")
+    dps = server.devices_per_server(C("devices_per_server"))  # the one blank rule, as costing below
     mem_eff, comp_eff = C("memory_efficiency"), C("compute_efficiency")
     # power-limited clocks: a chip rated below the sustained power per peak FLOP cannot hold its peak
     comp_eff = comp_eff * perf.sustained_compute_fraction(_optional(chips, "tdp_w", c_idx, np.nan),
@@ -198,6 +199,11 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                                            _optional(chips, "host_link_gbps", c_idx, np.nan), link_eff,
                                            np.where(np.isfinite(host_eff), host_eff, link_eff))
         comm_token = perf.comm_ms_per_token(comm_bytes, link_bps)
+        # a chip with a known scale-up fabric but no known host link cannot be sized past its
+        # domain: the link beyond it is unknown (chips with no link row at all stay unmodelled)
+        domain = np.nan_to_num(_optional(chips, "scaleup_domain", c_idx, 1.0), nan=1.0)
+        beyond_link = (np.isfinite(_optional(chips, "scaleup_gbps", c_idx, np.nan))
+                       & ~np.isfinite(_optional(chips, "host_link_gbps", c_idx, np.nan)) & (n > domain))
         attn_eff = _optional(chips, "attention_efficiency", c_idx, np.nan)
         kv_bw = perf.effective_bandwidth_bps(n, C("memory_bw_tbps"), np.where(np.isfinite(attn_eff), attn_eff, mem_eff))
         # attention multiplies cached keys and values: it runs at the KV precision's peak (never the
@@ -301,7 +307,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             latency_ms=latency, tokens_per_s_replica=tokens_per_s,
             qps_replica=tokens_per_s / outp, kv_bytes=batch_ok * kv_token * ctx_memory,
             tpot_b1=tpot_b1, prefill_ms=prefill_ms, input_time_share=input_share,
-            serving_mode=serving, prefill_pool_share=pool_share,
+            serving_mode=serving, prefill_pool_share=pool_share, beyond_link=beyond_link,
+            scaleup_domain=np.broadcast_to(domain, n.shape),
         )
         if trace is not None:
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
@@ -328,7 +335,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         )
         if trace is not None:
             trace.update(activation_bytes=act, flops_per_query=work, batch_time_ms=t)
-    ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0)
+    beyond = out.get("beyond_link", False)
+    ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0) & ~np.asarray(beyond, dtype=bool)
     out["ok"] = ok
     peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
     replicas = fleet.replicas_needed(peak_qps, out["qps_replica"], S("utilisation_target"))
@@ -403,6 +411,12 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     return pts
 
 
+def _fmt_int(values: np.ndarray) -> np.ndarray:
+    """'1,234' for each value ('-' when not finite)."""
+    return np.array([f"{v:,.0f}" if np.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()],
+                    dtype=object)
+
+
 def _fmt_1dp(values: np.ndarray) -> np.ndarray:
     """'1,234.5' for each value ('-' when not finite), formatting each distinct value once."""
     uniques, inverse = np.unique(np.asarray(values, dtype=float), return_inverse=True)
@@ -421,6 +435,7 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
         ~np.isfinite(pts["capacity_gb"]),
         ~np.isfinite(chips_rep["memory_bw_tbps"].astype(float)),
         pts["b_mem"] < 1,
+        np.asarray(pts.get("beyond_link", False), dtype=bool),
         (kind == "llm") & (pts["prefill_ms"] >= scen.get("ttft_ms", np.inf)),
         pts["b_slo"] < 1,
         no_price,
@@ -440,14 +455,19 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
                   + _fmt_1dp(at(pts["n"] * pts["capacity_gb"], m)) + " GB at the largest size tried")
     m = code == 5
     if m.any():
-        out[m] = "TTFT SLO missed: prefill alone takes " + _fmt_1dp(at(pts["prefill_ms"], m)) + " ms"
+        out[m] = ("a replica needs " + _fmt_int(at(pts["n"], m)) + " chips, more than the scale-up domain of "
+                  + _fmt_int(at(pts["scaleup_domain"], m)) + ", and no host link is known "
+                  "(data/interconnect.csv host_link_gbps)")
     m = code == 6
+    if m.any():
+        out[m] = "TTFT SLO missed: prefill alone takes " + _fmt_1dp(at(pts["prefill_ms"], m)) + " ms"
+    m = code == 7
     if m.any():
         out[m] = (slo_name + " SLO missed: " + _fmt_1dp(at(pts["tpot_b1"], m)) + " ms at batch 1 > "
                   + _fmt_1dp(at(slo_value, m)) + " ms")
-    out[code == 7] = ("no public price: no purchase price (server_price_usd, accelerator_price_usd) and no on-demand"
+    out[code == 8] = ("no public price: no purchase price (server_price_usd, accelerator_price_usd) and no on-demand"
                       " cloud price (data/cloud_prices.csv, --cloud-provider); add a quote with --extend-catalog")
-    out[code == 8] = ("no server power in the catalog (server_power_kw or tdp_w), "
+    out[code == 9] = ("no server power in the catalog (server_power_kw or tdp_w), "
                       "so energy and facility cost are unknown")
     return out
 
@@ -506,10 +526,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     avg_qps = sc["queries_per_day"] / SECONDS_PER_DAY
     replicas = fleet.replicas_needed(peak_qps, qps_replica, sc["utilisation_target"])
     accelerators = replicas * n
-    dps = C("devices_per_server")
-    dps = np.where(np.isfinite(dps), dps, 1.0)
-    server_kw = np.where(np.isfinite(C("server_power_kw")), C("server_power_kw"),
-                         dps * C("tdp_w") * (1.0 + sc["host_power_fraction"]) / W_PER_KW)
+    dps = server.devices_per_server(C("devices_per_server"))
+    server_kw = server.server_power_kw(C("server_power_kw"), dps, C("tdp_w"), sc["host_power_fraction"])
     budget = np.where(ch["cooling"] == "liquid", sc["rack_power_budget_liquid_kw"],
                       sc["rack_power_budget_air_kw"])
     per_rack = fleet.servers_per_rack(server_kw, C("server_rack_units"), budget, sc["rack_units_usable"])
@@ -529,8 +547,18 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     rented = ~owned & np.isfinite(cloud) & np.isfinite(rent_plan["count_u"]) & (basis in ("auto", "rent"))
     bought = {k: np.where(owned, own_plan[k], rent_plan[k]) for k in own_plan}
     no_price = ~owned & ~rented
-    unit_racks_u = fleet.servers_per_rack(bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"])
-    unit_racks_v = fleet.servers_per_rack(bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"])
+    # A unit smaller than the catalog server with no height of its own (a cloud slice of a
+    # server or rack system) sits in whole catalog servers: its accelerators pack at the catalog
+    # server's density, and the hardware around it draws the catalog server's kW.
+    acc_rack_server = per_rack * dps
+    slice_u = (bought["size_u"] < dps) & ~np.isfinite(bought["rack_units_u"])
+    slice_v = (bought["size_v"] < dps) & ~np.isfinite(bought["rack_units_v"])
+    unit_racks_u = np.where(slice_u, acc_rack_server / bought["size_u"], fleet.servers_per_rack(
+        bought["power_u"], bought["rack_units_u"], budget, sc["rack_units_usable"]))
+    unit_racks_v = np.where(slice_v, acc_rack_server / bought["size_v"], fleet.servers_per_rack(
+        bought["power_v"], bought["rack_units_v"], budget, sc["rack_units_usable"]))
+    max_unit_kw = np.fmax(np.where(slice_u, server_kw, bought["power_u"]),
+                          np.where(bought["has_v"], np.where(slice_v, server_kw, bought["power_v"]), np.nan))
     servers = bought["units"]
     accelerators_bought = bought["accelerators_bought"]
     # each unit fills 1 / (units per rack) of a rack; two unit types share racks
@@ -586,7 +614,15 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     reasons = _reasons(kind, ch, pts, sc, no_price, no_power) if want_reasons else ""
     nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
     per_query = nan_unless(tco / annual_queries, feasible)
-    acc_per_rack = per_rack * dps
+    # Density of what is bought: a full rack of this fleet's unit mix holds 1 / rack_share of it
+    # (the catalog server stands in only where no purchase unit could be sized)
+    bought_ok = np.isfinite(rack_share) & (rack_share > 0) & np.isfinite(servers) & (servers > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        racks_of_fleet = np.where(bought_ok, rack_share, np.nan)
+        unit_kw = np.where(bought_ok & np.isfinite(provisioned_kw), provisioned_kw / servers, server_kw)
+        per_rack = np.where(bought_ok, servers / racks_of_fleet, per_rack)
+        acc_per_rack = np.where(bought_ok, accelerators_bought / racks_of_fleet, acc_rack_server)
+        kw_per_rack = np.where(bought_ok, provisioned_kw / racks_of_fleet, per_rack * server_kw)
 
     data = {
         "accelerator": ch["name"], "vendor": ch["vendor"], "kind": ch["kind"],
@@ -635,13 +671,14 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
             provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
         "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
-        "kw_per_rack": nan_unless(per_rack * server_kw, ok),
+        "kw_per_rack": nan_unless(kw_per_rack, ok),
+        "max_unit_kw": nan_unless(np.where(bought_ok, max_unit_kw, server_kw), ok),
         "accelerators_per_rack": nan_unless(acc_per_rack, ok),
         "queries_per_s_per_rack": nan_unless(acc_per_rack / n * qps_replica, ok),
         "weights_gb": pts["weight_bytes"] / BYTES_PER_GB,
         "kv_cache_gb_per_replica": nan_unless(pts["kv_bytes"] / BYTES_PER_GB, ok),
         # audit columns (not in the default table)
-        "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": server_kw,
+        "scenario": s_idx, "server_price_usd": np.where(owned, price, np.nan), "server_power_kw": unit_kw,
         "servers_per_rack": per_rack, "cloud_usd_per_hour": cloud,
         "cloud_provider": np.where(rented, ch.get("cloud_provider", ""), ""),
         "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, accelerators), feasible),
@@ -651,7 +688,8 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                                         ch["calibration_source"]) if wanted("calibration_source") else None),
         "price_is_estimate": (owned & (ch["price_is_estimate"].astype(bool) | unit_estimate))
         | (rented & np.asarray(ch.get("cloud_is_estimate", False), dtype=bool)),
-        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, DERIVED_PRICE, "")
+        "purchase_source": (np.where(ok & ~no_price, np.where(owned & unit_derived, np.where(
+            np.isfinite(np.asarray(get("server_price_usd"), dtype=float)), DERIVED_SHARE, DERIVED_PRICE), "")
                                      + bought["source_u"].astype(str), "").astype(object)
                             if wanted("purchase_source") else None),
         "price_source": np.where(owned, ch["price_source"], np.where(rented, ch["cloud_source"], "")),
@@ -661,7 +699,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     if trace is not None:
         trace.update(peak_qps=peak_qps, server_kw=server_kw, rack_budget_kw=budget, provisioned_kw=provisioned_kw,
                      avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
-                     share=share, price=price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
+                     share=share, price=price, purchase_price=purchase_price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
                      rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
     return result

@@ -28,6 +28,20 @@ def read_csv_rows(path: Path, what: str) -> tuple[list[str], list[tuple[int, dic
     return list(reader.fieldnames or []), rows
 
 
+def require_columns(path: Path, header: list[str], columns, fix: str = "") -> None:
+    """Refuse a header that lacks any of `columns`: one error at line 1 naming them all,
+    then `fix` (e.g. '; the header is: ...')."""
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}{fix}")
+
+
+def empty_cells(path: Path, line: int, row: dict[str, str], columns) -> list[str]:
+    """A problem line "PATH: line N: column 'C' is empty" for each of `columns` that
+    `row` leaves empty (or blank)."""
+    return [f"{path}: line {line}: column '{c}' is empty" for c in columns if not (row.get(c) or "").strip()]
+
+
 def read_text_table(path: str | Path, columns) -> "pd.DataFrame":  # noqa: F821
     """A bundled data table as text cells (empty = ''), refused when a column of
     `columns` is missing; the caller checks the values (its rows are lines 2, 3, ...)."""

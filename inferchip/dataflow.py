@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inferchip import perf
+from inferchip import perf, server
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
@@ -48,7 +48,7 @@ US_PER_MS = 1000.0
 def pipeline_overhead_ms(layers, n_chips, devices_per_server, overhead_ms, layer_latency_us, server_hop_us):
     """Fixed time per token through the pipeline [ms] = pipeline overhead + s x layer latency [us] / 1000
     + (ceil(n / devices per server) - 1) x server hop [us] / 1000; s = layers."""
-    dps = np.where(np.isfinite(devices_per_server) & (np.asarray(devices_per_server) >= 1), devices_per_server, 1.0)
+    dps = server.devices_per_server(devices_per_server)
     boundaries = np.maximum(np.ceil(np.asarray(n_chips, dtype=float) / dps) - 1.0, 0.0)
     with np.errstate(invalid="ignore"):  # a candidate of inf chips (nothing fits) x a zero hop: NaN, never chosen
         return (np.nan_to_num(np.asarray(overhead_ms, dtype=float)) + layers * np.nan_to_num(layer_latency_us) / US_PER_MS

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inferchip import perf
+from inferchip import perf, server
 from inferchip.calibration import CALIBRATION_ATTR, attach_factors
 from inferchip.catalog import bundled_catalog_path, find_chip
 from inferchip.compare import CANDIDATE_SLOTS, evaluate, scenario_frame
@@ -102,6 +102,15 @@ class _Origins:
         value = row.get(column) if value is None else value
         return {"name": column, "value": clean_number(value), "unit": CATALOG_UNITS.get(column, ""),
                 "origin": "catalog", "source": f"{self.catalog_where}: {source}"}
+
+    def devices_per_server(self) -> dict[str, object]:
+        """The catalog's devices_per_server; a blank shows the value every step uses instead."""
+        if not server.is_default(self.row.get("devices_per_server")):
+            return self.catalog("devices_per_server")
+        rule = (f"devices_per_server is blank: {server.DEFAULT_DEVICES_PER_SERVER:g} accelerator per server, the one "
+                "rule sizing, power, price and purchase all use (inferchip.server; docs/catalog.md)")
+        return self.catalog("devices_per_server", value=server.DEFAULT_DEVICES_PER_SERVER) | {
+            "source": f"{self.catalog_where}: {rule}"}
 
     def workload_key(self, key: str) -> dict[str, object]:
         value = getattr(self.workload, key)
@@ -269,9 +278,10 @@ def _memory_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> No
               "n_min = ceil(W / (M x u))", "weights over the usable memory of one chip, rounded up",
               ["weights_gb", "memory_per_chip_gb", o.assumption("memory_usable_fraction")])
     steps.add("candidate_base_chips", "Smallest parallel size tried", t["n_base"], "count",
-              "n_base = 2^ceil(log2 n_min) if n_min <= devices_per_server, else ceil(n_min / dps) x dps",
-              "the next power of two inside one server, else whole servers",
-              ["min_chips_for_weights", o.catalog("devices_per_server")])
+              "n_base = 2^ceil(log2 n_min) if that is <= devices_per_server, else ceil(n_min / dps) x dps",
+              "the next power of two inside one server, else whole servers (a blank devices_per_server is 1, "
+              "as in power and price)",
+              ["min_chips_for_weights", o.devices_per_server()])
     multipliers = ", ".join(str(2 ** k) for k in range(CANDIDATE_SLOTS))
     steps.add("chips_per_replica", "Chips per replica (chosen)", t["n"], "count",
               f"n = argmin over n_base x {{{multipliers}}} of fleet accelerators",
@@ -353,7 +363,7 @@ def _pipeline_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     restate("step_overhead_ms", "O_pipe = pipeline_overhead_ms + s x layer_latency_us / 1000 + (ceil(n / devices_per_server)"
             " - 1) x server_hop_us / 1000", "a token waits at every pipeline stage (s = layers) and every system boundary",
             ["chips_per_replica", o.catalog("pipeline_overhead_ms"), o.catalog("layer_latency_us"),
-             o.catalog("server_hop_us"), o.catalog("devices_per_server"), o.workload_key("layers")])
+             o.catalog("server_hop_us"), o.devices_per_server(), o.workload_key("layers")])
     restate("prefill_ms", "prefill_pipe = max(P / F, W / BW) + O_pipe", "the prompt streams through the stages in chunks",
             ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
              "step_overhead_ms"])
@@ -582,21 +592,28 @@ def _power_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     own_power = o.row.get("server_power_kw")
     has_own = isinstance(own_power, float) and not math.isnan(own_power)
     power_inputs = ([o.catalog("server_power_kw", what="power")] if has_own else
-                    [o.catalog("devices_per_server"), o.catalog("tdp_w"), o.assumption("host_power_fraction")])
-    steps.add("server_power_kw", "Power of one server", t["server_kw"], "kW",
-              "server_kw = server_power_kw, else devices_per_server x tdp_w x (1 + host_power_fraction) / 1000",
+                    [o.devices_per_server(), o.catalog("tdp_w"), o.assumption("host_power_fraction")])
+    steps.add("server_power_kw", "Power of one unit bought", r["server_power_kw"], "kW",
+              "server_kw = provisioned / units bought; a unit's kW = the purchase unit's listed kW, else the catalog "
+              "server's: server_power_kw, else devices_per_server x tdp_w x (1 + host_power_fraction) / 1000",
               "the catalog's whole-system power" if has_own else "no system figure: accelerators' TDP plus host share",
               power_inputs)
     cooling = str(o.row.get("cooling", "air")) or "air"
     steps.add("rack_power_budget_kw", "Rack power budget", t["rack_budget_kw"], "kW",
               f"budget = rack_power_budget_{cooling}_kw", f"the budget of a {cooling}-cooled rack",
               [o.catalog("cooling"), o.assumption(f"rack_power_budget_{'liquid' if cooling == 'liquid' else 'air'}_kw")])
-    steps.add("servers_per_rack", "Servers per rack", r["servers_per_rack"], "count",
-              "per_rack = max(1, min(floor(budget / server_kw), floor(rack_units_usable / server_rack_units)))",
-              "power or space binds, whichever is tighter",
+    steps.add("servers_per_rack", "Units per full rack", r["servers_per_rack"], "units/rack",
+              "servers_per_rack = units / rack_share; rack_share = sum over the unit types bought of units / per_rack, "
+              "per_rack = max(1, min(floor(budget / unit kW), floor(rack_units_usable / unit height))); a unit "
+              "smaller than the catalog server with no height (a cloud slice) packs at the catalog server's "
+              "density: per_rack = catalog servers per rack x devices_per_server / accelerators per unit",
+              "power or space binds, whichever is tighter, for each unit type; kw_per_rack, accelerators_per_rack "
+              "and queries_per_s_per_rack divide the fleet's kW, accelerators and capacity by rack_share too",
               ["rack_power_budget_kw", "server_power_kw", o.assumption("rack_units_usable"),
                o.catalog("server_rack_units")])
-    steps.add("racks", "Racks", r["racks"], "count", "racks = ceil(servers / per_rack)", "", ["servers", "servers_per_rack"])
+    steps.add("racks", "Racks", r["racks"], "count",
+              "racks = max(1, ceil(sum over the unit types bought of units / per_rack of that unit))",
+              "two unit types share racks; per_rack as above for each unit's kW and height", ["servers", "servers_per_rack"])
     steps.add("provisioned_power_kw", "Provisioned IT power", t["provisioned_kw"], "kW",
               "provisioned = sum of units x unit max kW (the catalog server's, else TDP x accelerators x "
               "(1 + host_power_fraction))", "what the fleet can draw at full load", ["servers", "server_power_kw"])
@@ -678,17 +695,22 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
     own_price = o.row.get("server_price_usd")
     has_server_price = isinstance(own_price, float) and not math.isnan(own_price)
     price_inputs = ([o.catalog("server_price_usd", what="price")] if has_server_price else
-                    [o.catalog("accelerator_price_usd", what="price"), o.catalog("devices_per_server"),
+                    [o.catalog("accelerator_price_usd", what="price"), o.devices_per_server(),
                      o.assumption("host_price_fraction")])
-    steps.add("server_price_usd", "Price of one server", t["price"], "USD",
-              "price = server_price_usd, else accelerator_price_usd x devices_per_server x (1 + host_price_fraction)",
+    steps.add("server_price_usd", "Price of one unit (the first type bought)", t["price"], "USD",
+              "price = the unit's listed price, else server_price_usd x unit accelerators / devices_per_server, "
+              "else accelerator_price_usd x unit accelerators x (1 + host_price_fraction)",
               "the catalog's server price" if has_server_price else "no server price: accelerators plus host share",
               price_inputs)
+    steps.add("purchase_price_usd", "Price of the units bought", t["purchase_price"], "USD",
+              "purchase = sum over the unit types bought of units x unit price",
+              "what the purchase costs before network, storage, spares and installation",
+              ["servers", "server_price_usd"])
     extras = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction")
     steps.add("capex_usd", "Capital", t["capex"], "USD",
-              "capex = servers x price x (1 + network + storage + spares + installation)",
-              "servers plus the network, storage, spares and installation they need",
-              ["servers", "server_price_usd", *[o.assumption(k) for k in extras]])
+              "capex = purchase x (1 + network + storage + spares + installation) x share",
+              "servers plus the network, storage, spares and installation they need; the workload's share",
+              ["purchase_price_usd", *[o.assumption(k) for k in extras], "cost_share"])
     a = o.inputs.assumptions
     straight = a.values["capital_charge"] == "straight_line"
     capex = t["capex"]
@@ -716,8 +738,8 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
                   ["provisioned_power_kw", o.assumption("facility_model"), o.assumption("colocation_usd_per_kw_month"),
                    o.constant("months_per_year", MONTHS_PER_YEAR, "months", "exact")])
     steps.add("annual_maintenance_usd", "Annual maintenance", t["maintenance"], "USD/year",
-              "maintenance = servers x price x maintenance_fraction_per_year", "support contracts and repairs",
-              ["servers", "server_price_usd", o.assumption("maintenance_fraction_per_year")])
+              "maintenance = purchase x maintenance_fraction_per_year", "support contracts and repairs",
+              ["purchase_price_usd", o.assumption("maintenance_fraction_per_year")])
     steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
               "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
               ["accelerators", o.assumption("software_usd_per_accelerator_year")])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inferchip import server
 from inferchip.units import BYTES_PER_GB, FLOPS_PER_TFLOPS, MS_PER_S, PARAMS_PER_BILLION
 
 # Tensor-parallel all-reduces carry 16-bit activations (TensorRT-LLM and vLLM reduce in
@@ -37,14 +38,14 @@ def min_chips_for_weights(weight_bytes, capacity_gb_per_chip, usable_fraction):
 
 def candidate_base(n_min, devices_per_server):
     """First tensor/pipeline-parallel size tried [count]: the next power of two
-    at or above n_min inside one server, else n_min rounded up to whole servers."""
+    at or above n_min when it fits inside one server, else n_min rounded up to whole
+    servers (a blank devices per server follows server.devices_per_server, as costing does)."""
     n_min = np.asarray(n_min, dtype=float)
-    dps = np.asarray(devices_per_server, dtype=float)
-    dps = np.where(np.isfinite(dps) & (dps >= 1), dps, 8.0)
+    dps = server.devices_per_server(devices_per_server)
     with np.errstate(divide="ignore", invalid="ignore"):
         pow2 = 2.0 ** np.ceil(np.log2(np.maximum(n_min, 1.0)))
         whole_servers = np.ceil(n_min / dps) * dps
-    return np.where(n_min <= dps, pow2, whole_servers)
+    return np.where(pow2 <= dps, pow2, whole_servers)
 
 
 def max_batch_for_memory(n_chips, capacity_gb_per_chip, usable_fraction, weight_bytes, bytes_per_sequence):

@@ -26,8 +26,12 @@ the `compare` pipeline (`compare.evaluate`, vectorized over scenarios x chips):
    cohorts in service + running costs + burst) / (demand x 365): `compare`'s
    definition, so year 1 equals `compare`'s cost_per_query_usd.
 6. Refresh (--refresh-to CHIP): keeping an owned fleet (its year-1 purchase is sunk)
-   against buying the target's fleet in year 1; the payback year is the first in
-   which the target's cumulative discounted cash is at most keeping's.
+   against buying the target's fleet in year 1 and selling the retired one then for
+   resale credit = resale_value_fraction x its year-1 purchase_usd [USD] (received at
+   t = 0, undiscounted); the payback year is the first in which the target's
+   cumulative discounted cash less the credit is at most keeping's.
+7. Weighted ranking (--weights, `software.score`): cost = net present cost per query,
+   energy = year-1 energy per query, software = confirmed serving frameworks.
 """
 
 from __future__ import annotations
@@ -71,6 +75,10 @@ YEAR_FIELDS: dict[str, Field] = {
     "annual_cost_usd": Field("USD", "capital charge of the purchases in service (capital recovery factor over "
                                     "server_life_years) + running_usd + burst_usd"),
     "cost_per_query_usd": Field("USD", "annual_cost_usd / (demand_queries_per_day x 365); year 1 = compare's"),
+    "keep_cash_usd": Field("USD", "with --refresh-to, on an owned fleet the refresh could replace: cash_usd with the "
+                                  "year-1 purchase sunk (0 in year 1 for it); null otherwise", True),
+    "refresh_cash_usd": Field("USD", "with --refresh-to, on the same rows: the refresh target's cash_usd that year, "
+                                     "less the resale credit of this fleet in year 1; null otherwise", True),
 }
 
 # Per accelerator: the `results` rows (ranked by net present cost).
@@ -96,12 +104,32 @@ PLAN_FIELDS: dict[str, Field] = {
     "net_present_cost_usd": Field("USD", "sum of discounted_cash_usd - residual_value_usd / (1+r)^years"),
     "npc_per_query_usd": Field("USD", "net_present_cost_usd / discounted queries (sum of demand x 365 / (1+r)^year)"),
     "year1_cost_per_query_usd": Field("USD", "cost_per_query_usd of year 1 (= compare --basis auto's at the same inputs)"),
+    "year1_energy_per_query_j": Field("J", "compare's energy_per_query_j at year-1 traffic", True),
     "final_year_cost_per_query_usd": Field("USD", "cost_per_query_usd of the last year"),
     "refresh_to": Field("", "the refresh target (--refresh-to), '' when none"),
-    "refresh_payback_year": Field("count", "first year the refresh's cumulative discounted cash is at most keeping "
-                                           "this fleet's (null: not within the horizon, or not an owned fleet)"),
-    "refresh_savings_usd": Field("USD", "keeping's net present cost (year-1 purchase sunk) - the refresh target's"),
+    "refresh_payback_year": Field("count", "first year the refresh's cumulative discounted cash, less the resale "
+                                           "credit, is at most keeping this fleet's (null: not within the horizon, or "
+                                           "not an owned fleet)"),
+    "refresh_savings_usd": Field("USD", "keeping's net present cost (year-1 purchase sunk) - (the refresh target's "
+                                        "- refresh_resale_credit_usd)"),
+    "refresh_resale_credit_usd": Field("USD", "resale_value_fraction x this fleet's year-1 purchase_usd: what the "
+                                              "retired fleet sells for when the refresh replaces it (start of year 1; "
+                                              "null: no --refresh-to, or not an owned fleet)", True),
 }
+
+# Fields `plan --weights` adds to the results rows (scores: inferchip.software.score).
+WEIGHT_FIELDS: dict[str, Field] = {
+    "serving_frameworks": Field("", "serving frameworks confirmed for the chip in data/software_support.csv, "
+                                    "';'-separated ('' = none confirmed)"),
+    "cost_score": Field("fraction", "min(npc_per_query_usd) / npc_per_query_usd over the ranked plans "
+                                    "(1 = lowest net present cost per query)", True),
+    "energy_score": Field("fraction", "min(year1_energy_per_query_j) / year1_energy_per_query_j over the ranked "
+                                      "plans (1 = least energy)", True),
+    "software_score": Field("fraction", "confirmed serving frameworks / the most any ranked plan has", True),
+    "weighted_score": Field("fraction", "sum(weight x score) / sum(weights) over --weights; ranks the plans, "
+                                        "highest first", True),
+}
+SCORE_INPUT = {"cost": "npc_per_query_usd", "energy": "year1_energy_per_query_j"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +140,7 @@ class PlanResult:
     facility: Facility
     horizon: Horizon
     api_option: str         # the cheapest API for the burst, '' when none
+    weights: dict[str, float] | None = None  # --weights: the summary is ranked by weighted_score
 
 
 def facility_assumptions(assumptions: Assumptions, facility: Facility) -> Assumptions:
@@ -206,7 +235,7 @@ def _fit(workload, assumptions, chips, facility: Facility, capacity: np.ndarray,
         used_racks = _grid(fleet, "racks", qpd.shape)[0]
         units = np.where(probe, _grid(fleet, "purchase_units", qpd.shape)[0], units)
         if facility.kw_per_rack is not None:  # a server over the rack's power takes no rack of its own here
-            hot = probe & (_grid(fleet, "kw_per_rack", qpd.shape)[0] > facility.kw_per_rack * (1 + 1e-12))
+            hot = probe & (_grid(fleet, "max_unit_kw", qpd.shape)[0] > facility.kw_per_rack * (1 + 1e-12))
             capacity = np.where(hot, 0.0, capacity)
             probe = probe & ~hot
         over = probe & ((kw > it_kw * (1 + 1e-12)) | (used_racks > racks))
@@ -346,25 +375,34 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
     # 6. refresh
     payback = np.full(n_chips, np.nan)
     savings = np.full(n_chips, np.nan)
+    resale = np.full(n_chips, np.nan)
+    keep_cash = refresh_cash = np.full(shape, np.nan)
     if target:
         t = int(np.flatnonzero(names == target)[0])
+        candidate = owned_row & whole & (np.arange(n_chips) != t)
+        resale = np.where(candidate, horizon.resale_value_fraction * purchase_usd[0], np.nan)
+        credit = np.nan_to_num(resale)
         keep_cum = cum - purchase_usd[0][None, :] * start[0]
         keep_npc = npc - purchase_usd[0] * start[0]
-        better = (cum[:, [t]] <= keep_cum) & whole[None, :] & whole[t]
-        candidate = owned_row & whole & (np.arange(n_chips) != t)
+        refresh_cum = cum[:, [t]] - credit[None, :] * start[0]  # the credit comes at t = 0, with the purchase
+        better = (refresh_cum <= keep_cum) & whole[None, :] & whole[t]
         payback = np.where(candidate & better.any(axis=0), better.argmax(axis=0) + 1.0, np.nan)
-        savings = np.where(candidate, keep_npc - npc[t], np.nan)
+        savings = np.where(candidate, keep_npc - (npc[t] - credit), np.nan)
+        first_year = (year_no == 1)[:, None]
+        keep_cash = np.where(candidate[None, :], cash - np.where(first_year, purchase_usd[0][None, :], 0.0), np.nan)
+        refresh_cash = np.where(candidate[None, :] & whole[t], cash[:, [t]] - np.where(first_year, credit[None, :], 0.0),
+                                np.nan)
 
     over = burst > 0
     reasons = np.where(~feasible, first["infeasible_reason"].to_numpy(dtype=object),
                        np.where(~whole, "the facility cannot hold the demand and no rent or API price covers the "
                                         "overflow", ""))
-    rack_kw1 = pd.to_numeric(first["kw_per_rack"], errors="coerce").to_numpy(float)
+    rack_kw1 = pd.to_numeric(first["max_unit_kw"], errors="coerce").to_numpy(float)
     facility_note = np.select(
         [~limited | (capacity > 0), (facility.cooling == "air") & liquid,
          rack_kw1 > (facility.kw_per_rack if facility.kw_per_rack is not None else np.inf)],
         ["", "liquid-cooled; the facility is air-cooled",
-         "a rack of it draws " + pd.Series(rack_kw1).map("{:,.1f}".format).to_numpy(dtype=object)
+         "one unit of it draws " + pd.Series(rack_kw1).map("{:,.1f}".format).to_numpy(dtype=object)
          + f" kW, over the facility's {facility.kw_per_rack or 0:g} kW per rack"],
         "not one replica fits in the facility's IT power and racks").astype(object)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -384,8 +422,12 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
         "burst_usd_total": np.where(whole, burst_usd.sum(axis=0), np.nan),
         "residual_value_usd": np.where(feasible, residual, np.nan),
         "net_present_cost_usd": npc, "npc_per_query_usd": npc_per_query,
-        "year1_cost_per_query_usd": cpq[0], "final_year_cost_per_query_usd": cpq[-1],
+        "year1_cost_per_query_usd": cpq[0],
+        "year1_energy_per_query_j": np.where(feasible,
+                                             pd.to_numeric(first["energy_per_query_j"], errors="coerce"), np.nan),
+        "final_year_cost_per_query_usd": cpq[-1],
         "refresh_to": target, "refresh_payback_year": payback, "refresh_savings_usd": savings,
+        "refresh_resale_credit_usd": resale,
     })
     order = np.lexsort((np.char.lower(names.astype(str)), np.nan_to_num(npc, nan=np.inf), ~whole))
     summary = summary.iloc[order].reset_index(drop=True)
@@ -413,8 +455,23 @@ def run(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, facil
         "discounted_cash_usd": cell(np.where(plan_ok, discounted, np.nan)),
         "annual_cost_usd": cell(np.where(plan_ok, annual_cost, np.nan)),
         "cost_per_query_usd": cell(cpq),
+        "keep_cash_usd": cell(keep_cash),
+        "refresh_cash_usd": cell(refresh_cash),
     })
     return PlanResult(summary, years, assumptions, facility, horizon, api_label)
+
+
+def weigh(result: PlanResult, weights: dict[str, float]) -> PlanResult:
+    """Rank the plans by `software.score` (compare --weights' scores and order) over
+    SCORE_INPUT; only plans with a net present cost take part. The year rows follow."""
+    from inferchip import software
+
+    summary = result.summary.assign(serving_frameworks=software.frameworks_for(result.summary["accelerator"]).to_numpy())
+    ranked = software.score(summary, weights, SCORE_INPUT, summary["net_present_cost_usd"].notna().to_numpy())
+    order = pd.Series(np.arange(len(ranked)), index=ranked["accelerator"])
+    years = result.years.assign(_rank=result.years["accelerator"].map(order).to_numpy())
+    years = years.sort_values(["_rank", "year"], kind="mergesort").drop(columns="_rank").reset_index(drop=True)
+    return replace(result, summary=ranked, years=years, weights=dict(weights))
 
 
 # Formula and inputs of each yearly figure: the plan's `explain`.
@@ -447,6 +504,9 @@ PROVENANCE: list[dict[str, object]] = [
             ("annual_cost_usd", ["purchase_usd", "cost_of_capital", "server_life_years", "capital_charge",
                                  "running_usd", "burst_usd"]),
             ("cost_per_query_usd", ["annual_cost_usd", "demand_queries_per_day"]),
+            ("keep_cash_usd", ["cash_usd", "purchase_usd (year 1, sunk)", "horizon.refresh_to"]),
+            ("refresh_cash_usd", ["the refresh target's cash_usd", "horizon.refresh_to",
+                                  "horizon.resale_value_fraction", "purchase_usd (year 1, resold)"]),
         ))
 ]
 
@@ -464,11 +524,13 @@ def document(result: PlanResult, workload: Workload, catalog_source: str, top: i
     (`results`), the year-by-year rows of the chips shown (`years`) and the formula and
     inputs of every yearly figure (`provenance`)."""
     from inferchip.document import header
+    from inferchip.software import weights_block
 
     summary = result.summary.head(top) if top else result.summary
     years = result.years[result.years["accelerator"].isin(set(summary["accelerator"]))]
-    rows = _records(summary, PLAN_FIELDS)
+    rows = _records(summary, {**PLAN_FIELDS, **(WEIGHT_FIELDS if result.weights else {})})
     best = next((r for r in rows if r["net_present_cost_usd"] is not None), None)
+    weighted = {"weights": weights_block(result.weights, WEIGHT_FIELDS)} if result.weights else {}
     return {
         **header("plan", workload, result.assumptions, catalog_source),
         "facility": result.facility.as_dict(),
@@ -479,6 +541,7 @@ def document(result: PlanResult, workload: Workload, catalog_source: str, top: i
         "results": rows,
         "years": _records(years, YEAR_FIELDS),
         "provenance": PROVENANCE,
+        **weighted,
     }
 
 
@@ -495,18 +558,25 @@ def plan_schema() -> dict[str, object]:
     horizon = {"type": "object", "required": list(Horizon.__dataclass_fields__), "properties": {
         "years": {"type": "integer"}, "traffic_growth_per_year": {"type": "number"},
         "purchase_price_decline_per_year": {"type": "number"}, "cloud_price_decline_per_year": {"type": "number"},
-        "refresh_to": text_or_null}}
+        "refresh_to": text_or_null, "resale_value_fraction": {"type": "number"}}}
     provenance = {"type": "array", "items": {"type": "object", "required": ["field", "unit", "formula", "inputs"],
                                              "properties": {"field": {"type": "string"}, "unit": {"type": "string"},
                                                             "formula": {"type": "string"},
                                                             "inputs": {"type": "array", "items": {"type": "string"}}}}}
-    summary = {name: _property(name, f) for name, f in PLAN_FIELDS.items()}
+    summary = {name: _property(name, f) for name, f in {**PLAN_FIELDS, **WEIGHT_FIELDS}.items()}
     summary["fits_facility"] = {"type": "boolean", "description": PLAN_FIELDS["fits_facility"].description}
     yearly = {name: _property(name, f) for name, f in YEAR_FIELDS.items()}
     return _common("plan", "inferchip plan --format json", {
         "facility": facility, "horizon": horizon,
         "burst_api": {"type": "string", "description": "cheapest comparable per-token API for the burst, '' when none"},
-        "best": {"type": ["object", "null"], "description": "the plan with the lowest net present cost"},
+        "best": {"type": ["object", "null"], "description": "the first ranked plan with a net present cost: the "
+                                                             "lowest, or with --weights the highest weighted_score"},
+        "weights": {"type": "object", "required": ["given", "normalised", "scores"],
+                    "properties": {"given": {"type": "object", "additionalProperties": {"type": "number"}},
+                                   "normalised": {"type": "object", "additionalProperties": {"type": "number"}},
+                                   "scores": {"type": "object", "additionalProperties": {"type": "string"}}},
+                    "description": "present with --weights: the weights as given, normalised, and each score's "
+                                   "definition"},
         "results": _rows(summary, list(PLAN_FIELDS)),
         "years": _rows(yearly, list(YEAR_FIELDS)),
         "provenance": provenance,

@@ -39,11 +39,15 @@ class Horizon:
     purchase_price_decline_per_year: float = 0.0  # hardware price(y) = list x (1 - d)^(y-1) [fraction/year]
     cloud_price_decline_per_year: float = 0.0     # rent and API price(y) = today's x (1 - d)^(y-1) [fraction/year]
     refresh_to: str | None = None                 # the chip a refresh replaces each owned fleet with
+    # what the fleet a refresh retires sells for, as a fraction of what it cost [fraction];
+    # 0 by default: no sourced figure (docs/plan.md gives the published range, about 0.1-0.65 by age)
+    resale_value_fraction: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {"years": self.years, "traffic_growth_per_year": self.traffic_growth_per_year,
                 "purchase_price_decline_per_year": self.purchase_price_decline_per_year,
-                "cloud_price_decline_per_year": self.cloud_price_decline_per_year, "refresh_to": self.refresh_to}
+                "cloud_price_decline_per_year": self.cloud_price_decline_per_year, "refresh_to": self.refresh_to,
+                "resale_value_fraction": self.resale_value_fraction}
 
 
 FACILITY_KEYS = tuple(Facility.__dataclass_fields__)
@@ -80,6 +84,11 @@ def _check(values: dict, where: dict[str, str], problems: list[str]) -> None:
         elif key in ("purchase_price_decline_per_year", "cloud_price_decline_per_year"):
             if not _fraction(value, 0.0):
                 problems.append(f"{name}: must be a fraction from 0 up to (not including) 1, e.g. 0.15 "
+                                f"(got {short_repr(value)})")
+        elif key == "resale_value_fraction":
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                    and 0 <= value <= 1):
+                problems.append(f"{name}: must be a fraction from 0 to 1 of what the retired fleet cost, e.g. 0.3 "
                                 f"(got {short_repr(value)})")
         elif key == "refresh_to":
             if not (isinstance(value, str) and value.strip()):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inferchip.csvfile import read_csv_rows
+from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.units import SECONDS_PER_DAY, W_PER_KW
@@ -33,14 +33,10 @@ def read_profiles(path: Path | None = None) -> pd.DataFrame:
     (each in (0, 1], idle below busy), with source and date."""
     path = Path(path) if path is not None else data_path("power_profiles.csv")
     header, lines = read_csv_rows(path, "power profile")
-    missing = [c for c in PROFILE_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}")
+    require_columns(path, header, PROFILE_COLUMNS)
     rows, problems = [], []
     for line, row in lines:
-        for column in ("accelerator", "source", "as_of"):
-            if not row.get(column):
-                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        problems += empty_cells(path, line, row, ("accelerator", "source", "as_of"))
         values = {}
         for column in FRACTIONS:
             text = row.get(column) or ""

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inferchip.csvfile import read_csv_rows
+from inferchip import server
+from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 
@@ -32,7 +33,6 @@ UNIT_COLUMNS = ("accelerator", "basis", "provider", "unit", "accelerators_per_un
 _NUMBERS = ("accelerators_per_unit", "unit_price_usd", "unit_price_low_usd", "unit_price_high_usd",
             "unit_max_power_kw", "unit_rack_units")
 # per-unit fields spread onto the catalog frame, one column per slot
-_SLOT_FIELDS = ("size", "price", "price_low", "price_high", "power", "rack_units", "estimate", "name", "source")
 _SLOT_NUMBERS = ("size", "price", "price_low", "price_high", "power", "rack_units")
 # the purchase_units.csv column behind each slot field
 _UNIT_OF_SLOT = {"size": "accelerators_per_unit", "price": "unit_price_usd", "price_low": "unit_price_low_usd",
@@ -46,15 +46,10 @@ def read_units(path: Path | None = None) -> pd.DataFrame:
     date; prices, power and rack units are positive numbers where given."""
     path = Path(path) if path is not None else data_path("purchase_units.csv")
     header, lines = read_csv_rows(path, "purchase unit")
-    missing = [c for c in UNIT_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: missing column(s): {', '.join(missing)}; "
-                         f"the header is: {','.join(UNIT_COLUMNS)}")
+    require_columns(path, header, UNIT_COLUMNS, f"; the header is: {','.join(UNIT_COLUMNS)}")
     rows, problems = [], []
     for line, row in lines:
-        for column in ("accelerator", "unit", "source", "as_of"):
-            if not row.get(column):
-                problems.append(f"{path}: line {line}: column '{column}' is empty")
+        problems += empty_cells(path, line, row, ("accelerator", "unit", "source", "as_of"))
         if row.get("basis") not in BASES:
             problems.append(f"{path}: line {line}: column 'basis': {row.get('basis')!r} is not own or rent")
         elif row.get("basis") == "rent" and not row.get("provider"):
@@ -125,7 +120,7 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
     """The catalog frame plus fixed-width unit columns per basis, smallest unit first.
     Rented units are those of the chip's `cloud_provider` (every listed provider's when
     the frame has no cloud columns). A chip with no listed unit gets the catalog's
-    fallback: to own, one server of devices_per_server (1 when empty); to rent, one
+    fallback: to own, one server of devices_per_server (server.devices_per_server: 1 when blank); to rent, one
     accelerator-hour. Names and providers match case-insensitively."""
     units = bundled_units() if units is None else units
     key = chips["name"].str.lower().to_numpy()
@@ -154,8 +149,8 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
                           dtype=float if f in _SLOT_NUMBERS else object)
             arr[listed] = values[rows[listed]]
             cols[f] = arr
-        dps = pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float)
-        fallback = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0) if basis == "own" else np.ones(len(chips))
+        dps = server.devices_per_server(pd.to_numeric(chips["devices_per_server"], errors="coerce").to_numpy(dtype=float))
+        fallback = dps if basis == "own" else np.ones(len(chips))
         none = group < 0  # the catalog's fallback unit in slot 0
         cols["size"][none, 0] = fallback[none]
         cols["estimate"][none, 0] = False
@@ -368,8 +363,7 @@ def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -
     stack = lambda field: np.stack([np.asarray(get(slot_column(basis, field, k)), dtype=float if field in (  # noqa: E731
         "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
     size = stack("size")
-    dps = np.asarray(get("devices_per_server"), dtype=float)
-    dps = np.where(np.isfinite(dps) & (dps > 0), dps, 1.0)[:, None]
+    dps = server.devices_per_server(np.asarray(get("devices_per_server"), dtype=float))[:, None]
     price = unit_price_usd(stack("price"), size, dps, np.asarray(get("server_price_usd"), dtype=float)[:, None],
                            np.asarray(get("accelerator_price_usd"), dtype=float)[:, None],
                            np.asarray(get("host_price_fraction"), dtype=float).reshape(-1, 1))

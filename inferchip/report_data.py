@@ -34,6 +34,29 @@ def _flags(rows: list[dict]) -> list[dict]:
     return flags
 
 
+SCALABILITY_FIELDS = ("serving_frameworks", "smallest_purchase_unit", "scaleup_domain_accelerators",
+                      "scaleout_fabric", "scaleout_gbit_per_s_per_accelerator", "scaleout_source", "scaleout_as_of")
+
+
+def _scalability(chips, ranked: list[dict]) -> list[dict]:
+    """Software support and scalability of each accelerator among the ranked rows (API
+    rows have none), as `catalog show` states them ('unknown' where nothing was found)."""
+    from inferchip.document import clean_number
+    from inferchip.software import chip_facts, read_support
+
+    support = read_support()
+    names = list(dict.fromkeys(r["accelerator"] for r in ranked if r.get("price_basis") != "api"))
+    rows = chips.set_index("name")
+    out = []
+    for name in names:
+        if name not in rows.index:
+            continue
+        row = {"name": name, **{k: clean_number(v) for k, v in rows.loc[name].items()}}
+        facts = chip_facts(row, support)
+        out.append({"accelerator": name, **{k: facts.get(k) for k in SCALABILITY_FIELDS}})
+    return out
+
+
 def build(inputs, facility: Facility, horizon: Horizon, samples: int, seed: int, top: int = 12) -> dict:
     """Every section of the report as JSON-ready data."""
     from inferchip import plan, sensitivity, uncertainty
@@ -77,6 +100,7 @@ def build(inputs, facility: Facility, horizon: Horizon, samples: int, seed: int,
         "infeasible": [{"accelerator": r["accelerator"], "reason": r["infeasible_reason"]}
                        for r in doc["results"] if not r["feasible"]],
         "flags": _flags(ranked),
+        "scalability": _scalability(chips, ranked),
         "breakeven": {"volumes_queries_per_day": list(VOLUMES_QUERIES_PER_DAY), "curves": curves,
                       "api": None if not np.isfinite(api_cost) else {"label": api_label, "cost_per_query_usd": api_cost}},
         "sensitivity": {"base_winner": sens["base_winner"], "tornado": sens["tornado"],

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inferchip import server
 from inferchip.errors import InputError, UsageError, did_you_mean, shown
 from inferchip.units import Field
 
@@ -133,13 +134,18 @@ def parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+def score(results: pd.DataFrame, weights: dict[str, float], inputs: dict[str, str] | None = None,
+          scored: np.ndarray | None = None) -> pd.DataFrame:
     """Add the scores (module docstring) and rank by weighted_score, highest first;
-    infeasible rows and rows whose weighted score is null last (by name)."""
-    feasible = results["feasible"].to_numpy(dtype=bool)
+    infeasible rows and rows whose weighted score is null last (by name).
+
+    `inputs` maps cost/energy to the columns scored (default SCORE_INPUT: compare's
+    per-query figures; `plan` scores its net present cost per query); `scored` marks
+    the rows that take part (default: `feasible`)."""
+    feasible = results["feasible"].to_numpy(dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
     api = (results["price_basis"] == "api").to_numpy()
     scores = {}
-    for key, column in SCORE_INPUT.items():
+    for key, column in (inputs or SCORE_INPUT).items():
         value = pd.to_numeric(results[column], errors="coerce").to_numpy(float)
         value = np.where(feasible & (value > 0), value, np.nan)
         best = np.nanmin(value) if np.isfinite(value).any() else np.nan
@@ -158,11 +164,12 @@ def score(results: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     return frame.loc[order.index].reset_index(drop=True)
 
 
-def weights_block(weights: dict[str, float]) -> dict[str, object]:
-    """The weights as given and normalised, with each score's definition: echoed in the output."""
+def weights_block(weights: dict[str, float], fields: dict[str, Field] | None = None) -> dict[str, object]:
+    """The weights as given and normalised, with each score's definition (`fields`, default
+    compare's WEIGHT_FIELDS): echoed in the output."""
     total = sum(weights.values())
     return {"given": dict(weights), "normalised": {k: w / total for k, w in weights.items()},
-            "scores": {k: f.description for k, f in WEIGHT_FIELDS.items()}}
+            "scores": {k: f.description for k, f in (fields or WEIGHT_FIELDS).items() if k.endswith("score")}}
 
 
 def extra_fields(required: bool, weighted: bool) -> list[str]:
@@ -185,8 +192,8 @@ def apply(results: pd.DataFrame, frameworks: list[str], weights: dict[str, float
 def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, object]:
     """What `catalog show` adds for one accelerator: software support (with its source and
     date, 'unknown' where the file has nothing) and scalability: the smallest unit it is
-    bought (or rented) in, from data/purchase_units.csv (else the catalog server), and the
-    scale-up domain from data/interconnect.csv."""
+    bought (or rented) in, from data/purchase_units.csv (else the catalog server), the
+    scale-up domain from data/interconnect.csv and the scale-out fabric from data/scaleout.csv."""
     from inferchip.interconnect import read_interconnect
     from inferchip.purchase import read_units
 
@@ -211,13 +218,22 @@ def chip_facts(row: dict, support: pd.DataFrame | None = None) -> dict[str, obje
         facts.update(smallest_purchase_unit=f"{smallest['unit']} ({basis})",
                      smallest_purchase_unit_accelerators=float(smallest["accelerators_per_unit"]),
                      purchase_unit_source=str(smallest["source"]))
-    else:
+    elif basis == "own":  # compare's fallback (purchase.attach_units): the catalog server, blank rule applied
         dps = row.get("devices_per_server")
-        facts.update(smallest_purchase_unit="the catalog server (devices_per_server)" if dps is not None else "unknown",
-                     smallest_purchase_unit_accelerators=dps, purchase_unit_source="data/catalog.csv")
+        dps = dps if isinstance(dps, (int, float)) else float("nan")
+        blank = " is blank: 1 accelerator" if server.is_default(dps) else ""
+        facts.update(smallest_purchase_unit=f"the catalog server (devices_per_server{blank})",
+                     smallest_purchase_unit_accelerators=float(server.devices_per_server(dps)),
+                     purchase_unit_source="data/catalog.csv")
+    else:
+        facts.update(smallest_purchase_unit="one accelerator-hour (rent)", smallest_purchase_unit_accelerators=1.0,
+                     purchase_unit_source="no instance size in data/purchase_units.csv: priced per accelerator-hour")
     links = read_interconnect()
     link = links[links["name"].str.lower() == name.lower()] if "name" in links else links.iloc[:0]
     domain = pd.to_numeric(link["scaleup_domain"], errors="coerce").dropna() if len(link) else pd.Series(dtype=float)
     facts["scaleup_domain_accelerators"] = float(domain.iloc[0]) if len(domain) else None
     facts["scaleup_source"] = str(link["source"].iloc[0]) if len(link) else "not in data/interconnect.csv"
+    from inferchip.scaleout import scaleout_facts
+
+    facts.update(scaleout_facts(name))
     return facts

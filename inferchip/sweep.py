@@ -315,11 +315,13 @@ def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...]
         if table is not None:
             store["reasons"] = table if "reasons" not in store else np.concatenate([store["reasons"], table])
     at = np.array([slot[c] for c in combos.tolist()], dtype=np.int64)
-    rows = np.repeat(at[inverse.reshape(-1)] * n_c, n_c) + np.tile(np.arange(n_c), len(scen))
+    mine = (at[:, None] * n_c + np.arange(n_c)).reshape(-1)  # this chunk's combinations in the store, in order
+    local = np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), len(scen))
+    rows = mine[local]
     reasons = None
-    if want_reasons:
-        codes, labels = pd.factorize(store["reasons"])
-        reasons = pd.Categorical.from_codes(codes[rows], categories=pd.Index(labels, dtype=object))
+    if want_reasons:  # categories: this chunk's reasons in order of first appearance, as each chunk has them
+        codes, labels = pd.factorize(store["reasons"][mine])
+        reasons = pd.Categorical.from_codes(codes[local], categories=pd.Index(labels, dtype=object))
     return {k: v[rows] for k, v in store["points"].items()}, reasons
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from inferchip import server
 from inferchip.units import W_PER_KW
 
 WITHIN = 0.25  # "within +-25 %" in the summary
@@ -149,11 +150,9 @@ def predicted_power_w(frame: pd.DataFrame, assumptions: dict[str, object]) -> np
     = ceil(count / devices per server) x server max power [kW] x busy fraction x 1000, the
     busy fraction from data/power_profiles.csv for the chip, else busy_power_fraction;
     server max power = catalog server_power_kw, else devices x TDP x (1 + host_power_fraction)."""
-    dps = frame["devices_per_server"].to_numpy(float)
-    dps = np.where(np.isfinite(dps) & (dps >= 1), dps, 1.0)
-    server_kw = frame["server_power_kw"].to_numpy(float)
-    server_kw = np.where(np.isfinite(server_kw), server_kw,
-                         dps * frame["tdp_w"].to_numpy(float) * (1.0 + float(assumptions["host_power_fraction"])) / W_PER_KW)
+    dps = server.devices_per_server(frame["devices_per_server"].to_numpy(float))
+    server_kw = server.server_power_kw(frame["server_power_kw"].to_numpy(float), dps, frame["tdp_w"].to_numpy(float),
+                                       float(assumptions["host_power_fraction"]))
     servers = np.ceil(frame["accelerator_count"].to_numpy(float) / dps)
     from inferchip import power
 

@@ -1,5 +1,5 @@
-"""Regenerate the accuracy block of docs/accuracy.md from `inferchip validate` and the
-committed held-out predictions data/heldout.csv (make validate-table).
+"""Regenerate the accuracy block of docs/accuracy.md and the short accuracy table of README.md
+from `inferchip validate` and the committed held-out predictions data/heldout.csv (make validate-table).
 
 Replaces the text between <!-- accuracy-table --> and <!-- /accuracy-table --> with the
 Markdown view of the validation document for the bundled data; writes atomically."""
@@ -12,32 +12,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "docs/accuracy.md"
 START, END = "<!-- accuracy-table -->", "<!-- /accuracy-table -->"
+README = "README.md"
+README_START, README_END = "<!-- accuracy-summary -->", "<!-- /accuracy-summary -->"
 
 
-def splice(readme: str, block: str) -> str:
+def splice(readme: str, block: str, start: str = START, end: str = END, page: str = PAGE) -> str:
     """Page text with the generated block between the markers replaced."""
-    if readme.count(START) != 1 or readme.count(END) != 1 or readme.index(START) > readme.index(END):
-        raise SystemExit(f"{PAGE}: expected one {START} ... {END} pair")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{block}{END}{tail}"
+    if readme.count(start) != 1 or readme.count(end) != 1 or readme.index(start) > readme.index(end):
+        raise SystemExit(f"{page}: expected one {start} ... {end} pair")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}{end}{tail}"
 
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     from inferchip.report import write_output
-    from inferchip.report.validate_view import render_markdown
+    from inferchip.report.validate_view import render_markdown, render_readme_summary
     from inferchip.validate import bundled_document
     from inferchip.validate_split import accuracy_summaries, bundled_none_table
 
-    path = ROOT / PAGE
-    text = path.read_text(encoding="utf-8")
-    updated = splice(text, render_markdown(bundled_document(), accuracy_summaries(bundled_none_table())))
-    if updated != text:
-        write_output(updated, path)
-        print(f"{PAGE}: accuracy table regenerated", file=sys.stderr)
-    else:
-        print(f"{PAGE}: accuracy table already current", file=sys.stderr)
+    summaries = accuracy_summaries(bundled_none_table())
+    for page, start, end, block in ((PAGE, START, END, render_markdown(bundled_document(), summaries)),
+                                    (README, README_START, README_END, render_readme_summary(summaries))):
+        path = ROOT / page
+        text = path.read_text(encoding="utf-8")
+        updated = splice(text, block, start, end, page)
+        if updated != text:
+            write_output(updated, path)
+            print(f"{page}: accuracy table regenerated", file=sys.stderr)
+        else:
+            print(f"{page}: accuracy table already current", file=sys.stderr)
     return 0
 
 

@@ -129,3 +129,29 @@ def test_every_data_file_is_packaged():
         package = "inferchip.data.workloads" if path.parent.name == "workloads" else "inferchip.data"
         assert path.parent == folders[package], path
         assert any(fnmatch.fnmatch(path.name, p) for p in patterns[package]), f"{path} is not packaged"
+
+
+def test_interconnect_rows_are_sourced_and_name_catalog_chips(catalog):
+    """Every link row names a catalog chip, has a positive bandwidth or none (PCIe-only card),
+    a domain of at least one chip, a source URL and a date."""
+    from inferchip.interconnect import read_interconnect
+
+    table = read_interconnect()
+    names = set(catalog["name"].str.lower())
+    assert set(table.index) <= names, sorted(set(table.index) - names)
+    assert (table["scaleup_domain"] >= 1).all()
+    assert ((table["scaleup_gbps"] > 0) | table["scaleup_gbps"].isna()).all()
+    assert (table["source"].str.contains("https://") | table["source"].str.contains("inferchip reference")).all()
+    assert table["as_of"].astype(str).str.match(r"^\d{4}-\d{2}").all()
+
+
+def test_data_readme_names_every_chip_without_a_link_row(catalog):
+    """A chip without an interconnect row gets free collective traffic: data/README.md lists them."""
+    from inferchip.interconnect import read_interconnect
+
+    readme = (data_path("README.md")).read_text(encoding="utf-8")
+    section = readme.split("## interconnect.csv", 1)[1].split("\n## ", 1)[0]
+    linked = set(read_interconnect().index)
+    missing = [n for n in catalog["name"] if n.lower() not in linked]
+    listed = [item.strip() for line in section.splitlines() if line.startswith("- ") for item in line[2:].split(";")]
+    assert sorted(missing) == sorted(listed)

@@ -101,7 +101,7 @@ def test_chain_holds_together_owned(invoke, compare_json):
     # cost
     extras = sum(assumptions[k] for k in ("network_capex_fraction", "storage_capex_fraction", "spares_fraction",
                                           "installation_fraction"))
-    assert _close(s["capex_usd"], s["servers"] * s["server_price_usd"] * (1 + extras))
+    assert _close(s["capex_usd"], s["purchase_price_usd"] * (1 + extras) * s["cost_share"])
     r, n = assumptions["cost_of_capital"], assumptions["server_life_years"]
     assert _close(s["capital_recovery_factor"], r * (1 + r) ** n / ((1 + r) ** n - 1))
     assert _close(s["annual_energy_usd"], s["avg_power_kw"] * assumptions["pue"] * 8760
@@ -113,6 +113,25 @@ def test_chain_holds_together_owned(invoke, compare_json):
     assert _close(s["annual_tco_usd"], s["annual_capex_usd"] + s["annual_opex_usd"])
     assert _close(s["cost_per_query_usd"], s["annual_tco_usd"] / (w["queries_per_day"] * 365))
     assert _close(s["cost_per_million_tokens_usd"], s["cost_per_query_usd"] / w["output_tokens"] * 1e6)
+
+
+@pytest.mark.parametrize("chip", ["NVIDIA H100 SXM", "NVIDIA T4", "AMD MI300X"])
+def test_capital_and_maintenance_follow_the_purchase(invoke, compare_json, chip):
+    """A purchase of two unit types (H100 SXM: an 8-GPU and a 4-GPU HGX server) is priced unit by
+    unit: explain's purchase step, capex and maintenance are the pipeline's, whatever the mix."""
+    row = next(r for r in compare_json("--basis", "own")["results"] if r["accelerator"] == chip)
+    doc = _explain(invoke, "--chip", chip, "--set", "allocation=shared")
+    s = {name: step["value"] for name, step in _steps(doc).items()}
+    a = {i["name"]: i["value"] for step in doc["steps"] for i in step["inputs"] if i["origin"] == "assumption"}
+    extras = sum(a[k] for k in ("network_capex_fraction", "storage_capex_fraction", "spares_fraction",
+                                "installation_fraction"))
+    assert s["servers"] == row["purchase_units"]
+    if " + " not in row["purchase"]:  # one unit type: units x its price
+        assert _close(s["purchase_price_usd"], s["servers"] * s["server_price_usd"])
+    else:
+        assert s["purchase_price_usd"] < s["servers"] * s["server_price_usd"]  # the second type is the smaller
+    assert _close(s["capex_usd"], s["purchase_price_usd"] * (1 + extras) * s["cost_share"])
+    assert _close(s["annual_maintenance_usd"], s["purchase_price_usd"] * a["maintenance_fraction_per_year"])
 
 
 def test_every_step_reference_carries_that_steps_value(invoke):

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,49 @@ def test_unknown_rack_units_do_not_limit():
 
 def test_racks():
     assert fleet.racks_needed(9, 4) == 3
+
+
+@pytest.mark.parametrize("workload", ["support-chatbot-70b", "chatbot-70b-100k"])
+def test_per_rack_fields_describe_the_units_bought(invoke, workload):
+    """kW, accelerators and capacity per rack are the fleet's, over the racks' worth of units it
+    buys: a mixed 8- and 4-GPU purchase is not described by its catalog server."""
+    import json
+
+    out = invoke("compare", f"data/workloads/{workload}.toml", "--basis", "auto", "--format", "json")
+    assert out.exit_code == 0, out.stdout
+    rows = [r for r in json.loads(out.stdout)["results"] if r["feasible"] and r["price_basis"] == "owned"]
+    mixed = [r for r in rows if " + " in (r["purchase"] or "")]
+    assert rows and (workload != "support-chatbot-70b" or mixed)
+    for r in rows:
+        rack_share = r["purchase_units"] / r["servers_per_rack"]
+        assert r["racks"] == math.ceil(rack_share - 1e-9), r["option"]
+        assert math.isclose(r["accelerators_per_rack"] * rack_share, r["accelerators_bought"], rel_tol=1e-9)
+        assert math.isclose(r["kw_per_rack"] * rack_share, r["server_power_kw"] * r["purchase_units"], rel_tol=1e-9)
+        capacity = r["accelerators_bought"] / r["chips_per_replica"] * r["queries_per_s_per_accelerator"] \
+            * r["chips_per_replica"]
+        assert math.isclose(r["queries_per_s_per_rack"] * rack_share, capacity, rel_tol=1e-9), r["option"]
+
+
+def test_a_cloud_slice_packs_at_its_rack_systems_density(invoke):
+    """Two rented 4-GPU shapes of a GB200 NVL72 sit in the 72-GPU rack: 72 per rack at its 120 kW,
+    not 4-GPU slices packed by their own power (19 a rack)."""
+    import json
+
+    out = invoke("compare", "--chip", "GB200", "--basis", "rent", "--format", "json")
+    row = json.loads(out.stdout)["results"][0]
+    assert row["purchase"].endswith("BM.GPU.GB200.4") and row["accelerators_bought"] == 8
+    assert row["accelerators_per_rack"] == 72 and row["kw_per_rack"] == pytest.approx(120.0)
+    assert row["max_unit_kw"] == pytest.approx(120.0) and row["racks"] == 1
+
+
+def test_no_replica_past_a_scale_up_domain_without_a_known_host_link(invoke):
+    """Inferentia2 links 12 chips by NeuronLink and lists no host link: a 16k-token 70B replica
+    that needs more chips is infeasible, with the reason, instead of crossing servers at NeuronLink speed."""
+    import json
+
+    out = invoke("compare", "rag-long-context-70b", "--chip", "Inferentia2", "--basis", "auto", "--format", "json")
+    row = json.loads(out.stdout)["results"][0]
+    assert not row["feasible"]
+    assert "more than the scale-up domain of 12, and no host link is known" in row["infeasible_reason"]
+    ok = json.loads(invoke("compare", "--chip", "Inferentia2", "--format", "json").stdout)["results"][0]
+    assert ok["feasible"] and ok["chips_per_replica"] <= 12

@@ -274,7 +274,7 @@ def test_no_feasible_chip_exits_4_after_writing_the_rows(invoke):
 
 
 def test_docs_worked_example_outputs_are_current():
-    """docs/plan.md shows what the four plan commands print today (make plan-examples / make docs)."""
+    """docs/plan.md shows what the five plan commands print today (make plan-examples / make docs)."""
     import importlib.util
     from pathlib import Path
 
@@ -283,7 +283,7 @@ def test_docs_worked_example_outputs_are_current():
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     page = (root / "docs" / "plan.md").read_text(encoding="utf-8")
-    assert len(script.BLOCK.findall(page)) == 4
+    assert len(script.BLOCK.findall(page)) == 5
     assert script.regenerate(page) == page, "run `make plan-examples` (or make docs)"
 
 
@@ -299,3 +299,123 @@ def test_evaluating_in_chip_blocks_changes_nothing(base, monkeypatch):
 
     pd.testing.assert_frame_equal(whole.summary, blocked.summary)
     pd.testing.assert_frame_equal(whole.years, blocked.years)
+
+
+def _refresh_pair(base, fraction):
+    """H100 SXM and B200 at 10 million queries a day: the B200 fleet costs a little less than
+    the H100 fleet (5.07 M vs 5.17 M USD) and less to run."""
+    from dataclasses import replace
+
+    return plan.run(replace(base.workload, queries_per_day=1e7), base.assumptions, base.chips[base.chips["name"].isin(
+        ["NVIDIA H100 SXM", "NVIDIA B200"])], Facility(), Horizon(years=5, refresh_to="NVIDIA B200",
+                                                                   resale_value_fraction=fraction))
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.35, 1.0])
+def test_refresh_resale_credit_by_hand(base, fraction):
+    """Flat traffic, 5 years = the 5-year life (no residual). Keeping the H100 fleet: its
+    year-1 purchase is sunk, so it pays only running costs. Refreshing: buy the B200 fleet
+    in year 1 and sell the H100 fleet then for fraction x what it cost (credit at t = 0)."""
+    r = float(base.assumptions["cost_of_capital"])
+    result = _refresh_pair(base, fraction)
+    h100, b200 = _years(result, "NVIDIA H100 SXM"), _years(result, "NVIDIA B200")
+    credit = fraction * h100["purchase_usd"][0]
+    disc = np.array([(1 + r) ** -y for y in range(1, 6)])
+    keep_cum = np.cumsum(h100["running_usd"].to_numpy() * disc)
+    refresh_cum = b200["purchase_usd"][0] - credit + np.cumsum(b200["running_usd"].to_numpy() * disc)
+    row = result.summary.set_index("accelerator").loc["NVIDIA H100 SXM"]
+    assert row["refresh_resale_credit_usd"] == pytest.approx(credit, abs=1e-9)
+    assert row["refresh_savings_usd"] == pytest.approx(keep_cum[-1] - refresh_cum[-1], rel=1e-9)
+    crossed = np.flatnonzero(refresh_cum <= keep_cum)
+    assert (np.isnan(row["refresh_payback_year"]) if not len(crossed)
+            else row["refresh_payback_year"] == crossed[0] + 1)
+    # the cash rows say the same: keep = H100 cash less its sunk purchase; refresh = B200 cash less the credit
+    assert h100["keep_cash_usd"][0] == pytest.approx(h100["running_usd"][0])
+    assert h100["refresh_cash_usd"][0] == pytest.approx(b200["cash_usd"][0] - credit)
+    np.testing.assert_allclose(h100["refresh_cash_usd"][1:], b200["cash_usd"][1:])
+    assert b200["refresh_cash_usd"].isna().all()  # the target does not refresh to itself
+    if fraction == 0.0:  # no credit: the B200 fleet's price is not earned back by its lower running cost
+        assert np.isnan(row["refresh_payback_year"])
+    if fraction == 1.0:  # selling at cost pays for the cheaper, cheaper-to-run B200 fleet at once
+        assert row["refresh_payback_year"] == 1
+
+
+def test_resale_moves_savings_by_the_credit_and_nothing_else(base):
+    none, some = _refresh_pair(base, 0.0), _refresh_pair(base, 0.35)
+    a, b = none.summary.set_index("accelerator"), some.summary.set_index("accelerator")
+    assert a.loc["NVIDIA H100 SXM", "refresh_resale_credit_usd"] == 0
+    assert (b.loc["NVIDIA H100 SXM", "refresh_savings_usd"] - a.loc["NVIDIA H100 SXM", "refresh_savings_usd"]
+            == pytest.approx(b.loc["NVIDIA H100 SXM", "refresh_resale_credit_usd"]))
+    np.testing.assert_array_equal(a["net_present_cost_usd"], b["net_present_cost_usd"])  # the plans themselves
+    assert np.isnan(b.loc["NVIDIA B200", "refresh_resale_credit_usd"])
+
+
+def test_bad_resale_fraction_is_one_line(invoke):
+    result = invoke("plan", "--refresh-to", "NVIDIA B200", "--resale-value-fraction", "1.5", "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("error: --resale-value-fraction: must be a fraction from 0 to 1 of what the retired fleet "
+                             "cost, e.g. 0.3 (got 1.5)\n")
+
+
+def test_weights_rank_plans_with_compares_scores(base, unconstrained):
+    """plan --weights reuses software.score: cost = net present cost per query, energy =
+    year-1 energy per query, software = confirmed frameworks; years follow the new order."""
+    from inferchip import software
+
+    weighted = plan.weigh(unconstrained, {"cost": 0.5, "energy": 0.3, "software": 0.2})
+    s = weighted.summary
+    ok = s["net_present_cost_usd"].notna()
+    npcq, energy = s["npc_per_query_usd"].where(ok), s["year1_energy_per_query_j"].where(ok)
+    frameworks = software.frameworks_for(s["accelerator"]).str.split(";").map(lambda p: len([x for x in p if x]))
+    expected = (0.5 * npcq.min() / npcq + 0.3 * energy.min() / energy
+                + 0.2 * frameworks.where(ok) / frameworks.where(ok).max())
+    np.testing.assert_allclose(s["weighted_score"], expected, rtol=1e-12)
+    scored = s["weighted_score"].notna()
+    assert scored.sum() > 10 and not scored[~ok].any()
+    assert s["weighted_score"][scored].is_monotonic_decreasing and not scored[scored.sum():].any()  # nulls last
+    assert list(dict.fromkeys(weighted.years["accelerator"])) == list(s["accelerator"])
+    cost_only = plan.weigh(unconstrained, {"cost": 1.0}).summary
+    whole = unconstrained.summary["net_present_cost_usd"].notna()
+    assert list(cost_only["accelerator"][:whole.sum()]) == list(unconstrained.summary["accelerator"][whole])
+
+
+def test_cli_weights_are_echoed_and_validate(invoke):
+    result = invoke("plan", "--weights", "cost=3,software=1", "--top", "4", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert not list(Draft202012Validator(schema_for("plan")).iter_errors(doc))
+    assert doc["weights"]["given"] == {"cost": 3.0, "software": 1.0}
+    assert doc["weights"]["normalised"] == {"cost": 0.75, "software": 0.25}
+    assert "npc_per_query_usd" in doc["weights"]["scores"]["cost_score"]
+    scores = [r["weighted_score"] for r in doc["results"]]
+    assert scores == sorted(scores, reverse=True) and doc["best"]["accelerator"] == doc["results"][0]["accelerator"]
+    table = invoke("plan", "--weights", "cost=3,software=1", "--top", "4", "--format", "table",
+                   env={"COLUMNS": "200"})
+    assert "Weighted" in table.stdout and "Ranked by weighted score: cost=3, software=1" in table.stdout
+    memo = invoke("plan", "--weights", "cost=3,software=1", "--top", "4", "--format", "markdown")
+    assert "## Ranking by weighted score" in memo.stdout and "Ranked by weighted score" in memo.stdout
+    bad = invoke("plan", "--weights", "speed=1", "--format", "json")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --weights speed=1: use KEY=WEIGHT")
+
+
+def test_resale_fraction_from_the_horizon_table():
+    _, horizon = resolve({}, {"refresh_to": "NVIDIA B200", "resale_value_fraction": 0.3}, "hall.toml", {})
+    assert horizon.resale_value_fraction == 0.3 and horizon.as_dict()["resale_value_fraction"] == 0.3
+    _, horizon = resolve({}, {"resale_value_fraction": 0.3}, "hall.toml", {"resale_value_fraction": 0.5})
+    assert horizon.resale_value_fraction == 0.5  # the option wins over the table
+    with pytest.raises(InputError, match=r"hall.toml: horizon.resale_value_fraction: must be a fraction from 0 to 1"):
+        resolve({}, {"resale_value_fraction": True}, "hall.toml", {})
+
+
+def test_a_unit_over_the_facility_kw_per_rack_does_not_fit(base):
+    """H100 SXM buys 10.2 kW 8-GPU servers (plus a 5.1 kW 4-GPU board): at 10 kW a rack no rack
+    takes the large server, whatever the fleet's mean kW per rack; 10.5 kW racks take it."""
+    def summary(kw):
+        result = plan.run(base.workload, base.assumptions, base.chips,
+                          Facility(it_kw=600.0, racks=20.0, kw_per_rack=kw), Horizon(years=1))
+        return result.summary.set_index("accelerator").loc["NVIDIA H100 SXM"]
+
+    tight = summary(10.0)
+    assert not tight["fits_facility"]
+    assert "one unit of it draws 10.2 kW, over the facility's 10 kW per rack" in tight["facility_note"]
+    assert summary(10.5)["fits_facility"]

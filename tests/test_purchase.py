@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inferchip import purchase
+from inferchip import purchase, server
 from inferchip.catalog import load_catalog
 from inferchip.errors import InputError
 
@@ -183,8 +183,7 @@ def test_no_owned_row_pays_for_more_than_the_smallest_unit_that_meets_the_peak(c
         mine = units[(units["accelerator"].str.lower() == row["accelerator"].lower()) & (units["basis"] == "own")]
         sizes = mine["accelerators_per_unit"].to_numpy()
         if len(sizes) == 0:
-            dps = catalog.loc[row["accelerator"].lower(), "devices_per_server"]
-            sizes = np.array([dps if np.isfinite(dps) else 1.0])
+            sizes = np.array([server.devices_per_server(catalog.loc[row["accelerator"].lower(), "devices_per_server"])])
         n, replicas = row["chips_per_replica"], row["replicas"]
         smallest = min(purchase.units_for_replicas(replicas, s, n) * s for s in sizes)
         assert row["accelerators_bought"] <= smallest, row["accelerator"]
@@ -197,7 +196,23 @@ def test_h100_sxm_buys_a_four_gpu_board_for_a_two_gpu_fleet(compare_json):
     if row["accelerators_used"] <= 4:
         assert row["purchase"] == "1 x HGX H100 4-GPU server"
         assert row["accelerators_bought"] == 4 and row["price_is_estimate"] is True
-        assert row["purchase_source"].startswith("unit price derived from the catalog")
+        assert row["purchase_source"].startswith("unit price derived from the catalog (server price x accelerators / "
+                                                 "devices_per_server)")
+        assert row["server_price_usd"] == pytest.approx(300_000 * 4 / 8)  # the DGX H100's share, as the text says
+
+
+def test_derived_unit_price_says_which_rule_priced_it(compare_json):
+    """A derived unit is priced as its share of the catalog server's price where there is one,
+    else from the accelerator price; purchase_source names the rule that gave the number."""
+    rows = {r["accelerator"]: r for r in compare_json(*CHAT_100K, "--basis", "own")["results"]}
+    a100 = rows["NVIDIA A100 80GB SXM"]  # catalog: 8-GPU server 145,000 USD and accelerators 12,500 USD
+    assert a100["purchase"] == "1 x HGX A100 4-GPU server"
+    assert a100["server_price_usd"] == pytest.approx(145_000 * 4 / 8)
+    assert a100["purchase_source"].startswith("unit price derived from the catalog (server price x accelerators")
+    t4 = {r["accelerator"]: r for r in compare_json("video-analytics-resnet50", "--basis", "own")["results"]}["NVIDIA T4"]
+    assert t4["purchase"].endswith("x 1-GPU server")  # no T4 server price: accelerator price x 1 x (1 + host)
+    assert t4["purchase_source"].startswith("unit price derived from the catalog (accelerator price x accelerators")
+    assert t4["server_price_usd"] == pytest.approx(2000 * 1.25)
 
 
 def test_shared_allocation_charges_the_used_share(compare_json):

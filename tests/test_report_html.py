@@ -49,8 +49,11 @@ def test_report_is_small_self_contained_and_has_every_chart(report_file):
     for name in CHARTS:
         figure = re.search(rf'<figure class="chart" data-chart="{name}">(.*?)</figure>', text, re.S)
         assert figure and "<svg" in figure.group(1) and "<path" in figure.group(1), name
-    for section in ("ranking", "breakeven", "sensitivity", "uncertainty", "plan", "flags", "assumptions"):
+    for section in ("ranking", "breakeven", "sensitivity", "uncertainty", "plan", "scalability", "flags",
+                    "assumptions"):
         assert f'id="{section}"' in text
+    scale = re.search(r'<table id="scalability-table">(.*?)</table>', text, re.S).group(1)
+    assert "InfiniBand" in scale and "docs.nvidia.com" in scale  # sourced scale-out facts of the ranked chips
     assert "electricity_usd_per_kwh" in text and "Data-quality flags" in text
 
 
@@ -172,5 +175,21 @@ def test_markdown_memo_links_the_same_charts(invoke, tmp_path):
         svg = (tmp_path / link).read_text(encoding="utf-8")
         assert svg.startswith("<svg") and "<path" in svg
     assert "## Assumptions and sources" in text and "| electricity_usd_per_kwh |" in text
+    assert "## Software and scalability" in text and "| Scale-out fabric |" in text
     bad = invoke("report", "--format", "markdown")
     assert bad.exit_code == 2 and "add --output FILE.md" in bad.stderr
+
+
+def test_a_missing_chromium_fails_unless_skipped_on_request(monkeypatch, tmp_path):
+    """CI never skips the browser tests silently: without Chromium they fail (with the
+    install command); only INFERCHIP_NO_BROWSER=1 skips them, and .ci/run installs it."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on this PATH
+    monkeypatch.delenv("INFERCHIP_CHROMIUM", raising=False)
+    monkeypatch.delenv("INFERCHIP_NO_BROWSER", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        _chromium()
+    monkeypatch.setenv("INFERCHIP_NO_BROWSER", "1")
+    with pytest.raises(pytest.skip.Exception, match="skipped on request"):
+        _chromium()
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install" in ci and " chromium" in ci and "make test" in ci

@@ -127,3 +127,17 @@ def test_columns_take_the_fields_weights_and_frameworks_add(invoke):
     assert header == ["accelerator", "option", "serving_frameworks", "weighted_score"]
     # without --weights there is no weighted_score to show
     assert invoke("compare", "chatbot-70b-100k", "--columns", "weighted_score").exit_code == 2
+
+
+@pytest.mark.parametrize("row, unit, accelerators", [
+    ({"name": "Nobody X1", "rent_only": False, "devices_per_server": float("nan")},
+     "the catalog server (devices_per_server is blank: 1 accelerator)", 1.0),
+    ({"name": "Nobody X1", "rent_only": False, "devices_per_server": 4.0}, "the catalog server (devices_per_server)", 4.0),
+    ({"name": "Nobody X1", "rent_only": True, "devices_per_server": 8.0}, "one accelerator-hour (rent)", 1.0),
+])
+def test_smallest_unit_without_a_listed_unit_is_compares_fallback(row, unit, accelerators):
+    """What catalog show calls the smallest unit is what compare buys when nothing is listed:
+    the catalog server (a blank devices_per_server is 1) to own, one accelerator-hour to rent."""
+    facts = software.chip_facts(row)
+    assert facts["smallest_purchase_unit"] == unit
+    assert facts["smallest_purchase_unit_accelerators"] == accelerators

@@ -147,7 +147,10 @@ def test_chunking_does_not_change_rows(base):
     small = pd.concat(sw.iter_chunks(plan, chunk_rows=1), ignore_index=True)
     assert len(whole) == plan.rows == 9 * len(base.chips)
     assert list(whole.columns) == plan.columns
-    pd.testing.assert_frame_equal(whole, small)
+    # each chunk's reasons are a categorical of that chunk's reasons: chunks that differ in
+    # them concatenate to plain text, so compare the text
+    text = {"infeasible_reason": object}
+    pd.testing.assert_frame_equal(whole.astype(text), small.astype(text))
     assert whole["grid_point"].tolist() == np.repeat(np.arange(9), len(base.chips)).tolist()
     # first key slowest
     assert whole["slo_tpot_ms"].iloc[:: len(base.chips)].tolist() == [30.0] * 3 + [60.0] * 3 + [90.0] * 3

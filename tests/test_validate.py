@@ -124,6 +124,17 @@ def test_docs_show_the_current_table(doc):
     assert block == render_markdown(doc, accuracy_summaries(bundled_none_table())), "run `make validate-table`"
 
 
+def test_readme_shows_the_current_accuracy_summary():
+    from inferchip.report.validate_view import render_readme_summary
+    from inferchip.validate_split import accuracy_summaries, bundled_none_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- accuracy-summary -->\n", 1)[1].split("<!-- /accuracy-summary -->", 1)[0]
+    expected = render_readme_summary(accuracy_summaries(bundled_none_table()))
+    assert "time split" in expected and "| llm |" in expected
+    assert block == expected, "run `make validate-table`"
+
+
 def test_validate_json_through_the_cli(invoke):
     result = invoke("validate", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -216,6 +216,24 @@ def emit_text(text: str, output: Path | None) -> None:
     err(f"wrote {output}")
 
 
+def emit_document(doc: dict, fmt: Format, output: Path | None, render_table, render_markdown, rows_of) -> None:
+    """One document in a resolved format: a terminal table drawn by `render_table(doc, console)`,
+    JSON, Markdown from `render_markdown(doc)`, or CSV/TSV of the rows `rows_of(doc)`."""
+    from inferchip.report import to_delimited, to_json
+
+    if fmt == Format.table:
+        with table_target(output) as console:
+            render_table(doc, console)
+        return
+    if fmt == Format.json:
+        text = to_json(doc)
+    elif fmt == Format.markdown:
+        text = render_markdown(doc)
+    else:
+        text = to_delimited(rows_of(doc), "," if fmt == Format.csv else "\t")
+    emit_text(text, output)
+
+
 def stdout_console():
     from inferchip.report.console import make_console
 

@@ -63,6 +63,10 @@ def plan(
     refresh_to: Annotated[str | None, typer.Option(
         "--refresh-to", help=_H + "accelerator to refresh each owned fleet to: adds the year the refresh pays back.",
         metavar="NAME")] = None,
+    resale: Annotated[float | None, typer.Option(
+        "--resale-value-fraction", help=_H + "what the fleet a refresh retires sells for, as a fraction of what it "
+                                       "cost (default 0: no sourced figure; docs/plan.md gives the published range).",
+        metavar="FRACTION")] = None,
     top: Annotated[int | None, typer.Option("--top", help="Show only the first N accelerators.", min=1)] = None,
     catalog: CatalogOpt = None,
     extend_catalog: ExtendOpt = None,
@@ -81,6 +85,11 @@ def plan(
         "--require-framework", metavar="NAME",
         help="Only accelerators on which the serving framework NAME is confirmed in data/software_support.csv "
              "(vllm, tensorrt-llm, sglang, jax, neuron); repeatable.")] = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", metavar="cost=W,energy=W,software=W",
+        help="Rank by a weighted score instead of net present cost alone, e.g. cost=0.6,energy=0.2,software=0.2 "
+             "(as compare --weights; cost = net present cost per query, energy = year-1 energy per query); the "
+             "weights are echoed in the output.")] = None,
 ) -> None:
     """Plan a deployment over years inside a facility, per accelerator.
 
@@ -101,6 +110,8 @@ def plan(
       inferchip plan --chip "H100 SXM" --chip B300 --refresh-to "B300 (HGX)" --format json
 
       inferchip plan chatbot-70b-100k --it-kw 100 --cooling air --format csv --output plan.csv
+
+      inferchip plan --weights cost=0.6,energy=0.2,software=0.2 --top 5
     """
     from inferchip import plan as plan_mod
     from inferchip import software
@@ -112,9 +123,10 @@ def plan(
     facility, horizon = resolve(inputs.workload.facility, inputs.workload.horizon, inputs.workload.origin, {
         "it_kw": it_kw, "racks": racks, "kw_per_rack": kw_per_rack, "rack_units": rack_units, "cooling": cooling,
         "years": years, "traffic_growth_per_year": growth, "purchase_price_decline_per_year": purchase_decline,
-        "cloud_price_decline_per_year": cloud_decline, "refresh_to": refresh_to})
+        "cloud_price_decline_per_year": cloud_decline, "refresh_to": refresh_to, "resale_value_fraction": resale})
     fmt = resolve_format(fmt, output)
     frameworks = software.parse_frameworks(require_framework)
+    weight_map = software.parse_weights(weights) if weights is not None else None
     chips = inputs.chips
     if frameworks:
         listed = chips.assign(serving_frameworks=software.frameworks_for(chips["name"]).to_numpy())
@@ -124,6 +136,8 @@ def plan(
 
             raise NotFoundError(f"no accelerator has {', '.join(frameworks)} confirmed in data/software_support.csv")
     result = plan_mod.run(inputs.workload, inputs.assumptions, chips, facility, horizon)
+    if weight_map is not None:
+        result = plan_mod.weigh(result, weight_map)
     doc = plan_mod.document(result, inputs.workload, inputs.catalog_source, top)
     render_plan(doc, fmt, output)
     if not result.summary["feasible"].any():  # as compare: the rows (with reasons) are written, exit 4

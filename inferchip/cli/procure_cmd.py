@@ -19,6 +19,7 @@ from inferchip.cli.common import (
     FormatOpt,
     OutputOpt,
     SetOpt,
+    emit_document,
     emit_text,
     handles_errors,
     resolve_format,
@@ -71,24 +72,13 @@ def explain(
                          calibration=calibration, cloud_provider=cloud_provider)
     workload_sets, _ = split_sets(set_, load_specs())
     doc = build(inputs, chip, set(workload_sets))
-    from inferchip.report import to_delimited, to_json
     from inferchip.report.procure_view import (
         explain_rows,
         render_explain_markdown,
         render_explain_table,
     )
 
-    if fmt == Format.table:
-        with table_target(output) as console:
-            render_explain_table(doc, console)
-        return
-    if fmt == Format.json:
-        text = to_json(doc)
-    elif fmt == Format.markdown:
-        text = render_explain_markdown(doc)
-    else:
-        text = to_delimited(explain_rows(doc), "," if fmt == Format.csv else "\t")
-    emit_text(text, output)
+    emit_document(doc, fmt, output, render_explain_table, render_explain_markdown, explain_rows)
 
 
 @app.command(epilog=EXIT_CODE_HELP)

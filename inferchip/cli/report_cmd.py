@@ -57,8 +57,9 @@ def report(
     calibration: CalibrationOpt = None,
 ) -> None:
     """Write an HTML report: ranked table, cost-per-query chart, break-even curves over
-    volume, sensitivity tornado, uncertainty bands, the year-by-year plan, assumptions
-    with sources and data-quality flags, in one file that opens offline (inline SVG,
+    volume, sensitivity tornado, uncertainty bands, the year-by-year plan, software
+    support and scalability (scale-out fabric) of the ranked chips, assumptions with
+    sources and data-quality flags, in one file that opens offline (inline SVG,
     no scripts). Needs the optional matplotlib: pip install 'inferchip[report]'.
     The plan's facility and horizon come from the profile's [facility]/[horizon]
     tables and these options (`inferchip plan` has them all).

@@ -16,11 +16,11 @@ from inferchip.cli.common import (
     FormatOpt,
     OutputOpt,
     SetOpt,
+    emit_document,
     emit_text,
     err,
     handles_errors,
     resolve_format,
-    table_target,
 )
 
 BenchmarksOpt = Annotated[Path | None, typer.Option(
@@ -123,20 +123,7 @@ def validate(
 
 def _emit(doc: dict, fmt: Format, output: Path | None, render_table, render_markdown) -> None:
     """One validate document in the chosen format: a terminal table, JSON, Markdown or rows."""
-    from inferchip.report import to_delimited, to_json
-
-    fmt = resolve_format(fmt, output)
-    if fmt == Format.table:
-        with table_target(output) as console:
-            render_table(doc, console)
-        return
-    if fmt == Format.json:
-        text = to_json(doc)
-    elif fmt == Format.markdown:
-        text = render_markdown(doc)
-    else:
-        text = to_delimited(doc["rows"], "," if fmt == Format.csv else "\t")
-    emit_text(text, output)
+    emit_document(doc, resolve_format(fmt, output), output, render_table, render_markdown, lambda d: d["rows"])
 
 
 def _emit_split(split: str, bench, chips, table_cal, values, sources, fmt: Format, output: Path | None) -> None:

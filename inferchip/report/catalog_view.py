@@ -14,6 +14,7 @@ CATALOG_UNITS = {
     "server_price_usd": "USD", "cloud_usd_per_hour": "USD per accelerator-hour",
     "compute_efficiency": "fraction of peak", "memory_efficiency": "fraction of peak",
     "step_overhead_ms": "ms", "comm_overhead_ms_per_layer": "ms",
+    "scaleup_domain_accelerators": "count", "scaleout_gbit_per_s_per_accelerator": "Gb/s per accelerator",
 }
 
 

@@ -44,6 +44,10 @@ PLAN_FIELDS = [("accelerator", "Accelerator"), ("price_basis", "Basis"), ("net_p
                ("facility_capacity_queries_per_day", "Facility holds q/day"), ("first_burst_year", "First burst year")]
 UNC_FIELDS = [("accelerator", "Accelerator"), ("p10_cost_per_query_usd", "p10 USD"), ("p50_cost_per_query_usd", "p50 USD"),
               ("p90_cost_per_query_usd", "p90 USD"), ("probability_cheapest", "P(cheapest)")]
+SCALE_FIELDS = [("accelerator", "Accelerator"), ("serving_frameworks", "Serving frameworks confirmed"),
+                ("smallest_purchase_unit", "Smallest purchase unit"), ("scaleup_domain_accelerators", "Scale-up domain"),
+                ("scaleout_fabric", "Scale-out fabric"), ("scaleout_gbit_per_s_per_accelerator", "Scale-out Gb/s per chip"),
+                ("scaleout_source", "Scale-out source"), ("scaleout_as_of", "Read")]
 YEAR_FIELDS = [("year", "Year"), ("demand_queries_per_day", "Demand q/day"), ("owned_queries_per_day", "Owned q/day"),
                ("burst_queries_per_day", "Burst q/day"), ("units_bought", "Units bought"), ("racks", "Racks"),
                ("it_kw", "IT kW"), ("purchase_usd", "Purchases USD"), ("running_usd", "Running USD"),
@@ -108,6 +112,11 @@ def render(data: dict) -> str:
               _table(plan["results"], PLAN_FIELDS, "plan-summary")]
     if "plan" in figures:
         parts += [figures["plan"], _table(plan["years"], YEAR_FIELDS, "plan-years")]
+    parts += ['<h2 id="scalability">Software and scalability</h2>',
+              '<p class="note">What buyers weigh beyond cost, for the ranked accelerators: serving frameworks '
+              'confirmed by documentation (data/software_support.csv), the smallest unit sold or rented, the '
+              'scale-up domain and the scale-out fabric (data/scaleout.csv); "unknown" = nothing found.</p>',
+              _table(data["scalability"], SCALE_FIELDS, "scalability-table")]
     parts += ['<h2 id="flags">Data-quality flags</h2>']
     parts += [_table(data["flags"], [("accelerator", "Option"), ("flag", "Flag"), ("detail", "Detail")], "flags")
               if data["flags"] else "<p>No flags on the ranked rows.</p>"]
@@ -150,6 +159,7 @@ def render_markdown(data: dict, chart_folder: str) -> tuple[str, dict[str, str]]
              "## Uncertainty", "", *chart("uncertainty"), rows(data["uncertainty"]["results"], UNC_FIELDS), "",
              "## Plan: year by year", "", markdown_text_cell(_horizon_line(data["plan"])), "",
              rows(data["plan"]["results"], PLAN_FIELDS), "", *chart("plan"), rows(data["plan"]["years"], YEAR_FIELDS),
+             "", "## Software and scalability", "", rows(data["scalability"], SCALE_FIELDS),
              "", "## Data-quality flags", "",
              rows(data["flags"], [("accelerator", "Option"), ("flag", "Flag"), ("detail", "Detail")])
              or "No flags on the ranked rows.", "",

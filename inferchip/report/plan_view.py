@@ -12,7 +12,10 @@ SUMMARY_COLUMNS = (("accelerator", "Accelerator", ""), ("price_basis", "Basis", 
                    ("facility_capacity_queries_per_day", "Hall holds\nq/day", ""),
                    ("first_burst_year", "Burst\nfrom year", ""),
                    ("queries_per_s_per_mw", "q/s per\nMW", ""),
-                   ("refresh_payback_year", "Refresh\npays back", ""))
+                   ("refresh_payback_year", "Refresh\npays back", ""),
+                   ("refresh_savings_usd", "Refresh\nsaves USD", "USD"))
+REFRESH_ONLY = ("refresh_payback_year", "refresh_savings_usd")
+CROWDED = ("queries_per_s_per_mw", "final_year_cost_per_query_usd")  # left to the JSON with a facility and a refresh
 YEAR_COLUMNS = (("year", "Year"), ("demand_queries_per_day", "Demand\nq/day"),
                 ("burst_queries_per_day", "Burst\nq/day"), ("units_bought", "Units\nbought"), ("racks", "Racks"),
                 ("it_kw", "IT\nkW"), ("purchase_usd", "Purchases\nUSD"), ("cash_usd", "All cash\nUSD"),
@@ -26,11 +29,42 @@ def _refresh_shown(doc: dict) -> bool:
 
 
 def _summary_columns(doc: dict) -> list[tuple[str, str, str]]:
-    """Refresh payback only with --refresh-to; facility capacity and first burst only with facility limits."""
+    """Refresh payback and savings only with --refresh-to; facility capacity and first burst only with
+    facility limits (then, with a refresh too, no density and last-year columns: the JSON and the
+    year-by-year table have them); the weighted
+    score after the basis with --weights."""
     limited = any(doc["facility"][k] is not None for k in ("it_kw", "racks")) or doc["facility"]["cooling"] == "air"
-    return [c for c in SUMMARY_COLUMNS if (c[0] != "refresh_payback_year" or _refresh_shown(doc))
-            and (c[0] not in FACILITY_ONLY or limited)
-            and (c[0] != "final_year_cost_per_query_usd" or doc["horizon"]["years"] > 1)]
+    columns = [c for c in SUMMARY_COLUMNS if (c[0] not in REFRESH_ONLY or _refresh_shown(doc))
+               and (c[0] not in CROWDED or not (_refresh_shown(doc) and limited))  # fits 100 columns
+               and (c[0] not in FACILITY_ONLY or limited)
+               and (c[0] != "final_year_cost_per_query_usd" or doc["horizon"]["years"] > 1)]
+    if doc.get("weights"):
+        columns[2:2] = [WEIGHT_COLUMN]
+    return columns
+
+
+WEIGHT_COLUMN = ("weighted_score", "Weighted\nscore", "")
+
+
+def weight_line(doc: dict) -> str:
+    """The weights echoed under the ranking (plan --weights); '' without them."""
+    if not doc.get("weights"):
+        return ""
+    given = ", ".join(f"{k}={fmt_number(v)}" for k, v in doc["weights"]["given"].items())
+    return (f"Ranked by weighted score: {given} (normalised to sum 1); scores are 1 for the best plan: cost = lowest "
+            "net present cost per query / the plan's, energy = least year-1 energy per query / the plan's, "
+            "software = confirmed frameworks / the most any plan has.")
+
+
+def refresh_line(doc: dict) -> str:
+    """The refresh and its resale assumption (plan --refresh-to); '' without one."""
+    h = doc["horizon"]
+    if not h["refresh_to"]:
+        return ""
+    fraction = h.get("resale_value_fraction") or 0.0
+    credit = (f"the retired fleet sells for {fraction * 100:g} % of what it cost" if fraction
+              else "no resale credit for the retired fleet (--resale-value-fraction 0)")
+    return f"Refresh to {h['refresh_to']} in year 1; {credit}."
 
 
 def _headline(doc: dict) -> str:
@@ -59,6 +93,9 @@ def render_plan(doc: dict, console, top_years: int = 1) -> None:
         table.add_row(*[fmt_number(row[k], unit) if row[k] is not None or k != "facility_capacity_queries_per_day"
                         or not unlimited else "unlimited" for k, _, unit in columns])
     console.print(table)
+    for line in (weight_line(doc), refresh_line(doc)):
+        if line:
+            console.print(line, markup=False, highlight=False)
     left_out = sum(1 for r in doc["results"] if r["net_present_cost_usd"] is None and not r["feasible"])
     best = doc["best"]
     if best is not None:
@@ -89,7 +126,9 @@ def render_markdown(doc: dict) -> str:
     lines = [f"# Plan: {markdown_text_cell(_headline(doc))}", ""]
     shown = [r for r in doc["results"] if r["feasible"]]
     keep = [k for k, _, _ in _summary_columns(doc)]
-    lines += ["## Ranking by net present cost", "", markdown_rows([{k: r[k] for k in keep} for r in shown]).rstrip(), ""]
+    title = "weighted score" if doc.get("weights") else "net present cost"
+    lines += [f"## Ranking by {title}", "", markdown_rows([{k: r[k] for k in keep} for r in shown]).rstrip(), ""]
+    lines += [markdown_text_cell(line) + "\n" for line in (weight_line(doc), refresh_line(doc)) if line]
     best = doc["best"]
     if best is not None:
         years = [{k: r[k] for k, _ in YEAR_COLUMNS} for r in doc["years"] if r["accelerator"] == best["accelerator"]]

@@ -239,6 +239,19 @@ def side_by_side_rows(summaries: dict[str, list[dict]], kind: str = "mlperf") ->
     return out
 
 
+README_COLUMNS = ("in-sample median (rows)", "leave-one-out median (rows)", "time split median (rows)",
+                  "time split worst", "time split within 25 %")
+
+
+def render_readme_summary(summaries: dict[str, list[dict]]) -> str:
+    """The README's short accuracy table: the class rows of the side-by-side table (MLPerf rows),
+    in-sample, leave-one-out and time-split median |error|, and the time split's worst and share
+    within +-25 %."""
+    rows = [{"work": r["group"], **{c: r[c] for c in README_COLUMNS}}
+            for r in side_by_side_rows(summaries) if r["by"] == GROUP_TITLES["class"]]
+    return "\n".join(_md_table(rows, set(README_COLUMNS))) + "\n"
+
+
 def render_side_by_side(summaries: dict[str, list[dict]]) -> list[str]:
     """Markdown lines: the in-sample / leave-one-out / time-split table of the MLPerf rows."""
     rows = side_by_side_rows(summaries)
