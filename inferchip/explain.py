@@ -649,12 +649,12 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
         _owned_cost_steps(steps, o, t, r, hours)
     else:
         steps.add("annual_rent_usd", "Annual rent", t["rent"], "USD/year",
-                  "rent = accelerators x cloud_usd_per_hour x 8,760",
+                  "rent = accelerators_bought x cloud_usd_per_hour x 8,760",
                   "on-demand price per accelerator-hour, all year" if t["rented"] else "no cloud price under the policy",
-                  ["accelerators", o.catalog("cloud_usd_per_hour", what="cloud"), hours])
+                  ["accelerators_bought", o.catalog("cloud_usd_per_hour", what="cloud"), hours])
         steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
-                  "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
-                  ["accelerators", o.assumption("software_usd_per_accelerator_year")])
+                  "software = accelerators_bought x software_usd_per_accelerator_year", "licences and support per accelerator",
+                  ["accelerators_bought", o.assumption("software_usd_per_accelerator_year")])
         steps.add("annual_opex_usd", "Annual running cost", r["annual_opex_usd"], "USD/year",
                   "opex = rent + software", "renting has no capital cost", ["annual_rent_usd", "annual_software_usd"])
         steps.add("annual_tco_usd", "Annual total cost of ownership", r["annual_tco_usd"], "USD/year",
@@ -741,8 +741,8 @@ def _owned_cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, hours: dict)
               "maintenance = purchase x maintenance_fraction_per_year", "support contracts and repairs",
               ["purchase_price_usd", o.assumption("maintenance_fraction_per_year")])
     steps.add("annual_software_usd", "Annual software", t["software"], "USD/year",
-              "software = accelerators x software_usd_per_accelerator_year", "licences and support per accelerator",
-              ["accelerators", o.assumption("software_usd_per_accelerator_year")])
+              "software = accelerators_bought x software_usd_per_accelerator_year", "licences and support per accelerator",
+              ["accelerators_bought", o.assumption("software_usd_per_accelerator_year")])
     steps.add("annual_staff_usd", "Annual staff", t["staff"], "USD/year", "staff = servers x staff_usd_per_server_year",
               "operations staff per server", ["servers", o.assumption("staff_usd_per_server_year")])
     steps.add("annual_opex_usd", "Annual running cost", r["annual_opex_usd"], "USD/year",
