@@ -23,11 +23,10 @@ from inferchip.cli.common import (
     SetOpt,
     VendorOpt,
     WorkloadArg,
-    emit_text,
+    emit_document,
     handles_errors,
     resolve_format,
     row_filter,
-    table_target,
     with_allocation,
 )
 
@@ -148,20 +147,6 @@ def plan(
 
 
 def render_plan(doc: dict, fmt: Format, output) -> None:
-    from inferchip.report import to_delimited, to_json
+    from inferchip.report import plan_view
 
-    if fmt == Format.table:
-        from inferchip.report.plan_view import render_plan as view
-
-        with table_target(output) as console:
-            view(doc, console)
-        return
-    if fmt == Format.json:
-        text = to_json(doc)
-    elif fmt == Format.markdown:
-        from inferchip.report.plan_view import render_markdown
-
-        text = render_markdown(doc)
-    else:
-        text = to_delimited(doc["years"], "," if fmt == Format.csv else "\t")
-    emit_text(text, output)
+    emit_document(doc, fmt, output, plan_view.render_plan, plan_view.render_markdown, lambda d: d["years"])
