@@ -197,6 +197,8 @@ def _from_rows(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
         out.setdefault(column, pd.Series("", index=frame.index))
     df = pd.DataFrame(out)
     _text_problems(df, lines, path, found, list(frame.columns), patch)
+    if not patch:
+        _server_problems(df, lines, path, found, list(frame.columns))
     if found:
         raise InputError(_joined([message for _, _, message in sorted(found)]))
     df["kind"] = df["kind"].str.lower()
@@ -205,6 +207,18 @@ def _from_rows(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
     df["catalog_line"] = lines
     df["catalog_file"] = str(path)
     return df.reset_index(drop=True)
+
+
+def _server_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[tuple[int, int, str]],
+                     header: list[str]) -> None:
+    """A whole-server figure (server_price_usd, server_power_kw) needs the server's size: with
+    devices_per_server empty it would be read as the figure of a one-accelerator server."""
+    at = len(header) if "devices_per_server" not in header else header.index("devices_per_server")
+    blank = ~np.isfinite(df["devices_per_server"].to_numpy(dtype=float))
+    for column in ("server_price_usd", "server_power_kw"):
+        for i in np.flatnonzero(blank & np.isfinite(df[column].to_numpy(dtype=float))):
+            found.append((lines[i], at, f"{path}: line {lines[i]}: column 'devices_per_server' is empty but"
+                          f" {column} gives a whole server's figure; fill in how many accelerators that server holds"))
 
 
 def _joined(problems: list[str]) -> str:

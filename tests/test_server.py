@@ -102,3 +102,25 @@ def test_bundled_catalog_has_no_blank_devices_per_server():
     """Every bundled row states its server (with a source in notes), so no bundled number rests on the default."""
     catalog = pd.read_csv(bundled_catalog_path())
     assert catalog["devices_per_server"].notna().all(), catalog.loc[catalog["devices_per_server"].isna(), "name"].tolist()
+
+
+@pytest.mark.parametrize("column,value", [("server_price_usd", "300000"), ("server_power_kw", "10.2")])
+def test_a_whole_server_figure_needs_the_servers_size(tmp_path, column, value):
+    """server_price_usd or server_power_kw with devices_per_server empty would be read as a
+    one-accelerator server's figure (10 GPUs at 300,000 USD each): a one-line error instead."""
+    from inferchip.catalog import read_catalog
+    from inferchip.errors import InputError
+
+    header = HEADER.rstrip("\n").split(",")
+    row = ROW.format(dps="").rstrip("\n").split(",")
+    if column not in header:
+        header, row = header + [column], row + [""]
+    row[header.index(column)] = value
+    path = tmp_path / "server.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n")
+    with pytest.raises(InputError) as info:
+        read_catalog(path)
+    assert str(info.value).startswith(f"{path}: line 2: column 'devices_per_server' is empty but {column}")
+    row[header.index("devices_per_server")] = "8"
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n")
+    assert read_catalog(path)["devices_per_server"].iat[0] == 8
