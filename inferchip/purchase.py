@@ -214,13 +214,13 @@ def unit_price_usd(listed, size, dps, server_price, accelerator_price, host_pric
 
 
 def unit_power_kw(listed, size, dps, server_kw, tdp_w, host_power_fraction):
-    """Maximum power of one unit [kW]: the listed value; else the catalog server power x
-    size / devices per server (the server itself when size = devices per server); else
-    TDP x size x (1 + host fraction) / 1,000. One kW per accelerator per chip, so a mix of
-    unit sizes never draws more per accelerator than the catalog's server."""
+    """Maximum power of one unit [kW]: the listed value; else the catalog server's power
+    (server.server_power_kw: its server_power_kw, else TDP x devices x (1 + host fraction))
+    x size / devices per server, the server itself when size = devices per server. One kW
+    per accelerator per chip, so a mix of unit sizes never draws more per accelerator than
+    the catalog's server."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        derived = np.where(np.isfinite(server_kw), server_kw * size / dps,
-                           tdp_w * size * (1.0 + host_power_fraction) / 1000.0)
+        derived = server.server_power_kw(server_kw, dps, tdp_w, host_power_fraction) * size / dps
     return np.where(np.isfinite(listed), listed, derived)
 
 
