@@ -411,16 +411,11 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     return pts
 
 
-def _fmt_int(values: np.ndarray) -> np.ndarray:
-    """'1,234' for each value ('-' when not finite)."""
-    return np.array([f"{v:,.0f}" if np.isfinite(v) else "-" for v in np.asarray(values, dtype=float).tolist()],
-                    dtype=object)
-
-
-def _fmt_1dp(values: np.ndarray) -> np.ndarray:
-    """'1,234.5' for each value ('-' when not finite), formatting each distinct value once."""
+def _fmt_1dp(values: np.ndarray, spec: str = ",.1f") -> np.ndarray:
+    """'1,234.5' for each value ('-' when not finite), formatting each distinct value once;
+    `spec` another format spec (',.0f': whole numbers)."""
     uniques, inverse = np.unique(np.asarray(values, dtype=float), return_inverse=True)
-    text = np.array([f"{v:,.1f}" if np.isfinite(v) else "-" for v in uniques.tolist()], dtype=object)
+    text = np.array([format(v, spec) if np.isfinite(v) else "-" for v in uniques.tolist()], dtype=object)
     return text[inverse.reshape(-1)]
 
 
@@ -455,8 +450,8 @@ def _reasons(kind: str, chips_rep: _Rows, pts: dict[str, np.ndarray], scen: _Row
                   + _fmt_1dp(at(pts["n"] * pts["capacity_gb"], m)) + " GB at the largest size tried")
     m = code == 5
     if m.any():
-        out[m] = ("a replica needs " + _fmt_int(at(pts["n"], m)) + " chips, more than the scale-up domain of "
-                  + _fmt_int(at(pts["scaleup_domain"], m)) + ", and no host link is known "
+        out[m] = ("a replica needs " + _fmt_1dp(at(pts["n"], m), ",.0f") + " chips, more than the scale-up domain of "
+                  + _fmt_1dp(at(pts["scaleup_domain"], m), ",.0f") + ", and no host link is known "
                   "(data/interconnect.csv host_link_gbps)")
     m = code == 6
     if m.any():
