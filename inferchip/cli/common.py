@@ -94,6 +94,21 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the output to FILE (atomically) instead of stdout.", metavar="FILE")]
 
 
+# Facility and horizon of a plan: `plan` and `report` take the same options
+FACILITY_HELP = "Facility (overrides the profile's [facility] table): "
+HORIZON_HELP = "Horizon (overrides the profile's [horizon] table): "
+ItKwOpt = Annotated[float | None, typer.Option(
+    "--it-kw", help=FACILITY_HELP + "IT power available to servers [kW].", metavar="KW")]
+RacksOpt = Annotated[float | None, typer.Option("--racks", help=FACILITY_HELP + "racks available.", metavar="N")]
+KwPerRackOpt = Annotated[float | None, typer.Option(
+    "--kw-per-rack", help=FACILITY_HELP + "power per rack [kW]; replaces rack_power_budget_air_kw and _liquid_kw.",
+    metavar="KW")]
+YearsOpt = Annotated[int | None, typer.Option("--years", help=HORIZON_HELP + "years planned (default 5).", metavar="N")]
+GrowthOpt = Annotated[float | None, typer.Option(
+    "--traffic-growth-per-year", help=HORIZON_HELP + "traffic growth per year as a fraction, e.g. 0.6 (default 0).",
+    metavar="FRACTION")]
+
+
 CalibrationOpt = Annotated[Path | None, typer.Option(
     "--calibration", help="Efficiency factors from this CSV (what `inferchip calibrate -o FILE` writes) "
                           "instead of the bundled data/calibration.csv.", metavar="FILE")]

@@ -8,6 +8,8 @@ import typer
 
 from inferchip.cli import EXIT_CODE_HELP, app
 from inferchip.cli.common import (
+    FACILITY_HELP,
+    HORIZON_HELP,
     AllocationOpt,
     AssumptionsOpt,
     CalibrationOpt,
@@ -18,11 +20,16 @@ from inferchip.cli.common import (
     ExtendOpt,
     Format,
     FormatOpt,
+    GrowthOpt,
+    ItKwOpt,
     KindOpt,
+    KwPerRackOpt,
     OutputOpt,
+    RacksOpt,
     SetOpt,
     VendorOpt,
     WorkloadArg,
+    YearsOpt,
     emit_document,
     handles_errors,
     resolve_format,
@@ -30,29 +37,23 @@ from inferchip.cli.common import (
     with_allocation,
 )
 
-_F = "Facility (overrides the profile's [facility] table): "
-_H = "Horizon (overrides the profile's [horizon] table): "
+_F, _H = FACILITY_HELP, HORIZON_HELP
 
 
 @app.command(epilog=EXIT_CODE_HELP)
 @handles_errors
 def plan(
     workload: WorkloadArg = None,
-    it_kw: Annotated[float | None, typer.Option("--it-kw", help=_F + "IT power available to servers [kW].",
-                                                metavar="KW")] = None,
-    racks: Annotated[float | None, typer.Option("--racks", help=_F + "racks available.", metavar="N")] = None,
-    kw_per_rack: Annotated[float | None, typer.Option(
-        "--kw-per-rack", help=_F + "power per rack [kW]; replaces rack_power_budget_air_kw and _liquid_kw.",
-        metavar="KW")] = None,
+    it_kw: ItKwOpt = None,
+    racks: RacksOpt = None,
+    kw_per_rack: KwPerRackOpt = None,
     rack_units: Annotated[float | None, typer.Option(
         "--rack-units", help=_F + "usable units per rack; replaces rack_units_usable.", metavar="U")] = None,
     cooling: Annotated[str | None, typer.Option(
         "--cooling", help=_F + "air (liquid-cooled servers do not fit) or liquid (both fit).",
         metavar="air|liquid")] = None,
-    years: Annotated[int | None, typer.Option("--years", help=_H + "years planned (default 5).", metavar="N")] = None,
-    growth: Annotated[float | None, typer.Option(
-        "--traffic-growth-per-year", help=_H + "traffic growth per year as a fraction, e.g. 0.6 (default 0).",
-        metavar="FRACTION")] = None,
+    years: YearsOpt = None,
+    growth: GrowthOpt = None,
     purchase_decline: Annotated[float | None, typer.Option(
         "--purchase-price-decline-per-year", help=_H + "fall of hardware prices per year, e.g. 0.15 (default 0).",
         metavar="FRACTION")] = None,
