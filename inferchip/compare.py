@@ -696,7 +696,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                      avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
                      share=share, price=price, purchase_price=purchase_price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
-                     rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
+                     rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries,
+                     units_bought=servers, accelerators_bought=accelerators_bought,
+                     **{"own_" + k: own_plan[k] for k in ("index_u", "count_u", "index_v", "count_v")})
     return result
 
 

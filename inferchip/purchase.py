@@ -353,12 +353,10 @@ def describe(count_u, name_u, count_v, name_v) -> np.ndarray:
     return np.where((a != "") & (b != ""), a + " + " + b, a + b).astype(object)
 
 
-def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
-    """The purchase for one basis on every row: the unit slots of `basis` gathered with
-    `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
-    [USD], power [kW])` -> (rows x units) annual cost, and sized by cheapest_mix.
-    Returns per row: the two chosen units' count, size, price, power, rack units, name,
-    estimate flag and source (suffix _u and _v), and `units`, `accelerators_bought`."""
+def _priced_units(basis: str, get, unit_cost_usd_per_year):
+    """The unit slots of `basis` as (rows x units) matrices: a stacker for any slot field,
+    size [accelerators], price [USD], power [kW] and the annual cost that the sizer
+    compares (inf where a slot is empty or cannot be priced)."""
     width = slots_of(get, basis)
     stack = lambda field: np.stack([np.asarray(get(slot_column(basis, field, k)), dtype=float if field in (  # noqa: E731
         "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
@@ -370,14 +368,32 @@ def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -
     power = unit_power_kw(stack("power"), size, dps, np.asarray(get("server_power_kw"), dtype=float)[:, None],
                           np.asarray(get("tdp_w"), dtype=float)[:, None],
                           np.asarray(get("host_power_fraction"), dtype=float).reshape(-1, 1))
+    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
+    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
+    return stack, dps, size, price, power, annual
+
+
+def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year):
+    """The units `plan` would buy, and nothing else: (u index, count_u, v index, count_v)
+    per row, as cheapest_mix returns them (for a caller that needs the choice only)."""
+    *_, size, _, _, annual = _priced_units(basis, get, unit_cost_usd_per_year)
+    return cheapest_mix(replicas, chips_per_replica, size, annual)
+
+
+def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
+    """The purchase for one basis on every row: the unit slots of `basis` gathered with
+    `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
+    [USD], power [kW])` -> (rows x units) annual cost, and sized by cheapest_mix.
+    Returns per row: the two chosen units' slot (index_u, index_v), count, size, price,
+    power, rack units, name, estimate flag and source (suffix _u and _v), and `units`,
+    `accelerators_bought`."""
+    stack, dps, size, price, power, annual = _priced_units(basis, get, unit_cost_usd_per_year)
     rack_units = np.where(np.isfinite(stack("rack_units")), stack("rack_units"),
                           np.where(size == dps, np.asarray(get("server_rack_units"), dtype=float)[:, None], np.nan))
     listed = stack("price")
     derived = ~np.isfinite(listed) & (size != dps)  # priced by rule, not as the catalog's own server
-    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
-    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
     u, count_u, v, count_v = cheapest_mix(replicas, chips_per_replica, size, annual)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {"index_u": u, "index_v": v}
     fields = {"size": size, "price": price, "power": power, "rack_units": rack_units, "derived": derived,
               "name": stack("name"), "estimate": stack("estimate"), "source": stack("source")}
     for suffix, index, count in (("u", u, count_u), ("v", v, count_v)):

@@ -1,0 +1,252 @@
+"""Sweeps over money-only assumptions: evaluate's cost formulas per row on the purchase
+the pipeline chose, instead of the whole pipeline per row.
+
+A grid that varies the electricity price, PUE, server life, cost of capital, the facility
+or the capital charge (MONEY_KEYS) changes no operating point, no fleet size and no power
+draw. It changes what is bought only through the sizer's choice of units
+(purchase.cheapest_mix), and only for a chip with two or more unit sizes: a chip with
+one size buys it whatever it costs. So every other result field of a (grid point,
+accelerator) row is fixed by (the row's combination of the other varied keys,
+the accelerator, the units chosen):
+
+1. the units chosen are computed per row for the chips with several unit sizes, by the
+   sizer itself (purchase.choose);
+2. `compare.evaluate` runs once per distinct (other keys, accelerator, units chosen), on
+   a grid point that has it, and is kept for the whole sweep; every field that the money
+   keys leave alone is taken from it (its purchase is checked to be the one chosen);
+3. the money fields (MONEY_FIELDS) are computed per row from that evaluation's
+   purchase, power and fleet with evaluate's formulas: the same cost and power functions,
+   the same operations in the same order, broadcast over (grid points x accelerators).
+
+The numbers are evaluate's, bit for bit (tests/test_costgrid.py compares every result
+field on random grids). A grid that varies no money key goes through evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from inferchip import cost, fleet, power, purchase
+from inferchip.units import QUERIES_PER_THOUSAND, TOKENS_PER_MILLION
+
+# Assumptions that enter only the cost formulas below and the sizer's yardstick (the
+# annual cost of a unit): never the operating point, the fleet, power or the rent.
+MONEY_KEYS = frozenset({
+    "electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital", "capital_charge",
+    "facility_model", "colocation_usd_per_kw_month", "facility_build_usd_per_w", "facility_life_years",
+    "facility_opex_usd_per_w_month", "network_capex_fraction", "storage_capex_fraction", "spares_fraction",
+    "installation_fraction", "maintenance_fraction_per_year", "staff_usd_per_server_year",
+})
+# Result fields that depend on the money keys: computed per row here.
+MONEY_FIELDS = frozenset({
+    "capex_usd", "annual_capex_usd", "annual_energy_usd", "annual_facility_usd", "annual_opex_usd", "annual_tco_usd",
+    "cost_per_query_usd", "cost_per_million_tokens_usd", "cost_per_thousand_queries_usd",
+    "cost_per_million_input_tokens_usd", "cost_per_million_output_tokens_usd", "cost_per_million_tokens_blended_usd",
+    "cost_per_accelerator_hour_usd", "facility_power_kw", "energy_per_query_j", "work_energy_per_query_j",
+})
+# What the money formulas read from the representative evaluation (evaluate's trace)
+TRACED = ("owned", "rented", "share", "purchase_price", "avg_kw", "provisioned_kw", "software", "rent",
+          "units_bought", "accelerators_bought", "annual_queries", "idle_fraction", "busy_fraction")
+CHOICE = ("own_index_u", "own_count_u", "own_index_v", "own_count_v")
+# ... and from its result fields
+BASE_FIELDS = ("feasible", "meets_slo", "accelerators")
+
+
+class _Gathered:
+    """The kept operating points at the chunk's rows, each array gathered on first use."""
+
+    def __init__(self, kept: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        self._kept, self._rows, self._cache = kept, rows, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self._kept[name][self._rows]
+        return self._cache[name]
+
+    def rows(self, at: np.ndarray) -> dict[str, np.ndarray]:
+        """Every point array at the chunk rows `at`."""
+        return {k: v[self._rows[at]] for k, v in self._kept.items()}
+
+
+def covers(sweep) -> bool:
+    """Whether the grid varies a money key over two or more values (else evaluate is as fast)."""
+    money = [len(v.values) for v in sweep.varies if v.key in MONEY_KEYS]
+    return bool(money) and math.prod(money) >= 2
+
+
+def _several_sizes(chips: pd.DataFrame) -> np.ndarray:
+    """Per chip: two or more owned unit sizes (the only chips whose purchase the money keys can change)."""
+    sizes = [chips[purchase.slot_column("own", "size", k)].to_numpy(dtype=float)
+             for k in range(purchase.slots(chips, "own"))]
+    return (np.isfinite(np.stack(sizes, axis=1)).sum(axis=1) >= 2) if sizes else np.zeros(len(chips), dtype=bool)
+
+
+def _choices(sweep, scen: dict[str, np.ndarray], points, several: np.ndarray) -> np.ndarray:
+    """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
+    several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own") makes it."""
+    chips, n_c, g = sweep.chips, len(sweep.chips), len(scen["queries_per_day"])
+    cols = np.flatnonzero(several)
+    rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
+    catalog = sweep.cost_cache.setdefault("catalog", {})  # those chips' catalog columns, read once
+
+    def get(name: str) -> np.ndarray:
+        if name in scen:
+            return np.repeat(scen[name], len(cols))
+        if name not in catalog:
+            catalog[name] = chips[name].to_numpy()[cols]
+        return np.tile(catalog[name], g)
+
+    peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
+    replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
+    own_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
+        size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
+    chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost)
+    return np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+
+
+def _representatives(sweep, scen: dict[str, np.ndarray], points: _Gathered, grid_points: np.ndarray,
+                     names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """evaluate on the given grid points x every chip: the result columns `names` and the traced
+    arrays, each of length len(grid_points) x chips (scenario-major)."""
+    from inferchip.compare import evaluate
+
+    n_c, w = len(sweep.chips), sweep.workload
+    rows = (grid_points[:, None] * n_c + np.arange(n_c)[None, :]).reshape(-1)
+    from inferchip.trust import TRUST_FIELDS, annotate
+
+    trust = [f for f in names if f in TRUST_FIELDS]
+    columns = [f for f in names if f not in TRUST_FIELDS] + (["accelerator", "throughput_source"] if trust else [])
+    trace: dict[str, np.ndarray] = {}
+    result = evaluate(w.kind, sweep.chips, pd.DataFrame({k: v[grid_points] for k, v in scen.items()}),
+                      w.precision, w.kv_precision,
+                      points=points.rows(rows), columns=list(dict.fromkeys(columns)),
+                      measured=sweep.measured, resolved=True, trace=trace)
+    if trust:  # calibration support per row, as compare adds it (trust.py)
+        result = annotate(result, sweep.chips, w.kind)
+    size = len(rows)
+    return ({k: result[k].to_numpy() for k in names},
+            {k: np.broadcast_to(trace[k], (size,)).copy() for k in (*TRACED, *CHOICE)})
+
+
+def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], kept: dict[str, np.ndarray],
+            rows: np.ndarray, fields: list[str]) -> dict[str, np.ndarray] | None:
+    """The result fields `fields` for the chunk's rows (grid points of the scenario columns
+    `scen` x accelerators, scenario-major), as evaluate gives them; the operating point of
+    row i is `kept[...][rows[i]]` (sweep._performance). None when a representative's
+    purchase differs from the one chosen for its rows (then the caller runs evaluate)."""
+    chips, n_c, g = sweep.chips, len(sweep.chips), len(index[0])
+    points = _Gathered(kept, rows)
+    cache = sweep.cost_cache
+    if "several" not in cache:
+        cache.update(several=_several_sizes(chips), slots={}, values=None, traced=None)
+    several = cache["several"]
+    other = [i for i, v in enumerate(sweep.varies) if v.key not in MONEY_KEYS]
+    combo = (np.ravel_multi_index([index[i] for i in other], [sweep.shape[i] for i in other]) if other
+             else np.zeros(g, dtype=np.int64))
+    decision = np.zeros((g, n_c), dtype=np.int64)  # 0: the chip's one choice; else 1 + distinct choice
+    choice_bytes = [b""]
+    if several.any():
+        chosen = _choices(sweep, scen, points, several)
+        flat = chosen.reshape(-1, 4)
+        first, code = purchase.distinct_rows(list(flat.T))
+        decision[:, several] = 1 + code.reshape(g, -1)
+        choice_bytes += [flat[f].tobytes() for f in first.tolist()]
+    combo_code, combo_values = pd.factorize(combo)
+    key = (combo_code[:, None] * n_c + np.arange(n_c)[None, :]) * len(choice_bytes) + decision
+    distinct, first_row, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
+    rep_fields = list(dict.fromkeys([f for f in fields if f not in MONEY_FIELDS and f != "infeasible_reason"]
+                                    + list(BASE_FIELDS)))
+    slots = cache["slots"]
+    wanted = [(int(combo_values[d // len(choice_bytes) // n_c]), int(d // len(choice_bytes) % n_c),
+               choice_bytes[d % len(choice_bytes)]) for d in distinct.tolist()]
+    new = [i for i, k in enumerate(wanted) if k not in slots]
+    if new:
+        at_points = first_row[new] // n_c
+        reps, rep_index = np.unique(at_points, return_inverse=True)
+        values, traced = _representatives(sweep, scen, points, reps, rep_fields)
+        rows = rep_index.reshape(-1) * n_c + np.array([wanted[i][1] for i in new])
+        for i, row in zip(new, rows.tolist(), strict=True):
+            if wanted[i][2] and np.array([traced[k][row] for k in CHOICE]).tobytes() != wanted[i][2]:
+                return None  # evaluate chose other units at the representative: not this fast path's case
+        base = 0 if cache["values"] is None else len(cache["values"][rep_fields[0]])
+        for j, i in enumerate(new):
+            slots[wanted[i]] = base + j
+        grow = lambda old, add: add if old is None else {k: np.concatenate([old[k], add[k]]) for k in old}  # noqa: E731
+        cache["values"] = grow(cache["values"], {k: v[rows] for k, v in values.items()})
+        cache["traced"] = grow(cache["traced"], {k: v[rows] for k, v in traced.items()})
+    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse.reshape(-1)]
+    out = {f: cache["values"][f][slot] for f in rep_fields}
+    money = [f for f in fields if f in MONEY_FIELDS]
+    if money:
+        rep = {k: v[slot].reshape(g, n_c) for k, v in cache["traced"].items()}
+        rep.update({k: out[k].reshape(g, n_c) for k in BASE_FIELDS})
+        pts = {k: points[k].reshape(g, n_c) for k in ("n", "qps_replica", "input_time_share")}
+        sc = {k: v[:, None] for k, v in scen.items()}
+        computed = money_fields(sweep.workload.kind, sc, rep, pts)
+        out.update({f: computed[f].reshape(-1) for f in money})
+    return out
+
+
+def money_fields(kind: str, sc: dict[str, np.ndarray], rep: dict[str, np.ndarray],
+                 pts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """MONEY_FIELDS with compare.evaluate's formulas, in its order of operations; arrays
+    broadcast (scenario values (grid points x 1), the rest (grid points x accelerators)).
+    capex = purchase price x (1 + network + storage + spares + installation) [USD];
+    annual capex = capex x CRF(cost of capital, server life) (or / life, straight line);
+    energy = average kW x PUE x 8,760 h x price [USD/year]; facility on provisioned kW;
+    opex = energy + facility + maintenance + software + staff (owned) or rent + software
+    (rented), each x the workload's share; cost per query = TCO / (queries per day x 365)."""
+    owned, rented, share = rep["owned"], rep["rented"], rep["share"]
+    purchase_price, provisioned_kw, avg_kw = rep["purchase_price"], rep["provisioned_kw"], rep["avg_kw"]
+    feasible, ok = rep["feasible"], rep["meets_slo"]
+    capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
+                                 sc["spares_fraction"], sc["installation_fraction"])
+    annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
+                                              sc["capital_charge"] == "straight_line")
+    energy = cost.annual_energy_usd(avg_kw, sc["pue"], sc["electricity_usd_per_kwh"])
+    facility = np.where(
+        sc["facility_model"] == "owned",
+        cost.annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
+                                       sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
+        cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
+    )
+    maintenance = purchase_price * sc["maintenance_fraction_per_year"]
+    software, staff = rep["software"], rep["units_bought"] * sc["staff_usd_per_server_year"]
+    owned_opex = energy + facility + maintenance + software + staff
+    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
+    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
+    annual_opex = np.where(owned, owned_opex, np.where(rented, rep["rent"] + software, np.nan)) * share
+    energy = np.where(owned, energy, np.nan) * share
+    facility = np.where(owned, facility, np.nan) * share
+    tco = annual_capex + annual_opex
+    shape = np.shape(tco)
+    out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
+    in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
+    nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
+    per_query = nan_unless(tco / rep["annual_queries"], feasible)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_kw = provisioned_kw / rep["accelerators_bought"]
+    return {
+        "capex_usd": nan_unless(capex, feasible), "annual_capex_usd": nan_unless(annual_capex, feasible),
+        "annual_energy_usd": nan_unless(energy, feasible), "annual_facility_usd": nan_unless(facility, feasible),
+        "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
+        "cost_per_query_usd": per_query,
+        "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
+        "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
+        "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
+            per_query, pts["input_time_share"], in_tokens),
+        "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
+            per_query, pts["input_time_share"], out_tokens),
+        "cost_per_million_tokens_blended_usd": cost.cost_per_million_tokens_blended_usd(
+            per_query, in_tokens, out_tokens),
+        "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, rep["accelerators"]),
+                                                    feasible),
+        "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
+        "energy_per_query_j": nan_unless(power.energy_per_query_j(avg_kw, sc["pue"], sc["queries_per_day"]), ok),
+        "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
+            per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok),
+    }
+
