@@ -56,14 +56,15 @@ BASE_FIELDS = ("feasible", "meets_slo", "accelerators")
 
 
 class _Gathered:
-    """The kept operating points at the chunk's rows, each array gathered on first use."""
+    """Kept arrays (operating points, representatives) at the chunk's rows, each gathered
+    on first use (and shaped `shape`)."""
 
-    def __init__(self, kept: dict[str, np.ndarray], rows: np.ndarray) -> None:
-        self._kept, self._rows, self._cache = kept, rows, {}
+    def __init__(self, kept: dict[str, np.ndarray], rows: np.ndarray, shape: tuple[int, ...] = (-1,)) -> None:
+        self._kept, self._rows, self._shape, self._cache = kept, rows, shape, {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:
-            self._cache[name] = self._kept[name][self._rows]
+            self._cache[name] = self._kept[name][self._rows].reshape(self._shape)
         return self._cache[name]
 
     def rows(self, at: np.ndarray) -> dict[str, np.ndarray]:
@@ -103,7 +104,7 @@ def _choices(sweep, scen: dict[str, np.ndarray], points, several: np.ndarray) ->
     replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
     own_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
         size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
-    chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost)
+    chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ per row
     return np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
 
 
@@ -167,46 +168,59 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         at_points = first_row[new] // n_c
         reps, rep_index = np.unique(at_points, return_inverse=True)
         values, traced = _representatives(sweep, scen, points, reps, rep_fields)
-        rows = rep_index.reshape(-1) * n_c + np.array([wanted[i][1] for i in new])
-        for i, row in zip(new, rows.tolist(), strict=True):
+        at = rep_index.reshape(-1) * n_c + np.array([wanted[i][1] for i in new])
+        for i, row in zip(new, at.tolist(), strict=True):
             if wanted[i][2] and np.array([traced[k][row] for k in CHOICE]).tobytes() != wanted[i][2]:
                 return None  # evaluate chose other units at the representative: not this fast path's case
         base = 0 if cache["values"] is None else len(cache["values"][rep_fields[0]])
         for j, i in enumerate(new):
             slots[wanted[i]] = base + j
         grow = lambda old, add: add if old is None else {k: np.concatenate([old[k], add[k]]) for k in old}  # noqa: E731
-        cache["values"] = grow(cache["values"], {k: v[rows] for k, v in values.items()})
-        cache["traced"] = grow(cache["traced"], {k: v[rows] for k, v in traced.items()})
+        cache["values"] = grow(cache["values"], {k: v[at] for k, v in values.items()})
+        cache["traced"] = grow(cache["traced"], {k: v[at] for k, v in traced.items()})
     slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse.reshape(-1)]
-    out = {f: cache["values"][f][slot] for f in rep_fields}
+    out = {f: cache["values"][f][slot] for f in fields if f in cache["values"]}
     money = [f for f in fields if f in MONEY_FIELDS]
     if money:
-        rep = {k: v[slot].reshape(g, n_c) for k, v in cache["traced"].items()}
-        rep.update({k: out[k].reshape(g, n_c) for k in BASE_FIELDS})
-        pts = {k: points[k].reshape(g, n_c) for k in ("n", "qps_replica", "input_time_share")}
+        rep = _Gathered({**cache["traced"], **cache["values"]}, slot, (g, n_c))
+        pts = _Gathered(kept, rows, (g, n_c))
         sc = {k: v[:, None] for k, v in scen.items()}
-        computed = money_fields(sweep.workload.kind, sc, rep, pts)
+        computed = money_fields(sweep.workload.kind, sc, rep, pts, set(money))
         out.update({f: computed[f].reshape(-1) for f in money})
     return out
 
 
-def money_fields(kind: str, sc: dict[str, np.ndarray], rep: dict[str, np.ndarray],
-                 pts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """MONEY_FIELDS with compare.evaluate's formulas, in its order of operations; arrays
-    broadcast (scenario values (grid points x 1), the rest (grid points x accelerators)).
+def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> dict[str, np.ndarray]:
+    """The `wanted` MONEY_FIELDS with compare.evaluate's formulas, in its order of operations;
+    arrays broadcast (scenario values `sc` (grid points x 1); the representative's purchase,
+    power and fleet `rep` and the operating points `pts` (grid points x accelerators)).
     capex = purchase price x (1 + network + storage + spares + installation) [USD];
     annual capex = capex x CRF(cost of capital, server life) (or / life, straight line);
     energy = average kW x PUE x 8,760 h x price [USD/year]; facility on provisioned kW;
     opex = energy + facility + maintenance + software + staff (owned) or rent + software
     (rented), each x the workload's share; cost per query = TCO / (queries per day x 365)."""
-    owned, rented, share = rep["owned"], rep["rented"], rep["share"]
-    purchase_price, provisioned_kw, avg_kw = rep["purchase_price"], rep["provisioned_kw"], rep["avg_kw"]
-    feasible, ok = rep["feasible"], rep["meets_slo"]
+    nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
+    out: dict[str, np.ndarray] = {}
+    ok = rep["meets_slo"] if wanted & {"facility_power_kw", "energy_per_query_j", "work_energy_per_query_j"} else None
+    if "facility_power_kw" in wanted:
+        out["facility_power_kw"] = nan_unless(rep["provisioned_kw"] * sc["pue"], ok)
+    if "energy_per_query_j" in wanted:
+        out["energy_per_query_j"] = nan_unless(power.energy_per_query_j(rep["avg_kw"], sc["pue"],
+                                                                        sc["queries_per_day"]), ok)
+    if "work_energy_per_query_j" in wanted:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_kw = rep["provisioned_kw"] / rep["accelerators_bought"]
+        out["work_energy_per_query_j"] = nan_unless(power.work_energy_per_query_j(
+            per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok)
+    if not wanted - out.keys():
+        return out
+    owned, rented, share, feasible = rep["owned"], rep["rented"], rep["share"], rep["feasible"]
+    purchase_price, provisioned_kw = rep["purchase_price"], rep["provisioned_kw"]
     capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
                                  sc["spares_fraction"], sc["installation_fraction"])
     annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
                                               sc["capital_charge"] == "straight_line")
-    energy = cost.annual_energy_usd(avg_kw, sc["pue"], sc["electricity_usd_per_kwh"])
+    energy = cost.annual_energy_usd(rep["avg_kw"], sc["pue"], sc["electricity_usd_per_kwh"])
     facility = np.where(
         sc["facility_model"] == "owned",
         cost.annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
@@ -217,36 +231,35 @@ def money_fields(kind: str, sc: dict[str, np.ndarray], rep: dict[str, np.ndarray
     software, staff = rep["software"], rep["units_bought"] * sc["staff_usd_per_server_year"]
     owned_opex = energy + facility + maintenance + software + staff
     annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
-    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
     annual_opex = np.where(owned, owned_opex, np.where(rented, rep["rent"] + software, np.nan)) * share
-    energy = np.where(owned, energy, np.nan) * share
-    facility = np.where(owned, facility, np.nan) * share
     tco = annual_capex + annual_opex
+    if "capex_usd" in wanted:
+        out["capex_usd"] = nan_unless(np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share, feasible)
+    if "annual_energy_usd" in wanted:
+        out["annual_energy_usd"] = nan_unless(np.where(owned, energy, np.nan) * share, feasible)
+    if "annual_facility_usd" in wanted:
+        out["annual_facility_usd"] = nan_unless(np.where(owned, facility, np.nan) * share, feasible)
+    out.update(annual_capex_usd=nan_unless(annual_capex, feasible), annual_opex_usd=nan_unless(annual_opex, feasible),
+               annual_tco_usd=nan_unless(tco, feasible))
+    if "cost_per_accelerator_hour_usd" in wanted:
+        out["cost_per_accelerator_hour_usd"] = nan_unless(
+            cost.per_accelerator_hour_usd(tco, rep["accelerators"]), feasible)
+    per_query = nan_unless(tco / rep["annual_queries"], feasible)
     shape = np.shape(tco)
     out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
     in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
-    nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
-    per_query = nan_unless(tco / rep["annual_queries"], feasible)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_kw = provisioned_kw / rep["accelerators_bought"]
-    return {
-        "capex_usd": nan_unless(capex, feasible), "annual_capex_usd": nan_unless(annual_capex, feasible),
-        "annual_energy_usd": nan_unless(energy, feasible), "annual_facility_usd": nan_unless(facility, feasible),
-        "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
-        "cost_per_query_usd": per_query,
-        "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
-        "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
-        "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
-            per_query, pts["input_time_share"], in_tokens),
-        "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
-            per_query, pts["input_time_share"], out_tokens),
-        "cost_per_million_tokens_blended_usd": cost.cost_per_million_tokens_blended_usd(
-            per_query, in_tokens, out_tokens),
-        "cost_per_accelerator_hour_usd": nan_unless(cost.per_accelerator_hour_usd(tco, rep["accelerators"]),
-                                                    feasible),
-        "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
-        "energy_per_query_j": nan_unless(power.energy_per_query_j(avg_kw, sc["pue"], sc["queries_per_day"]), ok),
-        "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
-            per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok),
-    }
-
+    out["cost_per_query_usd"] = per_query
+    if "cost_per_million_tokens_usd" in wanted:
+        out["cost_per_million_tokens_usd"] = per_query / out_tokens * TOKENS_PER_MILLION
+    if "cost_per_thousand_queries_usd" in wanted:
+        out["cost_per_thousand_queries_usd"] = per_query * QUERIES_PER_THOUSAND
+    if "cost_per_million_input_tokens_usd" in wanted:
+        out["cost_per_million_input_tokens_usd"] = cost.cost_per_million_input_tokens_usd(
+            per_query, pts["input_time_share"], in_tokens)
+    if "cost_per_million_output_tokens_usd" in wanted:
+        out["cost_per_million_output_tokens_usd"] = cost.cost_per_million_output_tokens_usd(
+            per_query, pts["input_time_share"], out_tokens)
+    if "cost_per_million_tokens_blended_usd" in wanted:
+        out["cost_per_million_tokens_blended_usd"] = cost.cost_per_million_tokens_blended_usd(
+            per_query, in_tokens, out_tokens)
+    return out

@@ -241,7 +241,7 @@ def replicas_in_units(count, size, chips_per_replica):
         return np.where(per_unit >= 1, count * per_unit, np.floor(count / np.ceil(chips_per_replica / size)))
 
 
-def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
+def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit, distinct: bool = True):
     """The cheapest way to hold `replicas` copies with at most two unit types.
 
     Candidates, for every ordered pair (u, v) of a row's units: as many units of u as
@@ -255,15 +255,21 @@ def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
     Each distinct row is solved once. A row with at most one priced unit has one
     answer whatever that unit's cost (every candidate buys units of it alone), so
     its costs count only as priced or not (a sweep over economic keys repeats the
-    same few such rows for most chips)."""
+    same few such rows for most chips). `distinct=False` skips looking for repeated rows
+    (a caller whose rows differ in cost almost everywhere); the answer is the same."""
     replicas = np.asarray(replicas, dtype=float).reshape(-1)
     n = np.broadcast_to(np.asarray(chips_per_replica, dtype=float).reshape(-1), replicas.shape)
     size = np.asarray(size, dtype=float)
     cost = np.asarray(annual_cost_per_unit, dtype=float)
     priced = np.isfinite(cost)
     cost = np.where((priced.sum(axis=1) <= 1)[:, None], np.where(priced, 1.0, np.inf), cost)
-    first, inverse = distinct_rows([replicas, n, *size.T, *cost.T])
-    u, count_u, v, count_v = _cheapest_mix_rows(replicas[first], n[first], size[first], cost[first])
+    first, inverse = distinct_rows([replicas, n, *size.T, *cost.T]) if distinct else (slice(None), slice(None))
+    replicas, n, size, cost = replicas[first], n[first], size[first], cost[first]
+    # the candidates' counts depend on (replicas, size, n) only: a sweep over economic keys
+    # repeats a few of those under many costs
+    shape_first, shape_of = distinct_rows([replicas, n, *size.T])
+    count_u, count_v = (c[shape_of] for c in _mix_counts(replicas[shape_first], n[shape_first], size[shape_first]))
+    u, count_u, v, count_v = _mix_pick(count_u, count_v, size, cost)
     return u[inverse], count_u[inverse], v[inverse], count_v[inverse]
 
 
@@ -296,16 +302,30 @@ def _firsts(code: np.ndarray) -> np.ndarray:
 
 def _cheapest_mix_rows(replicas, chips_per_replica, size, annual_cost_per_unit):
     """cheapest_mix on every row as given (no de-duplication)."""
+    size = np.asarray(size, dtype=float)
+    return _mix_pick(*_mix_counts(replicas, chips_per_replica, size), size,
+                     np.asarray(annual_cost_per_unit, dtype=float))
+
+
+def _mix_counts(replicas, chips_per_replica, size):
+    """Per row and ordered pair (u, v) of its units: units of u and of v that the candidate
+    buys [count], as (rows x units x units) arrays (cheapest_mix's candidates)."""
     replicas = np.asarray(replicas, dtype=float)[:, None, None]
     n = np.asarray(chips_per_replica, dtype=float)[:, None, None]
     su, sv = size[:, :, None], size[:, None, :]
-    cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
     full_u = np.floor(_full_units(replicas, su, n))
     rest = np.maximum(replicas - replicas_in_units(full_u, su, n), 0.0)
     count_v = np.where(rest > 0, units_for_replicas(rest, sv, n), 0.0)
     same = np.eye(size.shape[1], dtype=bool)[None, :, :]
     count_u = np.where(same, units_for_replicas(replicas, su, n), full_u)
     count_v = np.where(same, 0.0, count_v)
+    return count_u, count_v
+
+
+def _mix_pick(count_u, count_v, size, annual_cost_per_unit):
+    """cheapest_mix's choice among the candidates (_mix_counts) of every row as given."""
+    su, sv = size[:, :, None], size[:, None, :]
+    cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
     with np.errstate(invalid="ignore"):  # 0 units of an unpriced (inf) type cost nothing
         cost = np.where(count_u == 0, 0.0, count_u * cu) + np.where(count_v == 0, 0.0, count_v * cv)
         bought = np.where(count_u == 0, 0.0, count_u * su) + np.where(count_v == 0, 0.0, count_v * sv)
@@ -373,11 +393,11 @@ def _priced_units(basis: str, get, unit_cost_usd_per_year):
     return stack, dps, size, price, power, annual
 
 
-def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year):
+def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year, distinct: bool = True):
     """The units `plan` would buy, and nothing else: (u index, count_u, v index, count_v)
     per row, as cheapest_mix returns them (for a caller that needs the choice only)."""
     *_, size, _, _, annual = _priced_units(basis, get, unit_cost_usd_per_year)
-    return cheapest_mix(replicas, chips_per_replica, size, annual)
+    return cheapest_mix(replicas, chips_per_replica, size, annual, distinct)
 
 
 def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
