@@ -149,71 +149,58 @@ class RowFormat:
         rendered = np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
         return rendered[codes]
 
-    def rows(self, frame) -> str:
-        """The frame's rows as text, each ending in a newline (JSON: objects joined by
-        commas). Columns with few distinct values (varied keys, counts, names) are
-        rendered once per value; the rest per row, grouped by missing cells."""
+    SAMPLE = 2048  # values looked at to tell a per-value column from one with few distinct values
+
+    def _number_cells(self, values, kind: str):
+        """Rendered cells of a numeric column, each value as `_number` renders it. A column
+        in long runs of one value (a sweep's slow keys) or with few distinct values
+        (counts, names) renders each run or value once; the rest value by value."""
         import numpy as np
         import pandas as pd
 
+        n = len(values)
+        few = max(64, n // 8)
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]])) if n else np.zeros(0, int)
+        if len(starts) <= few:  # NaN never equals itself: each NaN is a run of its own (rendered as null)
+            rendered = np.asarray([self._number(v, kind) for v in values[starts].tolist()], dtype=object)
+            return np.repeat(rendered, np.diff(np.append(starts, n)))
+        if n <= self.SAMPLE or len(pd.unique(values[: self.SAMPLE])) <= self.SAMPLE // 2:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            if len(uniques) <= few:
+                rendered = [self._number(u, kind) for u in uniques.tolist()] + [self.null]
+                return np.asarray(rendered, dtype=object)[codes]
+        spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
+        finite = np.isfinite(values)
+        out = np.full(n, self.null, dtype=object)
+        out[finite] = list(map(spec.__mod__, values[finite].tolist()))
+        return out
+
+    def rows(self, frame) -> str:
+        """The frame's rows as text, each ending in a newline (JSON: objects joined by
+        commas). Each column is rendered on its own (text and few-valued columns once per
+        distinct value, the rest value by value), then each row's cells are joined."""
+        import numpy as np
+
         if len(frame) == 0:
             return ""
-        n = len(frame)
-        few = max(64, n // 8)
-        cells: dict[str, object] = {}  # name -> rendered object array, or float array (per-row numbers)
-        per_row: list[str] = []
+        cells = []
         for name in self.columns:
             kind = self.kinds[name]
             if kind == "text":
-                cells[name] = self._text_cells(frame[name])
+                column = self._text_cells(frame[name])
             elif kind == "flag":
-                cells[name] = np.where(frame[name].to_numpy(dtype=bool), "true", "false").astype(object)
+                column = np.where(frame[name].to_numpy(dtype=bool), "true", "false").astype(object)
             else:
-                values = frame[name].to_numpy(dtype=float)
-                codes, uniques = pd.factorize(values, use_na_sentinel=True)
-                if len(uniques) <= few:
-                    rendered = [self._number(u, kind) for u in uniques.tolist()] + [self.null]
-                    cells[name] = np.asarray(rendered, dtype=object)[codes]
-                else:
-                    cells[name] = values
-                    per_row.append(name)
-        if per_row:
-            missing = np.stack([~np.isfinite(cells[name]) for name in per_row], axis=1)
-            code = missing @ (1 << np.arange(len(per_row), dtype=np.int64)) if len(per_row) < 62 else \
-                pd.factorize(pd.Series([r.tobytes() for r in np.packbits(missing, axis=1)]))[0]
-            groups, _ = pd.factorize(code)
-            firsts = pd.Series(np.arange(n)).groupby(groups, sort=False).first().to_numpy()
-        else:
-            missing = np.zeros((n, 0), dtype=bool)
-            groups, firsts = np.zeros(n, dtype=np.int64), np.array([0])
-        out = np.empty(n, dtype=object)
-        for group, row in enumerate(firsts):
-            gap = dict(zip(per_row, missing[row], strict=True))
-            template, fill = self._template(gap)
-            idx = np.flatnonzero(groups == group) if len(firsts) > 1 else None
-            columns = [(cells[name] if idx is None else cells[name][idx]).tolist() for name in fill]
-            texts = [template % values for values in zip(*columns, strict=True)] if fill else [template] * (
-                n if idx is None else len(idx))
-            if idx is None:
-                out[:] = texts
-            else:
-                out[idx] = texts
-        return (",\n" if self.style == "json" else "").join(out.tolist())
-
-    def _template(self, gap: dict[str, bool]) -> tuple[str, list[str]]:
-        parts, fill = [], []
-        for name in self.columns:
-            kind = self.kinds[name]
-            if name in gap and gap[name]:
-                cell = _escape_percent(self.null)
-            else:
-                cell = {"int": "%d", "float": f"%.{SIGNIFICANT_DIGITS}g"}.get(kind, "%s") if name in gap else "%s"
-                fill.append(name)
-            if self.style == "json":
-                cell = _escape_percent(json.dumps(name)) + ":" + cell
-            parts.append(cell)
-        line = self.prefix + _escape_percent(self.delimiter).join(parts) + self.suffix
-        return line + ("" if self.style == "json" else "\n"), fill
+                column = self._number_cells(frame[name].to_numpy(dtype=float), kind)
+            cells.append(column.tolist())
+        rows = zip(*cells, strict=True)
+        if self.style == "json":
+            template = "{" + ",".join(_escape_percent(json.dumps(name)) + ":%s" for name in self.columns) + "}"
+            return ",\n".join([template % row for row in rows])
+        lines = map(self.delimiter.join, rows)
+        if self.prefix or self.suffix:
+            lines = (self.prefix + line + self.suffix for line in lines)
+        return "\n".join(lines) + "\n"
 
 
 def column_kinds(frame, text_columns: Sequence[str] = (), flag_columns: Sequence[str] = (),
