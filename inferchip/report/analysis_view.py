@@ -137,67 +137,118 @@ class RowFormat:
             return self.null
         return "%d" % value if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g" % value
 
-    def _text_cells(self, series):
-        """Rendered cells of a text column (object array), each distinct value rendered once."""
+    def _text_codes(self, series):
+        """A text column as (code per row, rendered cell per code): each distinct value
+        rendered once; missing values (code -1) take the last cell, the null token."""
         import numpy as np
         import pandas as pd
 
         if isinstance(series.dtype, pd.CategoricalDtype):
             rendered = np.asarray([self._text(str(c)) for c in series.cat.categories] + [self.null], dtype=object)
-            return rendered[series.cat.codes.to_numpy()]
+            return series.cat.codes.to_numpy(), rendered
         codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        rendered = np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
-        return rendered[codes]
+        return codes, np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
 
     SAMPLE = 2048  # values looked at to tell a per-value column from one with few distinct values
 
-    def _number_cells(self, values, kind: str):
-        """Rendered cells of a numeric column, each value as `_number` renders it. A column
-        in long runs of one value (a sweep's slow keys) or with few distinct values
-        (counts, names) renders each run or value once; the rest value by value."""
+    def _runs(self, values, kind: str):
+        """A numeric column in runs of one value (a sweep's slow keys) as (run of each row,
+        rendered cell per run), or None when it has too many runs for that to pay."""
+        import numpy as np
+
+        n = len(values)
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+        if len(starts) > max(64, n // 8):
+            return None
+        # NaN never equals itself: each NaN is a run of its own, rendered as null
+        rendered = np.asarray([self._number(v, kind) for v in values[starts].tolist()], dtype=object)
+        return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n))), rendered
+
+    def _number_codes(self, values, kind: str):
+        """A numeric column with few distinct values (counts, powers per chip) as (code per
+        row, rendered cell per code; NaN -> the null token), or None when most values differ."""
         import numpy as np
         import pandas as pd
 
         n = len(values)
-        few = max(64, n // 8)
-        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]])) if n else np.zeros(0, int)
-        if len(starts) <= few:  # NaN never equals itself: each NaN is a run of its own (rendered as null)
-            rendered = np.asarray([self._number(v, kind) for v in values[starts].tolist()], dtype=object)
-            return np.repeat(rendered, np.diff(np.append(starts, n)))
-        if n <= self.SAMPLE or len(pd.unique(values[: self.SAMPLE])) <= self.SAMPLE // 2:
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            if len(uniques) <= few:
-                rendered = [self._number(u, kind) for u in uniques.tolist()] + [self.null]
-                return np.asarray(rendered, dtype=object)[codes]
+        if n > self.SAMPLE and len(pd.unique(values[: self.SAMPLE])) > self.SAMPLE // 2:
+            return None
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) > max(64, n // 8):
+            return None
+        return codes, np.asarray([self._number(u, kind) for u in uniques.tolist()] + [self.null], dtype=object)
+
+    def _each(self, values, kind: str) -> list[str]:
+        """A numeric column rendered value by value (finite values; the rest the null token)."""
+        import numpy as np
+
         spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
         finite = np.isfinite(values)
-        out = np.full(n, self.null, dtype=object)
+        out = np.full(len(values), self.null, dtype=object)
         out[finite] = list(map(spec.__mod__, values[finite].tolist()))
-        return out
+        return out.tolist()
+
+    def _piece(self, frame, name: str):
+        """One column: ("runs" | "codes", code per row, rendered cell per code), or its cells."""
+        import numpy as np
+
+        kind = self.kinds[name]
+        if kind == "text":
+            return ("codes", *self._text_codes(frame[name]))
+        if kind == "flag":
+            return "codes", frame[name].to_numpy(dtype=bool).astype(np.int64), np.array(["false", "true"], dtype=object)
+        values = frame[name].to_numpy(dtype=float)
+        runs = self._runs(values, kind)
+        if runs is not None:
+            return ("runs", *runs)
+        few = self._number_codes(values, kind)
+        return ("codes", *few) if few is not None else self._each(values, kind)
+
+    def _merged(self, group: list, n: int) -> list[list[str]]:
+        """Neighbouring coded columns as one column of joined cells when their combinations
+        are few (each combination joined once), else each column's cells."""
+        import numpy as np
+        import pandas as pd
+
+        if len(group) > 1:
+            combined = np.zeros(n, dtype=np.int64)
+            for _, codes, rendered in group:
+                combined = pd.factorize(combined * len(rendered) + np.where(codes < 0, len(rendered) - 1, codes))[0]
+            count = int(combined.max(initial=-1)) + 1
+            if count <= max(64, n // 8):
+                first = np.full(count, -1, dtype=np.int64)
+                first[combined[::-1]] = np.arange(n - 1, -1, -1)  # the last write per combination: its first row
+                parts = [rendered[codes[first]].tolist() for _, codes, rendered in group]
+                joined = np.asarray(list(map(self.delimiter.join, zip(*parts, strict=True))), dtype=object)
+                return [joined[combined].tolist()]
+        return [rendered[codes].tolist() for _, codes, rendered in group]
 
     def rows(self, frame) -> str:
         """The frame's rows as text, each ending in a newline (JSON: objects joined by
-        commas). Each column is rendered on its own (text and few-valued columns once per
-        distinct value, the rest value by value), then each row's cells are joined."""
-        import numpy as np
-
-        if len(frame) == 0:
+        commas). Each column is rendered on its own (runs of one value, text and
+        few-valued columns once per run or value, the rest value by value), then each
+        row's cells are joined; outside JSON, neighbouring columns in runs (a sweep's grid
+        point and varied keys) and neighbouring few-valued columns are joined once per
+        combination first."""
+        n = len(frame)
+        if n == 0:
             return ""
-        cells = []
-        for name in self.columns:
-            kind = self.kinds[name]
-            if kind == "text":
-                column = self._text_cells(frame[name])
-            elif kind == "flag":
-                column = np.where(frame[name].to_numpy(dtype=bool), "true", "false").astype(object)
-            else:
-                column = self._number_cells(frame[name].to_numpy(dtype=float), kind)
-            cells.append(column.tolist())
-        rows = zip(*cells, strict=True)
+        pieces = [self._piece(frame, name) for name in self.columns]
         if self.style == "json":
+            cells = [p if isinstance(p, list) else p[2][p[1]].tolist() for p in pieces]
             template = "{" + ",".join(_escape_percent(json.dumps(name)) + ":%s" for name in self.columns) + "}"
-            return ",\n".join([template % row for row in rows])
-        lines = map(self.delimiter.join, rows)
+            return ",\n".join([template % row for row in zip(*cells, strict=True)])
+        cells: list[list[str]] = []
+        group: list = []
+        for piece in [*pieces, None]:  # group neighbours of one sort ("runs" or "codes")
+            if group and (piece is None or isinstance(piece, list) or piece[0] != group[0][0]):
+                cells += self._merged(group, n)
+                group = []
+            if isinstance(piece, list):
+                cells.append(piece)
+            elif piece is not None:
+                group.append(piece)
+        lines = map(self.delimiter.join, zip(*cells, strict=True))
         if self.prefix or self.suffix:
             lines = (self.prefix + line + self.suffix for line in lines)
         return "\n".join(lines) + "\n"
