@@ -171,8 +171,9 @@ class RowFormat:
         import pandas as pd
 
         n = len(values)
-        if n > self.SAMPLE and len(pd.unique(values[: self.SAMPLE])) > self.SAMPLE // 2:
+        if n > self.SAMPLE and len(pd.unique(values[: self.SAMPLE])) > self.SAMPLE // 2 and (values != 0).all():
             return None
+        # (pandas counts 0.0 and -0.0 as one value: rendered as whichever comes first)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         if len(uniques) > max(64, n // 8):
             return None
@@ -198,9 +199,11 @@ class RowFormat:
         if kind == "flag":
             return "codes", frame[name].to_numpy(dtype=bool).astype(np.int64), np.array(["false", "true"], dtype=object)
         values = frame[name].to_numpy(dtype=float)
-        runs = self._runs(values, kind)
-        if runs is not None:
-            return ("runs", *runs)
+        zeros = np.signbit(values[values == 0])
+        if not (zeros.any() and not zeros.all()):  # 0.0 and -0.0 together: rendered as distinct values are (below)
+            runs = self._runs(values, kind)
+            if runs is not None:
+                return ("runs", *runs)
         few = self._number_codes(values, kind)
         return ("codes", *few) if few is not None else self._each(values, kind)
 
