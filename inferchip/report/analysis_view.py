@@ -180,13 +180,17 @@ class RowFormat:
         return codes, np.asarray([self._number(u, kind) for u in uniques.tolist()] + [self.null], dtype=object)
 
     def _each(self, values, kind: str) -> list[str]:
-        """A numeric column rendered value by value (finite values; the rest the null token)."""
+        """A numeric column with many distinct values: each distinct finite value rendered
+        once (a sweep repeats the costs of rented chips over its money keys), the rest
+        the null token. Values keep their own bits here: 0.0 and -0.0 stay apart."""
         import numpy as np
+        import pandas as pd
 
         spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
         finite = np.isfinite(values)
+        codes, uniques = pd.factorize(values[finite].view(np.int64))  # by bits: -0.0 is not 0.0
         out = np.full(len(values), self.null, dtype=object)
-        out[finite] = list(map(spec.__mod__, values[finite].tolist()))
+        out[finite] = np.asarray(list(map(spec.__mod__, uniques.view(np.float64).tolist())), dtype=object)[codes]
         return out.tolist()
 
     def _piece(self, frame, name: str):
@@ -214,9 +218,13 @@ class RowFormat:
         import pandas as pd
 
         if len(group) > 1:
-            combined = np.zeros(n, dtype=np.int64)
+            combined, size = np.zeros(n, dtype=np.int64), 1
             for _, codes, rendered in group:
-                combined = pd.factorize(combined * len(rendered) + np.where(codes < 0, len(rendered) - 1, codes))[0]
+                if size * len(rendered) >= 2**62:  # keep the combined code in int64
+                    combined, size = pd.factorize(combined)[0], n
+                combined = combined * len(rendered) + np.where(codes < 0, len(rendered) - 1, codes)
+                size *= len(rendered)
+            combined = pd.factorize(combined)[0]
             count = int(combined.max(initial=-1)) + 1
             if count <= max(64, n // 8):
                 first = np.full(count, -1, dtype=np.int64)
