@@ -163,9 +163,12 @@ def test_p99_batch_solve_meets_budget():
 
 
 def test_prefill_tail_and_sustained_compute():
-    # z99 x sqrt(h b) x D: h = 20, b = 80, D = 0.5 ms -> 2.326 x 40 x 0.5
-    assert perf.prefill_tail_ms(80, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
-    assert perf.prefill_tail_ms(80, 0.5, 0.0) == 0.0
+    # z99 x sqrt(h (b - 1)) x D: h = 20, b = 81, D = 0.5 ms -> 2.326 x 40 x 0.5
+    assert perf.prefill_tail_ms(81, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
+    assert perf.prefill_tail_ms(81, 0.5, 0.0) == 0.0
+    # a lone sequence sees no other prompt's prefill: no tail at b = 1 (or below)
+    assert perf.prefill_tail_ms(1, 0.5, 320.0) == 0.0
+    assert perf.prefill_tail_ms(0.5, 0.5, 320.0) == 0.0
     # H100 NVL: 400 W / 835.5 TFLOPS = 0.479 W/TFLOPS -> 0.479 / 0.7; H100 SXM (0.707) holds its clocks
     assert perf.sustained_compute_fraction(400, 835.5) == pytest.approx(400 / 835.5 / 0.7)
     assert perf.sustained_compute_fraction(700, 989.4) == 1.0
