@@ -307,6 +307,19 @@ def prefill_tail_ms(batch, d_ms, tail_spread):
     return Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0) * others) * d_ms
 
 
+def bounded_tail_spread(tail_spread, output_tokens, output_tokens_min):
+    """Tail spread a workload's output lengths allow [ratio] = min(h, mean o / shortest o):
+    h = (1 + cv_in^2) x mean o / o of the short-output queries that make the p99
+    (prefill_tail_ms), and no query is shorter than the shortest output, so a workload whose
+    outputs all have one length (shortest = mean) keeps only the Poisson spread of the
+    prompts arriving (h = 1). `output_tokens_min` 0 (unknown) keeps the fitted h."""
+    h = np.asarray(tail_spread, dtype=float)
+    o_min = np.asarray(output_tokens_min, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap = np.where(o_min > 0, np.asarray(output_tokens, dtype=float) / o_min, np.inf)
+    return np.minimum(h, np.maximum(cap, 1.0))
+
+
 def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
     """Largest b whose p99 step time meets the budget [sequences]:
     TPOT(b, A(b)) + z99 sqrt(h (b - 1)) D <= budget, where A(b) may depend on the batch (MoE:
