@@ -165,6 +165,7 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
         **{k: p(k).astype(float).fillna(0.0) for k in ARCHITECTURE_KEYS},
         output_tokens_cv=s("output_tokens_cv").fillna(p("dataset_output_tokens_cv").astype(float)).fillna(0.0),
         beam_width=s("beam_width").fillna(1.0),
+        output_tokens_min=p("dataset_output_tokens_min").astype(float).fillna(0.0),
     )
 
 
