@@ -84,34 +84,49 @@ def covers(sweep) -> bool:
     return bool(money) and math.prod(money) >= 2 and other <= OTHER_COMBOS
 
 
-def _several_sizes(chips: pd.DataFrame) -> np.ndarray:
-    """Per chip: two or more owned unit sizes (the only chips whose purchase the money keys can change)."""
+def _slot_widths(chips: pd.DataFrame) -> np.ndarray:
+    """Per chip: the owned unit slots its sizer looks at when it has two or more unit sizes
+    (the only chips whose purchase the money keys can change), else 0."""
     sizes = [chips[purchase.slot_column("own", "size", k)].to_numpy(dtype=float)
              for k in range(purchase.slots(chips, "own"))]
-    return (np.isfinite(np.stack(sizes, axis=1)).sum(axis=1) >= 2) if sizes else np.zeros(len(chips), dtype=bool)
+    if not sizes:
+        return np.zeros(len(chips), dtype=np.int64)
+    listed = np.isfinite(np.stack(sizes, axis=1))
+    last = listed.shape[1] - np.argmax(listed[:, ::-1], axis=1)  # one past the last listed slot
+    return np.where(listed.sum(axis=1) >= 2, last, 0)
 
 
-def _choices(sweep, scen: dict[str, np.ndarray], points, several: np.ndarray) -> np.ndarray:
+def _choices(sweep, scen: dict[str, np.ndarray], points, widths: np.ndarray) -> np.ndarray:
     """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
-    several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own") makes it."""
+    several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own")
+    makes it. Chips are sized in groups of equal slot width: the empty slots after a chip's
+    last unit never win, and leaving them out leaves every choice as it is."""
     chips, n_c, g = sweep.chips, len(sweep.chips), len(scen["queries_per_day"])
-    cols = np.flatnonzero(several)
-    rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
+    several = np.flatnonzero(widths)
+    out = np.empty((g, len(several), 4))
     catalog = sweep.cost_cache.setdefault("catalog", {})  # those chips' catalog columns, read once
+    for width in np.unique(widths[several]).tolist():
+        at = widths[several] == width
+        cols = several[at]
+        rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
 
-    def get(name: str) -> np.ndarray:
-        if name in scen:
-            return np.repeat(scen[name], len(cols))
-        if name not in catalog:
-            catalog[name] = chips[name].to_numpy()[cols]
-        return np.tile(catalog[name], g)
+        def get(name: str, cols=cols, width=width) -> np.ndarray:
+            if name in scen:
+                return np.repeat(scen[name], len(cols))
+            if name.startswith("own_unit_") and int(name.rsplit("_", 1)[1]) >= width:
+                raise KeyError(name)  # past the group's last unit
+            key = (width, name)
+            if key not in catalog:
+                catalog[key] = chips[name].to_numpy()[cols]
+            return np.tile(catalog[key], g)
 
-    peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
-    replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
-    own_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
-        size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
-    chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ per row
-    return np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+        peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
+        replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
+        own_cost = lambda size, price, kw, get=get: cost.annual_unit_cost_usd(  # noqa: E731
+            size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
+        chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ
+        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+    return out
 
 
 def _representatives(sweep, scen: dict[str, np.ndarray], points: _Gathered, grid_points: np.ndarray,
@@ -147,16 +162,17 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
     chips, n_c, g = sweep.chips, len(sweep.chips), len(index[0])
     points = _Gathered(kept, rows)
     cache = sweep.cost_cache
-    if "several" not in cache:
-        cache.update(several=_several_sizes(chips), slots={}, values=None, traced=None)
-    several = cache["several"]
+    if "widths" not in cache:
+        cache.update(widths=_slot_widths(chips), slots={}, values=None, traced=None)
+    widths = cache["widths"]
+    several = widths > 0
     other = [i for i, v in enumerate(sweep.varies) if v.key not in MONEY_KEYS]
     combo = (np.ravel_multi_index([index[i] for i in other], [sweep.shape[i] for i in other]) if other
              else np.zeros(g, dtype=np.int64))
     decision = np.zeros((g, n_c), dtype=np.int64)  # 0: the chip's one choice; else 1 + distinct choice
     choice_bytes = [b""]
     if several.any():
-        chosen = _choices(sweep, scen, points, several)
+        chosen = _choices(sweep, scen, points, widths)
         flat = chosen.reshape(-1, 4)
         first, code = purchase.distinct_rows(list(flat.T))
         decision[:, several] = 1 + code.reshape(g, -1)
