@@ -236,31 +236,12 @@ def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> di
             per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok)
     if not wanted - out.keys():
         return out
-    owned, rented, share, feasible = rep["owned"], rep["rented"], rep["share"], rep["feasible"]
-    purchase_price, provisioned_kw = rep["purchase_price"], rep["provisioned_kw"]
-    capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
-                                 sc["spares_fraction"], sc["installation_fraction"])
-    annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
-                                              sc["capital_charge"] == "straight_line")
-    energy = cost.annual_energy_usd(rep["avg_kw"], sc["pue"], sc["electricity_usd_per_kwh"])
-    facility = np.where(
-        sc["facility_model"] == "owned",
-        cost.annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
-                                       sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
-        cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
-    )
-    maintenance = purchase_price * sc["maintenance_fraction_per_year"]
-    software, staff = rep["software"], rep["units_bought"] * sc["staff_usd_per_server_year"]
-    owned_opex = energy + facility + maintenance + software + staff
-    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
-    annual_opex = np.where(owned, owned_opex, np.where(rented, rep["rent"] + software, np.nan)) * share
-    tco = annual_capex + annual_opex
-    if "capex_usd" in wanted:
-        out["capex_usd"] = nan_unless(np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share, feasible)
-    if "annual_energy_usd" in wanted:
-        out["annual_energy_usd"] = nan_unless(np.where(owned, energy, np.nan) * share, feasible)
-    if "annual_facility_usd" in wanted:
-        out["annual_facility_usd"] = nan_unless(np.where(owned, facility, np.nan) * share, feasible)
+    feasible = rep["feasible"]
+    money = cost.fleet_costs(sc, rep["purchase_price"], rep["avg_kw"], rep["provisioned_kw"], rep["units_bought"],
+                             rep["software"], rep["rent"], rep["owned"], rep["rented"], rep["share"])
+    annual_capex, annual_opex, tco = money["annual_capex"], money["annual_opex"], money["tco"]
+    out.update(capex_usd=nan_unless(money["capex"], feasible), annual_energy_usd=nan_unless(money["energy"], feasible),
+               annual_facility_usd=nan_unless(money["facility"], feasible))
     out.update(annual_capex_usd=nan_unless(annual_capex, feasible), annual_opex_usd=nan_unless(annual_opex, feasible),
                annual_tco_usd=nan_unless(tco, feasible))
     if "cost_per_accelerator_hour_usd" in wanted:
