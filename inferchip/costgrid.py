@@ -47,9 +47,10 @@ MONEY_FIELDS = frozenset({
     "cost_per_million_input_tokens_usd", "cost_per_million_output_tokens_usd", "cost_per_million_tokens_blended_usd",
     "cost_per_accelerator_hour_usd", "facility_power_kw", "energy_per_query_j", "work_energy_per_query_j",
 })
-# Combinations of the other varied keys beyond which a grid goes through evaluate instead
-# (each combination keeps an evaluation per accelerator and purchase for the whole sweep)
-OTHER_COMBOS = 4096
+# Combinations of the other varied keys beyond which a grid goes through evaluate instead:
+# each keeps an evaluation per accelerator and purchase for the whole sweep (with --fields
+# all about 90 arrays: 512 x 43 chips x 2 purchases x 90 x 8 bytes = 32 MB at most)
+OTHER_COMBOS = 512
 # What the money formulas read from the representative evaluation (evaluate's trace)
 TRACED = ("owned", "rented", "share", "purchase_price", "avg_kw", "provisioned_kw", "software", "rent",
           "units_bought", "accelerators_bought", "annual_queries", "idle_fraction", "busy_fraction")
@@ -78,7 +79,7 @@ class _Gathered:
 def covers(sweep) -> bool:
     """Whether the grid varies a money key over two or more values (else evaluate is as
     fast) and its other keys take at most OTHER_COMBOS combinations (the representatives
-    are kept for the whole sweep: about OTHER_COMBOS x accelerators x 30 numbers at most)."""
+    are kept for the whole sweep, see OTHER_COMBOS)."""
     money = [len(v.values) for v in sweep.varies if v.key in MONEY_KEYS]
     other = math.prod(len(v.values) for v in sweep.varies if v.key not in MONEY_KEYS)
     return bool(money) and math.prod(money) >= 2 and other <= OTHER_COMBOS
