@@ -57,6 +57,16 @@ def test_every_field_bit_for_bit(inputs, specs, monkeypatch):
     assert len(fast) and set(RESULT_FIELDS) - {"accelerator"} <= set(fast.columns)
 
 
+@pytest.mark.parametrize("key", sorted(costgrid.MONEY_KEYS))
+def test_each_money_key_alone_bit_for_bit(inputs, key, monkeypatch):
+    # a key added to MONEY_KEYS that reaches any field other than the money fields fails here
+    choices = {"facility_model": "colocation,owned", "capital_charge": "annuity,straight_line"}
+    assumption = inputs.assumptions.specs[key]
+    spec = choices.get(key) or f"{assumption.low:.6g},{assumption.high:.6g}"  # the documented range's ends
+    specs = [f"{key}={spec}", "utilisation_target=0.5,0.8"]
+    _assert_bitwise(_rows(inputs, specs, ["all"], True, monkeypatch), _rows(inputs, specs, ["all"], False, monkeypatch))
+
+
 def test_random_grids_default_fields(inputs, monkeypatch):
     rng = np.random.default_rng(15)
     keys = {"electricity_usd_per_kwh": (0.0, 0.5), "pue": (1.0, 2.5), "server_life_years": (1.0, 10.0),
