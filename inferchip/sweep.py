@@ -5,7 +5,10 @@ the grid is evaluated in chunks of about `CHUNK_ROWS` (grid point x accelerator)
 rows so memory stays bounded however large the grid grows. Performance (memory
 fit, operating point under the SLO, choice of parallel size) is computed once per
 distinct combination of the varied keys that affect it and broadcast to the grid
-points that share it; a sweep over economics alone computes it once per chunk.
+points that share it; a sweep over economics alone computes it once per chunk. A
+grid over money keys (electricity, PUE, server life, cost of capital, facility) goes
+further: the rest of the pipeline runs once per (other keys, accelerator, units bought)
+and only the cost formulas per row (inferchip.costgrid), with the same numbers.
 
 Grid order: the first `--vary` key changes slowest (like nested loops written in
 the order given); inside a grid point, accelerators keep catalog order.
