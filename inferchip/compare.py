@@ -575,28 +575,11 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
 
     price = bought["price_u"]
     purchase_price = purchase.total(bought, bought["price_u"], bought["price_v"])
-    capex = cost.fleet_capex_usd(1.0, purchase_price, sc["network_capex_fraction"], sc["storage_capex_fraction"],
-                                 sc["spares_fraction"], sc["installation_fraction"])
-    annual_capex = cost.annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
-                                              sc["capital_charge"] == "straight_line")
-    energy = cost.annual_energy_usd(avg_kw, sc["pue"], sc["electricity_usd_per_kwh"])
-    facility = np.where(
-        sc["facility_model"] == "owned",
-        cost.annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
-                                       sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
-        cost.annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
-    )
-    maintenance = purchase_price * sc["maintenance_fraction_per_year"]
     software = accelerators_bought * sc["software_usd_per_accelerator_year"]
-    staff = servers * sc["staff_usd_per_server_year"]
     rent = cost.annual_rent_usd(accelerators_bought, cloud)
-    owned_opex = energy + facility + maintenance + software + staff
-    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
-    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
-    annual_opex = np.where(owned, owned_opex, np.where(rented, rent + software, np.nan)) * share
-    energy = np.where(owned, energy, np.nan) * share
-    facility = np.where(owned, facility, np.nan) * share
-    tco = annual_capex + annual_opex
+    money = cost.fleet_costs(sc, purchase_price, avg_kw, provisioned_kw, servers, software, rent, owned, rented, share)
+    capex, annual_capex, energy, facility = (money[k] for k in ("capex", "annual_capex", "energy", "facility"))
+    maintenance, staff, annual_opex, tco = (money[k] for k in ("maintenance", "staff", "annual_opex", "tco"))
     unit_derived = bought["derived_u"].astype(bool) | (bought["has_v"] & bought["derived_v"].astype(bool))
     unit_estimate = (unit_derived | (bought["estimate_u"] == True)  # noqa: E712
                      | (bought["has_v"] & (bought["estimate_v"] == True)))  # noqa: E712
@@ -697,7 +680,9 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
                      avg_kw=avg_kw, idle_kw=idle_kw, load=load, busy_fraction=busy_f, idle_fraction=idle_f,
                      share=share, price=price, purchase_price=purchase_price, owned=owned, rented=rented, capex=capex, annual_capex=annual_capex,
                      energy=energy, facility=facility, maintenance=maintenance, software=software, staff=staff,
-                     rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries)
+                     rent=rent, annual_opex=annual_opex, tco=tco, annual_queries=annual_queries,
+                     units_bought=servers, accelerators_bought=accelerators_bought,
+                     **{"own_" + k: own_plan[k] for k in ("index_u", "count_u", "index_v", "count_v")})
     return result
 
 

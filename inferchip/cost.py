@@ -96,6 +96,40 @@ def cost_per_million_tokens_blended_usd(cost_per_query_usd, input_tokens, output
     return cost_per_query_usd / (input_tokens + output_tokens) * TOKENS_PER_MILLION
 
 
+def fleet_costs(sc, purchase_price_usd, avg_power_kw, provisioned_kw, units, software_usd, rent_usd, owned, rented,
+                share) -> dict:
+    """A fleet's money per year from what it bought and what it draws; `sc` maps each
+    assumption key to its value (scalars or arrays that broadcast with the rest).
+    Owned: capex [USD] = purchase price x (1 + network + storage + spares + installation),
+    annual capex = capex x CRF(cost of capital, server life) (capex / life when
+    capital_charge is straight_line), energy = average kW x PUE x 8,760 h x price,
+    facility on provisioned kW (owned: build x CRF + running; else colocation),
+    maintenance = price x fraction, staff = units x staff per server, opex = energy +
+    facility + maintenance + software + staff. Rented: capex 0, opex = rent + software.
+    Unpriced (neither): NaN. Capex, annual capex, opex, energy and facility are then
+    x `share` (the workload's part of a shared fleet); tco = annual capex + opex [USD/year]."""
+    capex = fleet_capex_usd(1.0, purchase_price_usd, sc["network_capex_fraction"], sc["storage_capex_fraction"],
+                            sc["spares_fraction"], sc["installation_fraction"])
+    annual_capex = annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
+                                         sc["capital_charge"] == "straight_line")
+    energy = annual_energy_usd(avg_power_kw, sc["pue"], sc["electricity_usd_per_kwh"])
+    facility = np.where(
+        sc["facility_model"] == "owned",
+        annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
+                                  sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
+        annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
+    )
+    maintenance = purchase_price_usd * sc["maintenance_fraction_per_year"]
+    staff = units * sc["staff_usd_per_server_year"]
+    owned_opex = energy + facility + maintenance + software_usd + staff
+    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
+    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
+    annual_opex = np.where(owned, owned_opex, np.where(rented, rent_usd + software_usd, np.nan)) * share
+    return {"capex": capex, "annual_capex": annual_capex, "energy": np.where(owned, energy, np.nan) * share,
+            "facility": np.where(owned, facility, np.nan) * share, "maintenance": maintenance, "staff": staff,
+            "annual_opex": annual_opex, "tco": annual_capex + annual_opex}
+
+
 # Assumption keys annual_unit_cost_usd takes after (size, price, power), in order.
 UNIT_COST_KEYS = ("network_capex_fraction", "storage_capex_fraction", "spares_fraction", "installation_fraction",
                   "cost_of_capital", "server_life_years", "capital_charge", "maintenance_fraction_per_year",

@@ -241,7 +241,7 @@ def replicas_in_units(count, size, chips_per_replica):
         return np.where(per_unit >= 1, count * per_unit, np.floor(count / np.ceil(chips_per_replica / size)))
 
 
-def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
+def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit, distinct: bool = True):
     """The cheapest way to hold `replicas` copies with at most two unit types.
 
     Candidates, for every ordered pair (u, v) of a row's units: as many units of u as
@@ -255,15 +255,21 @@ def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit):
     Each distinct row is solved once. A row with at most one priced unit has one
     answer whatever that unit's cost (every candidate buys units of it alone), so
     its costs count only as priced or not (a sweep over economic keys repeats the
-    same few such rows for most chips)."""
+    same few such rows for most chips). `distinct=False` skips looking for repeated rows
+    (a caller whose rows differ in cost almost everywhere); the answer is the same."""
     replicas = np.asarray(replicas, dtype=float).reshape(-1)
     n = np.broadcast_to(np.asarray(chips_per_replica, dtype=float).reshape(-1), replicas.shape)
     size = np.asarray(size, dtype=float)
     cost = np.asarray(annual_cost_per_unit, dtype=float)
     priced = np.isfinite(cost)
     cost = np.where((priced.sum(axis=1) <= 1)[:, None], np.where(priced, 1.0, np.inf), cost)
-    first, inverse = distinct_rows([replicas, n, *size.T, *cost.T])
-    u, count_u, v, count_v = _cheapest_mix_rows(replicas[first], n[first], size[first], cost[first])
+    first, inverse = distinct_rows([replicas, n, *size.T, *cost.T]) if distinct else (slice(None), slice(None))
+    replicas, n, size, cost = replicas[first], n[first], size[first], cost[first]
+    # the candidates' counts depend on (replicas, size, n) only: a sweep over economic keys
+    # repeats a few of those under many costs
+    shape_first, shape_of = distinct_rows([replicas, n, *size.T])
+    count_u, count_v = (c[shape_of] for c in _mix_counts(replicas[shape_first], n[shape_first], size[shape_first]))
+    u, count_u, v, count_v = _mix_pick(count_u, count_v, size, cost)
     return u[inverse], count_u[inverse], v[inverse], count_v[inverse]
 
 
@@ -296,16 +302,30 @@ def _firsts(code: np.ndarray) -> np.ndarray:
 
 def _cheapest_mix_rows(replicas, chips_per_replica, size, annual_cost_per_unit):
     """cheapest_mix on every row as given (no de-duplication)."""
+    size = np.asarray(size, dtype=float)
+    return _mix_pick(*_mix_counts(replicas, chips_per_replica, size), size,
+                     np.asarray(annual_cost_per_unit, dtype=float))
+
+
+def _mix_counts(replicas, chips_per_replica, size):
+    """Per row and ordered pair (u, v) of its units: units of u and of v that the candidate
+    buys [count], as (rows x units x units) arrays (cheapest_mix's candidates)."""
     replicas = np.asarray(replicas, dtype=float)[:, None, None]
     n = np.asarray(chips_per_replica, dtype=float)[:, None, None]
     su, sv = size[:, :, None], size[:, None, :]
-    cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
     full_u = np.floor(_full_units(replicas, su, n))
     rest = np.maximum(replicas - replicas_in_units(full_u, su, n), 0.0)
     count_v = np.where(rest > 0, units_for_replicas(rest, sv, n), 0.0)
     same = np.eye(size.shape[1], dtype=bool)[None, :, :]
     count_u = np.where(same, units_for_replicas(replicas, su, n), full_u)
     count_v = np.where(same, 0.0, count_v)
+    return count_u, count_v
+
+
+def _mix_pick(count_u, count_v, size, annual_cost_per_unit):
+    """cheapest_mix's choice among the candidates (_mix_counts) of every row as given."""
+    su, sv = size[:, :, None], size[:, None, :]
+    cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
     with np.errstate(invalid="ignore"):  # 0 units of an unpriced (inf) type cost nothing
         cost = np.where(count_u == 0, 0.0, count_u * cu) + np.where(count_v == 0, 0.0, count_v * cv)
         bought = np.where(count_u == 0, 0.0, count_u * su) + np.where(count_v == 0, 0.0, count_v * sv)
@@ -353,12 +373,10 @@ def describe(count_u, name_u, count_v, name_v) -> np.ndarray:
     return np.where((a != "") & (b != ""), a + " + " + b, a + b).astype(object)
 
 
-def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
-    """The purchase for one basis on every row: the unit slots of `basis` gathered with
-    `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
-    [USD], power [kW])` -> (rows x units) annual cost, and sized by cheapest_mix.
-    Returns per row: the two chosen units' count, size, price, power, rack units, name,
-    estimate flag and source (suffix _u and _v), and `units`, `accelerators_bought`."""
+def _priced_units(basis: str, get, unit_cost_usd_per_year):
+    """The unit slots of `basis` as (rows x units) matrices: a stacker for any slot field,
+    size [accelerators], price [USD], power [kW] and the annual cost that the sizer
+    compares (inf where a slot is empty or cannot be priced)."""
     width = slots_of(get, basis)
     stack = lambda field: np.stack([np.asarray(get(slot_column(basis, field, k)), dtype=float if field in (  # noqa: E731
         "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
@@ -370,14 +388,32 @@ def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -
     power = unit_power_kw(stack("power"), size, dps, np.asarray(get("server_power_kw"), dtype=float)[:, None],
                           np.asarray(get("tdp_w"), dtype=float)[:, None],
                           np.asarray(get("host_power_fraction"), dtype=float).reshape(-1, 1))
+    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
+    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
+    return stack, dps, size, price, power, annual
+
+
+def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year, distinct: bool = True):
+    """The units `plan` would buy, and nothing else: (u index, count_u, v index, count_v)
+    per row, as cheapest_mix returns them (for a caller that needs the choice only)."""
+    *_, size, _, _, annual = _priced_units(basis, get, unit_cost_usd_per_year)
+    return cheapest_mix(replicas, chips_per_replica, size, annual, distinct)
+
+
+def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
+    """The purchase for one basis on every row: the unit slots of `basis` gathered with
+    `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
+    [USD], power [kW])` -> (rows x units) annual cost, and sized by cheapest_mix.
+    Returns per row: the two chosen units' slot (index_u, index_v), count, size, price,
+    power, rack units, name, estimate flag and source (suffix _u and _v), and `units`,
+    `accelerators_bought`."""
+    stack, dps, size, price, power, annual = _priced_units(basis, get, unit_cost_usd_per_year)
     rack_units = np.where(np.isfinite(stack("rack_units")), stack("rack_units"),
                           np.where(size == dps, np.asarray(get("server_rack_units"), dtype=float)[:, None], np.nan))
     listed = stack("price")
     derived = ~np.isfinite(listed) & (size != dps)  # priced by rule, not as the catalog's own server
-    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
-    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
     u, count_u, v, count_v = cheapest_mix(replicas, chips_per_replica, size, annual)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {"index_u": u, "index_v": v}
     fields = {"size": size, "price": price, "power": power, "rack_units": rack_units, "derived": derived,
               "name": stack("name"), "estimate": stack("estimate"), "source": stack("source")}
     for suffix, index, count in (("u", u, count_u), ("v", v, count_v)):

@@ -5,7 +5,10 @@ the grid is evaluated in chunks of about `CHUNK_ROWS` (grid point x accelerator)
 rows so memory stays bounded however large the grid grows. Performance (memory
 fit, operating point under the SLO, choice of parallel size) is computed once per
 distinct combination of the varied keys that affect it and broadcast to the grid
-points that share it; a sweep over economics alone computes it once per chunk.
+points that share it; a sweep over economics alone computes it once per chunk. A
+grid over money keys (electricity, PUE, server life, cost of capital, facility) goes
+further: the rest of the pipeline runs once per (other keys, accelerator, units bought)
+and only the cost formulas per row (inferchip.costgrid), with the same numbers.
 
 Grid order: the first `--vary` key changes slowest (like nested loops written in
 the order given); inside a grid point, accelerators keep catalog order.
@@ -21,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip import assumptions as assumptions_mod
+from inferchip import costgrid
 from inferchip.assumptions import Assumptions
 from inferchip.calibration import attach_factors
 from inferchip.compare import (
@@ -223,6 +227,8 @@ class Sweep:
     measured: pd.DataFrame | None = None  # benchmark rows that replace modeled throughput, as in `compare`
     # operating points (and reasons) per combination of the performance keys, filled by the chunks
     performance_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # evaluations kept per (other keys, accelerator, units bought) by the money-key fast path (costgrid)
+    cost_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -263,40 +269,46 @@ def plan(workload: Workload, assumptions: Assumptions, chips: pd.DataFrame, vari
     return sweep
 
 
-def _scenarios(sweep: Sweep, first: int, stop: int) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
-    """Scenario rows for grid points [first, stop) and the per-key value index of each."""
+def _scenarios(sweep: Sweep, first: int, stop: int) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
+    """Scenario columns for grid points [first, stop) (what `pd.DataFrame` makes the
+    scenario frame of) and the per-key value index of each grid point."""
     count = stop - first
     index = np.unravel_index(np.arange(first, stop), sweep.shape)
-    base = scenario_frame(sweep.workload, sweep.assumptions, 1)
-    columns = {k: np.repeat(base[k].to_numpy(), count) for k in base.columns}
+    if "base" not in sweep.performance_cache:  # the workload and assumptions as one scenario, once per sweep
+        base = scenario_frame(sweep.workload, sweep.assumptions, 1)
+        sweep.performance_cache["base"] = {k: base[k].to_numpy() for k in base.columns}
+    columns = {k: np.repeat(v, count) for k, v in sweep.performance_cache["base"].items()}
     for vary, idx in zip(sweep.varies, index, strict=True):
         columns[vary.key] = np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx]
     varied = {v.key for v in sweep.varies}
     dense = sweep.workload.kind == "llm" and sweep.workload.active_params_b == sweep.workload.params_b
     if dense and "params_b" in varied and "active_params_b" not in varied:
         columns["active_params_b"] = columns["params_b"]  # a dense model uses every parameter per token
-    return pd.DataFrame(columns), index
+    return columns, index
 
 
-def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...], want_reasons: bool):
+def _performance(sweep: Sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], want_reasons: bool):
     """Operating points per (grid point, accelerator), computed once per distinct
     combination of the performance keys; and the one-line reasons, likewise. When the
     grid has at most PERF_CACHE_COMBOS such combinations, each is computed once per
     sweep (kept on `sweep`), not once per chunk: a sweep over economics alone
-    evaluates performance once."""
+    evaluates performance once. Returns the kept points (arrays over combinations x
+    accelerators), the row of each (grid point, accelerator) in them, and the reasons."""
     n_c = len(sweep.chips)
+    points_of_chunk = len(index[0]) if index else 0
     positions = [i for i, v in enumerate(sweep.varies) if v.key not in ECONOMIC_KEYS]
     if positions:
         combo = np.ravel_multi_index([index[i] for i in positions], [sweep.shape[i] for i in positions])
         combos, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
     else:
-        combos, first, inverse = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(len(scen), dtype=np.int64)
+        combos, first = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        inverse = np.zeros(points_of_chunk, dtype=np.int64)
     keep = math.prod(sweep.shape[i] for i in positions) <= PERF_CACHE_COMBOS
     store = sweep.performance_cache.setdefault(want_reasons, {}) if keep else {}
     slot = store.setdefault("slot", {})
     new = [j for j, c in enumerate(combos.tolist()) if c not in slot]
     if new:
-        unique_scen = scen.iloc[first[new]].reset_index(drop=True)
+        unique_scen = pd.DataFrame({k: v[first[new]] for k, v in scen.items()})
         kind, w = sweep.workload.kind, sweep.workload
         batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
         parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision,
@@ -316,13 +328,13 @@ def _performance(sweep: Sweep, scen: pd.DataFrame, index: tuple[np.ndarray, ...]
             store["reasons"] = table if "reasons" not in store else np.concatenate([store["reasons"], table])
     at = np.array([slot[c] for c in combos.tolist()], dtype=np.int64)
     mine = (at[:, None] * n_c + np.arange(n_c)).reshape(-1)  # this chunk's combinations in the store, in order
-    local = np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), len(scen))
+    local = np.repeat(inverse.reshape(-1) * n_c, n_c) + np.tile(np.arange(n_c), points_of_chunk)
     rows = mine[local]
     reasons = None
     if want_reasons:  # categories: this chunk's reasons in order of first appearance, as each chunk has them
         codes, labels = pd.factorize(store["reasons"][mine])
         reasons = pd.Categorical.from_codes(codes[local], categories=pd.Index(labels, dtype=object))
-    return {k: v[rows] for k, v in store["points"].items()}, reasons
+    return store["points"], rows, reasons
 
 
 def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
@@ -331,24 +343,29 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     scen, index = _scenarios(sweep, first, stop)
     n_c = len(sweep.chips)
     want_reasons = "infeasible_reason" in sweep.fields
-    points, reasons = _performance(sweep, scen, index, want_reasons)
+    kept, rows, reasons = _performance(sweep, scen, index, want_reasons)
     w = sweep.workload
     from inferchip.trust import TRUST_FIELDS, annotate
 
-    trust = [f for f in sweep.fields if f in TRUST_FIELDS]
-    numeric = [f for f in sweep.fields if f != "infeasible_reason" and f not in TRUST_FIELDS]
-    needed = list(dict.fromkeys(numeric + (["accelerator", "throughput_source"] if trust else [])))
-    result = evaluate(w.kind, sweep.chips, scen, w.precision, w.kv_precision, points=points,
-                      columns=needed, measured=sweep.measured, resolved=True)
-    if trust:  # calibration support per row, as compare adds it (trust.py)
-        result = annotate(result, sweep.chips, w.kind)
+    result = None
+    if costgrid.covers(sweep):  # money keys varied: the cost formulas per row, the rest once (costgrid)
+        result = costgrid.results(sweep, scen, index, kept, rows, sweep.fields)
+    if result is None:
+        trust = [f for f in sweep.fields if f in TRUST_FIELDS]
+        numeric = [f for f in sweep.fields if f != "infeasible_reason" and f not in TRUST_FIELDS]
+        needed = list(dict.fromkeys(numeric + (["accelerator", "throughput_source"] if trust else [])))
+        result = evaluate(w.kind, sweep.chips, pd.DataFrame(scen), w.precision, w.kv_precision,
+                          points={k: v[rows] for k, v in kept.items()}, columns=needed, measured=sweep.measured,
+                          resolved=True)
+        if trust:  # calibration support per row, as compare adds it (trust.py)
+            result = annotate(result, sweep.chips, w.kind)
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
     for vary, idx in zip(sweep.varies, index, strict=True):
         out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)
     out["accelerator"] = pd.Categorical.from_codes(np.tile(np.arange(n_c), stop - first),
                                                    categories=sweep.accelerators)
     for name in sweep.fields:
-        out[name] = reasons if name == "infeasible_reason" else result[name].to_numpy()
+        out[name] = reasons if name == "infeasible_reason" else np.asarray(result[name])
     return pd.DataFrame(out)
 
 

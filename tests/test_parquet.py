@@ -120,3 +120,34 @@ def test_pandas_keeps_python_text_storage_with_pyarrow_installed(order):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["python", "0"]
+
+
+def test_parquet_rows_are_the_sweep_frames_bit_for_bit_and_floats_skip_the_dictionary(tmp_path):
+    # every value as the pipeline computed it (no rounding), one row group per chunk; cost
+    # columns (a distinct value per row) are written plain, text and counts dictionary-encoded
+    import pandas as pd
+
+    from inferchip import sweep as sw
+    from inferchip.inputs import load_inputs
+    from inferchip.report.parquet_out import write_frames
+
+    inputs = load_inputs(None)
+    plan = sw.plan(inputs.workload, inputs.assumptions, inputs.chips,
+                   [sw.parse_vary("electricity_usd_per_kwh=0.05:0.2:4"), sw.parse_vary("pue=1.1,1.4")], ["all"])
+    frames = list(sw.iter_chunks(plan, chunk_rows=100))
+    target = tmp_path / "grid.parquet"
+    assert write_frames(target, {"command": "sweep"}, plan.columns, iter(frames)) == plan.rows
+    back = pq.read_table(target).to_pandas()
+    whole = pd.concat(frames, ignore_index=True)[plan.columns]
+    for column in plan.columns:
+        got, want = back[column].to_numpy(), whole[column].to_numpy()
+        if want.dtype.kind == "f":
+            assert ((got.view("int64") == want.view("int64")) | (pd.isna(got) & pd.isna(want))).all(), column
+        else:
+            assert [None if pd.isna(x) else str(x) for x in got] == [None if pd.isna(x) else str(x) for x in want]
+    meta = pq.ParquetFile(target).metadata
+    assert meta.num_row_groups == len(frames)
+    encodings = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i).encodings
+                 for i in range(meta.num_columns)}
+    assert "PLAIN_DICTIONARY" not in encodings["cost_per_query_usd"] and "RLE_DICTIONARY" not in encodings["cost_per_query_usd"]
+    assert any("DICTIONARY" in e for e in encodings["vendor"])

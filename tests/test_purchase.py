@@ -137,9 +137,11 @@ def test_cheapest_mix_solves_each_distinct_row_once_with_the_same_answer(seed):
     n = rng.choice([1.0, 2.0, 8.0, 16.0], rows)
     with np.errstate(invalid="ignore"):  # inf - inf replicas: the sizer's own NaN, in both
         got = purchase.cheapest_mix(replicas, n, size, cost)
+        every_row = purchase.cheapest_mix(replicas, n, size, cost, distinct=False)
         want = purchase._cheapest_mix_rows(replicas, n, size, cost)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_array_equal(a, b)
+    for a, b, c in zip(got, every_row, want, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
 
 
 @pytest.mark.parametrize("row_hash", [purchase._ROW_HASH, 0])  # 0: every row collides, the exact fallback

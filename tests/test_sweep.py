@@ -271,6 +271,58 @@ def test_row_format_numbers_round_trip(values):
             assert cell == ""
 
 
+def _cell_by_cell(fmt: RowFormat, frame: pd.DataFrame) -> str:
+    """The rows as the formatter promises them, one cell at a time (the reference). A
+    numeric column with few distinct values renders 0.0 and -0.0 as its first zero
+    (pandas counts them as one value), as the formatter always has."""
+    zero = {}
+    for name in fmt.columns:
+        if fmt.kinds[name] in ("int", "float"):
+            values = frame[name].to_numpy(dtype=float)
+            if len(pd.unique(values)) <= max(64, len(values) // 8) and (values == 0).any():
+                zero[name] = values[values == 0][0]
+    lines = []
+    for _, row in frame.iterrows():
+        cells = []
+        for name in fmt.columns:
+            value, kind = row[name], fmt.kinds[name]
+            if kind == "text":
+                cells.append(fmt.null if pd.isna(value) else fmt._text(str(value)))
+            elif kind == "flag":
+                cells.append("true" if value else "false")
+            else:
+                cells.append(fmt._number(zero[name] if name in zero and value == 0 else float(value), kind))
+        if fmt.style == "json":
+            lines.append("{" + ",".join(json.dumps(n) + ":" + c for n, c in zip(fmt.columns, cells, strict=True)) + "}")
+        else:
+            lines.append(fmt.prefix + fmt.delimiter.join(cells) + fmt.suffix)
+    return ",\n".join(lines) if fmt.style == "json" else "".join(line + "\n" for line in lines)
+
+
+TRICKY = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-05, 1e16, 3.0, 0.1 + 0.2, 1e-300, 123456789012.0, -2.5]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 400), st.integers(1, 40), st.integers(0, 2**32 - 1),
+       st.sampled_from(["csv", "tsv", "json", "markdown"]))
+def test_row_format_equals_cell_by_cell(rows, block, seed, style):
+    # runs (a sweep's slow keys), few-valued numbers, text and flags (merged once per
+    # combination) and per-row numbers give exactly the cells rendered one by one
+    rng = np.random.default_rng(seed)
+    runs = np.repeat(rng.choice(TRICKY + [0.04, 0.2], rows // block + 1), block)[:rows]
+    few = rng.choice(TRICKY, rows)
+    text = pd.Categorical(rng.choice(["H100 SXM", 'a "q", b', "x\ny", "=sum(1)", ""], rows))
+    reason = rng.choice(np.array(["", "TPOT SLO missed: 1,234.5 ms", None, "|pipe|"], dtype=object), rows)
+    frame = pd.DataFrame({
+        "grid_point": np.repeat(np.arange(rows // block + 1), block)[:rows], "key": runs,
+        "chip": text, "ok": rng.random(rows) < 0.5, "count": few,
+        "each": np.where(rng.random(rows) < 0.1, np.nan, rng.uniform(-1e6, 1e6, rows) * 10.0 ** rng.integers(-12, 12, rows)),
+        "power": rng.choice([1.5, 2.25, np.nan], rows), "reason": reason})
+    kinds = column_kinds(frame, int_columns=("grid_point",))
+    fmt = RowFormat(list(frame.columns), kinds, style=style)
+    assert fmt.rows(frame) == _cell_by_cell(fmt, frame)
+
+
 def test_row_format_json_and_markdown():
     frame = pd.DataFrame({"n": [1.0, np.nan], "ok": [True, False], "t": ['a "q" | b', "c"]})
     kinds = column_kinds(frame)
@@ -406,3 +458,17 @@ def test_a_sweep_of_one_owned_chip(base):
                    [sw.parse_vary("pue=1.1,1.3")])
     frame = pd.concat(sw.iter_chunks(plan), ignore_index=True)
     assert len(frame) == 2 and frame["feasible"].all() and (frame["cost_per_query_usd"] > 0).all()
+
+
+@pytest.mark.parametrize("zeros", [(0.0,), (0.0, -0.0), (-0.0,)])
+def test_row_format_large_chunks_equal_cell_by_cell(zeros):
+    # past the formatter's sample of 2,048 values: per-row columns, and zeros of either sign
+    rng = np.random.default_rng(7)
+    rows = 5000
+    each = rng.uniform(0, 1e3, rows)
+    each[::7] = rng.choice(zeros, len(each[::7]))
+    frame = pd.DataFrame({"grid_point": np.repeat(np.arange(rows // 50), 50), "each": each,
+                          "few": rng.choice([*zeros, 2.5, np.nan], rows), "runs": np.repeat(rng.choice([*zeros, 1.0], 100), 50)})
+    kinds = column_kinds(frame, int_columns=("grid_point",))
+    fmt = RowFormat(list(frame.columns), kinds, style="csv")
+    assert fmt.rows(frame) == _cell_by_cell(fmt, frame)

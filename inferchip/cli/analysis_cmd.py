@@ -114,7 +114,8 @@ def sweep(
     Any assumption (electricity_usd_per_kwh, pue, utilisation_target, server_life_years,
     cost_of_capital, ...) or workload quantity (queries_per_day, input_tokens,
     output_tokens, tpot_ms, ttft_ms, peak_to_average, ...) can vary; precision cannot
-    (run one sweep per --set precision=...). A million rows take about six seconds to CSV on 2 cores.
+    (run one sweep per --set precision=...). A million rows over money keys (electricity,
+    PUE, server life, cost of capital, facility) take about three seconds to CSV on 2 cores.
 
     Examples:
 

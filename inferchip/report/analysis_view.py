@@ -137,83 +137,132 @@ class RowFormat:
             return self.null
         return "%d" % value if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g" % value
 
-    def _text_cells(self, series):
-        """Rendered cells of a text column (object array), each distinct value rendered once."""
+    def _text_codes(self, series):
+        """A text column as (code per row, rendered cell per code): each distinct value
+        rendered once; missing values (code -1) take the last cell, the null token."""
         import numpy as np
         import pandas as pd
 
         if isinstance(series.dtype, pd.CategoricalDtype):
             rendered = np.asarray([self._text(str(c)) for c in series.cat.categories] + [self.null], dtype=object)
-            return rendered[series.cat.codes.to_numpy()]
+            return series.cat.codes.to_numpy(), rendered
         codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        rendered = np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
-        return rendered[codes]
+        return codes, np.asarray([self._text(str(u)) for u in uniques] + [self.null], dtype=object)
 
-    def rows(self, frame) -> str:
-        """The frame's rows as text, each ending in a newline (JSON: objects joined by
-        commas). Columns with few distinct values (varied keys, counts, names) are
-        rendered once per value; the rest per row, grouped by missing cells."""
+    SAMPLE = 2048  # values looked at to tell a per-value column from one with few distinct values
+
+    def _runs(self, values, kind: str):
+        """A numeric column in runs of one value (a sweep's slow keys) as (run of each row,
+        rendered cell per run), or None when it has too many runs for that to pay."""
+        import numpy as np
+
+        n = len(values)
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+        if len(starts) > max(64, n // 8):
+            return None
+        # NaN never equals itself: each NaN is a run of its own, rendered as null
+        rendered = np.asarray([self._number(v, kind) for v in values[starts].tolist()], dtype=object)
+        return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n))), rendered
+
+    def _number_codes(self, values, kind: str):
+        """A numeric column with few distinct values (counts, powers per chip) as (code per
+        row, rendered cell per code; NaN -> the null token), or None when most values differ."""
         import numpy as np
         import pandas as pd
 
-        if len(frame) == 0:
-            return ""
-        n = len(frame)
-        few = max(64, n // 8)
-        cells: dict[str, object] = {}  # name -> rendered object array, or float array (per-row numbers)
-        per_row: list[str] = []
-        for name in self.columns:
-            kind = self.kinds[name]
-            if kind == "text":
-                cells[name] = self._text_cells(frame[name])
-            elif kind == "flag":
-                cells[name] = np.where(frame[name].to_numpy(dtype=bool), "true", "false").astype(object)
-            else:
-                values = frame[name].to_numpy(dtype=float)
-                codes, uniques = pd.factorize(values, use_na_sentinel=True)
-                if len(uniques) <= few:
-                    rendered = [self._number(u, kind) for u in uniques.tolist()] + [self.null]
-                    cells[name] = np.asarray(rendered, dtype=object)[codes]
-                else:
-                    cells[name] = values
-                    per_row.append(name)
-        if per_row:
-            missing = np.stack([~np.isfinite(cells[name]) for name in per_row], axis=1)
-            code = missing @ (1 << np.arange(len(per_row), dtype=np.int64)) if len(per_row) < 62 else \
-                pd.factorize(pd.Series([r.tobytes() for r in np.packbits(missing, axis=1)]))[0]
-            groups, _ = pd.factorize(code)
-            firsts = pd.Series(np.arange(n)).groupby(groups, sort=False).first().to_numpy()
-        else:
-            missing = np.zeros((n, 0), dtype=bool)
-            groups, firsts = np.zeros(n, dtype=np.int64), np.array([0])
-        out = np.empty(n, dtype=object)
-        for group, row in enumerate(firsts):
-            gap = dict(zip(per_row, missing[row], strict=True))
-            template, fill = self._template(gap)
-            idx = np.flatnonzero(groups == group) if len(firsts) > 1 else None
-            columns = [(cells[name] if idx is None else cells[name][idx]).tolist() for name in fill]
-            texts = [template % values for values in zip(*columns, strict=True)] if fill else [template] * (
-                n if idx is None else len(idx))
-            if idx is None:
-                out[:] = texts
-            else:
-                out[idx] = texts
-        return (",\n" if self.style == "json" else "").join(out.tolist())
+        n = len(values)
+        if n > self.SAMPLE and len(pd.unique(values[: self.SAMPLE])) > self.SAMPLE // 2 and (values != 0).all():
+            return None
+        # (pandas counts 0.0 and -0.0 as one value: rendered as whichever comes first)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) > max(64, n // 8):
+            return None
+        return codes, np.asarray([self._number(u, kind) for u in uniques.tolist()] + [self.null], dtype=object)
 
-    def _template(self, gap: dict[str, bool]) -> tuple[str, list[str]]:
-        parts, fill = [], []
-        for name in self.columns:
-            kind = self.kinds[name]
-            if name in gap and gap[name]:
-                cell = _escape_percent(self.null)
-            else:
-                cell = {"int": "%d", "float": f"%.{SIGNIFICANT_DIGITS}g"}.get(kind, "%s") if name in gap else "%s"
-                fill.append(name)
-            if self.style == "json":
-                cell = _escape_percent(json.dumps(name)) + ":" + cell
-            parts.append(cell)
-        line = self.prefix + _escape_percent(self.delimiter).join(parts) + self.suffix
-        return line + ("" if self.style == "json" else "\n"), fill
+    def _each(self, values, kind: str) -> list[str]:
+        """A numeric column with many distinct values: each distinct finite value rendered
+        once (a sweep repeats the costs of rented chips over its money keys), the rest
+        the null token. Values keep their own bits here: 0.0 and -0.0 stay apart."""
+        import numpy as np
+        import pandas as pd
+
+        spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
+        finite = np.isfinite(values)
+        codes, uniques = pd.factorize(values[finite].view(np.int64))  # by bits: -0.0 is not 0.0
+        out = np.full(len(values), self.null, dtype=object)
+        out[finite] = np.asarray(list(map(spec.__mod__, uniques.view(np.float64).tolist())), dtype=object)[codes]
+        return out.tolist()
+
+    def _piece(self, frame, name: str):
+        """One column: ("runs" | "codes", code per row, rendered cell per code), or its cells."""
+        import numpy as np
+
+        kind = self.kinds[name]
+        if kind == "text":
+            return ("codes", *self._text_codes(frame[name]))
+        if kind == "flag":
+            return "codes", frame[name].to_numpy(dtype=bool).astype(np.int64), np.array(["false", "true"], dtype=object)
+        values = frame[name].to_numpy(dtype=float)
+        zeros = np.signbit(values[values == 0])
+        if not (zeros.any() and not zeros.all()):  # 0.0 and -0.0 together: rendered as distinct values are (below)
+            runs = self._runs(values, kind)
+            if runs is not None:
+                return ("runs", *runs)
+        few = self._number_codes(values, kind)
+        return ("codes", *few) if few is not None else self._each(values, kind)
+
+    def _merged(self, group: list, n: int) -> list[list[str]]:
+        """Neighbouring coded columns as one column of joined cells when their combinations
+        are few (each combination joined once), else each column's cells."""
+        import numpy as np
+        import pandas as pd
+
+        if len(group) > 1:
+            combined, size = np.zeros(n, dtype=np.int64), 1
+            for _, codes, rendered in group:
+                if size * len(rendered) >= 2**62:  # keep the combined code in int64
+                    combined, size = pd.factorize(combined)[0], n
+                combined = combined * len(rendered) + np.where(codes < 0, len(rendered) - 1, codes)
+                size *= len(rendered)
+            combined = pd.factorize(combined)[0]
+            count = int(combined.max(initial=-1)) + 1
+            if count <= max(64, n // 8):
+                first = np.full(count, -1, dtype=np.int64)
+                first[combined[::-1]] = np.arange(n - 1, -1, -1)  # the last write per combination: its first row
+                parts = [rendered[codes[first]].tolist() for _, codes, rendered in group]
+                joined = np.asarray(list(map(self.delimiter.join, zip(*parts, strict=True))), dtype=object)
+                return [joined[combined].tolist()]
+        return [rendered[codes].tolist() for _, codes, rendered in group]
+
+    def rows(self, frame) -> str:
+        """The frame's rows as text, each ending in a newline (JSON: objects joined by
+        commas). Each column is rendered on its own (runs of one value, text and
+        few-valued columns once per run or value, the rest value by value), then each
+        row's cells are joined; outside JSON, neighbouring columns in runs (a sweep's grid
+        point and varied keys) and neighbouring few-valued columns are joined once per
+        combination first."""
+        n = len(frame)
+        if n == 0:
+            return ""
+        pieces = [self._piece(frame, name) for name in self.columns]
+        if self.style == "json":
+            cells = [p if isinstance(p, list) else p[2][p[1]].tolist() for p in pieces]
+            template = "{" + ",".join(_escape_percent(json.dumps(name)) + ":%s" for name in self.columns) + "}"
+            return ",\n".join([template % row for row in zip(*cells, strict=True)])
+        cells: list[list[str]] = []
+        group: list = []
+        for piece in [*pieces, None]:  # group neighbours of one sort ("runs" or "codes")
+            if group and (piece is None or isinstance(piece, list) or piece[0] != group[0][0]):
+                cells += self._merged(group, n)
+                group = []
+            if isinstance(piece, list):
+                cells.append(piece)
+            elif piece is not None:
+                group.append(piece)
+        lines = map(self.delimiter.join, zip(*cells, strict=True))
+        if self.prefix or self.suffix:
+            lines = (self.prefix + line + self.suffix for line in lines)
+        return "\n".join(lines) + "\n"
 
 
 def column_kinds(frame, text_columns: Sequence[str] = (), flag_columns: Sequence[str] = (),

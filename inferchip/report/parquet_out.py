@@ -29,6 +29,15 @@ def require_pyarrow():
     return pyarrow, pyarrow.parquet
 
 
+def dictionary_columns(schema) -> list[str]:
+    """Columns written with dictionary encoding: all but the floating-point ones. A cost or
+    power column holds a distinct value on almost every row, where a dictionary only costs
+    time (40 % of the write of a million-row sweep) for a file about 8 % smaller."""
+    import pyarrow as pa
+
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
+
+
 def write_frames(path: Path, head: dict, columns: Sequence[str], frames: Iterable) -> int:
     """Write DataFrames (each with `columns`) to `path` atomically, one row group per
     frame; `head` (the document without its rows) goes to the metadata. Returns rows written."""
@@ -40,11 +49,11 @@ def write_frames(path: Path, head: dict, columns: Sequence[str], frames: Iterabl
     with atomic_file(Path(path)) as handle:
         try:
             for frame in frames:
-                table = pa.Table.from_pandas(frame[list(columns)], schema=schema, preserve_index=False)
+                table = pa.Table.from_pandas(frame[list(columns)], schema=schema, preserve_index=False, nthreads=1)
                 if writer is None:
                     schema = table.schema.remove_metadata().with_metadata(meta)
                     table = table.replace_schema_metadata(meta)
-                    writer = pq.ParquetWriter(handle, schema, compression="snappy")
+                    writer = pq.ParquetWriter(handle, schema, compression="snappy", use_dictionary=dictionary_columns(schema))
                 writer.write_table(table)
                 written += table.num_rows
             if writer is None:  # no rows at all: still a valid file with the columns

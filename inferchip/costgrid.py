@@ -1,0 +1,269 @@
+"""Sweeps over money-only assumptions: evaluate's cost formulas per row on the purchase
+the pipeline chose, instead of the whole pipeline per row.
+
+A grid that varies the electricity price, PUE, server life, cost of capital, the facility
+or the capital charge (MONEY_KEYS) changes no operating point, no fleet size and no power
+draw. It changes what is bought only through the sizer's choice of units
+(purchase.cheapest_mix), and only for a chip with two or more unit sizes: a chip with
+one size buys it whatever it costs. So every other result field of a (grid point,
+accelerator) row is fixed by (the row's combination of the other varied keys,
+the accelerator, the units chosen):
+
+1. the units chosen are computed per row for the chips with several unit sizes, by the
+   sizer itself (purchase.choose);
+2. `compare.evaluate` runs once per distinct (other keys, accelerator, units chosen), on
+   a grid point that has it, and is kept for the whole sweep; every field that the money
+   keys leave alone is taken from it (its purchase is checked to be the one chosen);
+3. the money fields (MONEY_FIELDS) are computed per row from that evaluation's
+   purchase, power and fleet with evaluate's formulas: the same cost and power functions,
+   the same operations in the same order, broadcast over (grid points x accelerators).
+
+The numbers are evaluate's, bit for bit (tests/test_costgrid.py compares every result
+field on random grids). A grid that varies no money key goes through evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from inferchip import cost, fleet, power, purchase
+from inferchip.units import QUERIES_PER_THOUSAND, TOKENS_PER_MILLION
+
+# Assumptions that enter only the cost formulas below and the sizer's yardstick (the
+# annual cost of a unit): never the operating point, the fleet, power or the rent.
+MONEY_KEYS = frozenset({
+    "electricity_usd_per_kwh", "pue", "server_life_years", "cost_of_capital", "capital_charge",
+    "facility_model", "colocation_usd_per_kw_month", "facility_build_usd_per_w", "facility_life_years",
+    "facility_opex_usd_per_w_month", "network_capex_fraction", "storage_capex_fraction", "spares_fraction",
+    "installation_fraction", "maintenance_fraction_per_year", "staff_usd_per_server_year",
+})
+# Result fields that depend on the money keys: computed per row here.
+MONEY_FIELDS = frozenset({
+    "capex_usd", "annual_capex_usd", "annual_energy_usd", "annual_facility_usd", "annual_opex_usd", "annual_tco_usd",
+    "cost_per_query_usd", "cost_per_million_tokens_usd", "cost_per_thousand_queries_usd",
+    "cost_per_million_input_tokens_usd", "cost_per_million_output_tokens_usd", "cost_per_million_tokens_blended_usd",
+    "cost_per_accelerator_hour_usd", "facility_power_kw", "energy_per_query_j", "work_energy_per_query_j",
+})
+# Combinations of the other varied keys beyond which a grid goes through evaluate instead:
+# each keeps an evaluation per accelerator and purchase for the whole sweep (with --fields
+# all about 90 arrays: 512 x 43 chips x 2 purchases x 90 x 8 bytes = 32 MB at most)
+OTHER_COMBOS = 512
+# What the money formulas read from the representative evaluation (evaluate's trace)
+TRACED = ("owned", "rented", "share", "purchase_price", "avg_kw", "provisioned_kw", "software", "rent",
+          "units_bought", "accelerators_bought", "annual_queries", "idle_fraction", "busy_fraction")
+CHOICE = ("own_index_u", "own_count_u", "own_index_v", "own_count_v")
+# ... and from its result fields
+BASE_FIELDS = ("feasible", "meets_slo", "accelerators")
+
+
+class _Gathered:
+    """Kept arrays (operating points, representatives) at the chunk's rows, each gathered
+    on first use (and shaped `shape`)."""
+
+    def __init__(self, kept: dict[str, np.ndarray], rows: np.ndarray, shape: tuple[int, ...] = (-1,)) -> None:
+        self._kept, self._rows, self._shape, self._cache = kept, rows, shape, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self._kept[name][self._rows].reshape(self._shape)
+        return self._cache[name]
+
+    def rows(self, at: np.ndarray) -> dict[str, np.ndarray]:
+        """Every point array at the chunk rows `at`."""
+        return {k: v[self._rows[at]] for k, v in self._kept.items()}
+
+
+def covers(sweep) -> bool:
+    """Whether the grid varies a money key over two or more values (else evaluate is as
+    fast) and its other keys take at most OTHER_COMBOS combinations (the representatives
+    are kept for the whole sweep, see OTHER_COMBOS)."""
+    money = [len(v.values) for v in sweep.varies if v.key in MONEY_KEYS]
+    other = math.prod(len(v.values) for v in sweep.varies if v.key not in MONEY_KEYS)
+    return bool(money) and math.prod(money) >= 2 and other <= OTHER_COMBOS
+
+
+def _slot_widths(chips: pd.DataFrame) -> np.ndarray:
+    """Per chip: the owned unit slots its sizer looks at when it has two or more unit sizes
+    (the only chips whose purchase the money keys can change), else 0."""
+    sizes = [chips[purchase.slot_column("own", "size", k)].to_numpy(dtype=float)
+             for k in range(purchase.slots(chips, "own"))]
+    if not sizes:
+        return np.zeros(len(chips), dtype=np.int64)
+    listed = np.isfinite(np.stack(sizes, axis=1))
+    last = listed.shape[1] - np.argmax(listed[:, ::-1], axis=1)  # one past the last listed slot
+    return np.where(listed.sum(axis=1) >= 2, last, 0)
+
+
+def _choices(sweep, scen: dict[str, np.ndarray], points, widths: np.ndarray) -> np.ndarray:
+    """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
+    several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own")
+    makes it. Chips are sized in groups of equal slot width: the empty slots after a chip's
+    last unit never win, and leaving them out leaves every choice as it is."""
+    chips, n_c, g = sweep.chips, len(sweep.chips), len(scen["queries_per_day"])
+    several = np.flatnonzero(widths)
+    out = np.empty((g, len(several), 4))
+    catalog = sweep.cost_cache.setdefault("catalog", {})  # those chips' catalog columns, read once
+    for width in np.unique(widths[several]).tolist():
+        at = widths[several] == width
+        cols = several[at]
+        rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
+
+        def get(name: str, cols=cols, width=width) -> np.ndarray:
+            if name in scen:
+                return np.repeat(scen[name], len(cols))
+            if name.startswith("own_unit_") and int(name.rsplit("_", 1)[1]) >= width:
+                raise KeyError(name)  # past the group's last unit
+            key = (width, name)
+            if key not in catalog:
+                catalog[key] = chips[name].to_numpy()[cols]
+            return np.tile(catalog[key], g)
+
+        peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
+        replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
+        own_cost = lambda size, price, kw, get=get: cost.annual_unit_cost_usd(  # noqa: E731
+            size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
+        chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ
+        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+    return out
+
+
+def _representatives(sweep, scen: dict[str, np.ndarray], points: _Gathered, grid_points: np.ndarray,
+                     names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """evaluate on the given grid points x every chip: the result columns `names` and the traced
+    arrays, each of length len(grid_points) x chips (scenario-major)."""
+    from inferchip.compare import evaluate
+
+    n_c, w = len(sweep.chips), sweep.workload
+    rows = (grid_points[:, None] * n_c + np.arange(n_c)[None, :]).reshape(-1)
+    from inferchip.trust import TRUST_FIELDS, annotate
+
+    trust = [f for f in names if f in TRUST_FIELDS]
+    columns = [f for f in names if f not in TRUST_FIELDS] + (["accelerator", "throughput_source"] if trust else [])
+    trace: dict[str, np.ndarray] = {}
+    result = evaluate(w.kind, sweep.chips, pd.DataFrame({k: v[grid_points] for k, v in scen.items()}),
+                      w.precision, w.kv_precision,
+                      points=points.rows(rows), columns=list(dict.fromkeys(columns)),
+                      measured=sweep.measured, resolved=True, trace=trace)
+    if trust:  # calibration support per row, as compare adds it (trust.py)
+        result = annotate(result, sweep.chips, w.kind)
+    size = len(rows)
+    return ({k: result[k].to_numpy() for k in names},
+            {k: np.broadcast_to(trace[k], (size,)).copy() for k in (*TRACED, *CHOICE)})
+
+
+def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], kept: dict[str, np.ndarray],
+            rows: np.ndarray, fields: list[str]) -> dict[str, np.ndarray] | None:
+    """The result fields `fields` for the chunk's rows (grid points of the scenario columns
+    `scen` x accelerators, scenario-major), as evaluate gives them; the operating point of
+    row i is `kept[...][rows[i]]` (sweep._performance). None when a representative's
+    purchase differs from the one chosen for its rows (then the caller runs evaluate)."""
+    chips, n_c, g = sweep.chips, len(sweep.chips), len(index[0])
+    points = _Gathered(kept, rows)
+    cache = sweep.cost_cache
+    if "widths" not in cache:
+        cache.update(widths=_slot_widths(chips), slots={}, values=None, traced=None)
+    widths = cache["widths"]
+    several = widths > 0
+    other = [i for i, v in enumerate(sweep.varies) if v.key not in MONEY_KEYS]
+    combo = (np.ravel_multi_index([index[i] for i in other], [sweep.shape[i] for i in other]) if other
+             else np.zeros(g, dtype=np.int64))
+    decision = np.zeros((g, n_c), dtype=np.int64)  # 0: the chip's one choice; else 1 + distinct choice
+    choice_bytes = [b""]
+    if several.any():
+        chosen = _choices(sweep, scen, points, widths)
+        flat = chosen.reshape(-1, 4)
+        first, code = purchase.distinct_rows(list(flat.T))
+        decision[:, several] = 1 + code.reshape(g, -1)
+        choice_bytes += [flat[f].tobytes() for f in first.tolist()]
+    combo_code, combo_values = pd.factorize(combo)
+    key = (combo_code[:, None] * n_c + np.arange(n_c)[None, :]) * len(choice_bytes) + decision
+    distinct, first_row, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
+    rep_fields = list(dict.fromkeys([f for f in fields if f not in MONEY_FIELDS and f != "infeasible_reason"]
+                                    + list(BASE_FIELDS)))
+    slots = cache["slots"]
+    wanted = [(int(combo_values[d // len(choice_bytes) // n_c]), int(d // len(choice_bytes) % n_c),
+               choice_bytes[d % len(choice_bytes)]) for d in distinct.tolist()]
+    new = [i for i, k in enumerate(wanted) if k not in slots]
+    if new:
+        at_points = first_row[new] // n_c
+        reps, rep_index = np.unique(at_points, return_inverse=True)
+        values, traced = _representatives(sweep, scen, points, reps, rep_fields)
+        at = rep_index.reshape(-1) * n_c + np.array([wanted[i][1] for i in new])
+        for i, row in zip(new, at.tolist(), strict=True):
+            if wanted[i][2] and np.array([traced[k][row] for k in CHOICE]).tobytes() != wanted[i][2]:
+                return None  # evaluate chose other units at the representative: not this fast path's case
+        base = 0 if cache["values"] is None else len(cache["values"][rep_fields[0]])
+        for j, i in enumerate(new):
+            slots[wanted[i]] = base + j
+        grow = lambda old, add: add if old is None else {k: np.concatenate([old[k], add[k]]) for k in old}  # noqa: E731
+        cache["values"] = grow(cache["values"], {k: v[at] for k, v in values.items()})
+        cache["traced"] = grow(cache["traced"], {k: v[at] for k, v in traced.items()})
+    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse.reshape(-1)]
+    out = {f: cache["values"][f][slot] for f in fields if f in cache["values"]}
+    money = [f for f in fields if f in MONEY_FIELDS]
+    if money:
+        rep = _Gathered({**cache["traced"], **cache["values"]}, slot, (g, n_c))
+        pts = _Gathered(kept, rows, (g, n_c))
+        sc = {k: v[:, None] for k, v in scen.items()}
+        computed = money_fields(sweep.workload.kind, sc, rep, pts, set(money))
+        out.update({f: computed[f].reshape(-1) for f in money})
+    return out
+
+
+def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> dict[str, np.ndarray]:
+    """The `wanted` MONEY_FIELDS with compare.evaluate's formulas, in its order of operations;
+    arrays broadcast (scenario values `sc` (grid points x 1); the representative's purchase,
+    power and fleet `rep` and the operating points `pts` (grid points x accelerators)).
+    capex = purchase price x (1 + network + storage + spares + installation) [USD];
+    annual capex = capex x CRF(cost of capital, server life) (or / life, straight line);
+    energy = average kW x PUE x 8,760 h x price [USD/year]; facility on provisioned kW;
+    opex = energy + facility + maintenance + software + staff (owned) or rent + software
+    (rented), each x the workload's share; cost per query = TCO / (queries per day x 365)."""
+    nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
+    out: dict[str, np.ndarray] = {}
+    ok = rep["meets_slo"] if wanted & {"facility_power_kw", "energy_per_query_j", "work_energy_per_query_j"} else None
+    if "facility_power_kw" in wanted:
+        out["facility_power_kw"] = nan_unless(rep["provisioned_kw"] * sc["pue"], ok)
+    if "energy_per_query_j" in wanted:
+        out["energy_per_query_j"] = nan_unless(power.energy_per_query_j(rep["avg_kw"], sc["pue"],
+                                                                        sc["queries_per_day"]), ok)
+    if "work_energy_per_query_j" in wanted:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_kw = rep["provisioned_kw"] / rep["accelerators_bought"]
+        out["work_energy_per_query_j"] = nan_unless(power.work_energy_per_query_j(
+            per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok)
+    if not wanted - out.keys():
+        return out
+    feasible = rep["feasible"]
+    money = cost.fleet_costs(sc, rep["purchase_price"], rep["avg_kw"], rep["provisioned_kw"], rep["units_bought"],
+                             rep["software"], rep["rent"], rep["owned"], rep["rented"], rep["share"])
+    annual_capex, annual_opex, tco = money["annual_capex"], money["annual_opex"], money["tco"]
+    out.update(capex_usd=nan_unless(money["capex"], feasible), annual_energy_usd=nan_unless(money["energy"], feasible),
+               annual_facility_usd=nan_unless(money["facility"], feasible))
+    out.update(annual_capex_usd=nan_unless(annual_capex, feasible), annual_opex_usd=nan_unless(annual_opex, feasible),
+               annual_tco_usd=nan_unless(tco, feasible))
+    if "cost_per_accelerator_hour_usd" in wanted:
+        out["cost_per_accelerator_hour_usd"] = nan_unless(
+            cost.per_accelerator_hour_usd(tco, rep["accelerators"]), feasible)
+    per_query = nan_unless(tco / rep["annual_queries"], feasible)
+    shape = np.shape(tco)
+    out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
+    in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
+    out["cost_per_query_usd"] = per_query
+    if "cost_per_million_tokens_usd" in wanted:
+        out["cost_per_million_tokens_usd"] = per_query / out_tokens * TOKENS_PER_MILLION
+    if "cost_per_thousand_queries_usd" in wanted:
+        out["cost_per_thousand_queries_usd"] = per_query * QUERIES_PER_THOUSAND
+    if "cost_per_million_input_tokens_usd" in wanted:
+        out["cost_per_million_input_tokens_usd"] = cost.cost_per_million_input_tokens_usd(
+            per_query, pts["input_time_share"], in_tokens)
+    if "cost_per_million_output_tokens_usd" in wanted:
+        out["cost_per_million_output_tokens_usd"] = cost.cost_per_million_output_tokens_usd(
+            per_query, pts["input_time_share"], out_tokens)
+    if "cost_per_million_tokens_blended_usd" in wanted:
+        out["cost_per_million_tokens_blended_usd"] = cost.cost_per_million_tokens_blended_usd(
+            per_query, in_tokens, out_tokens)
+    return out
