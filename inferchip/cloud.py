@@ -105,7 +105,7 @@ def choose(table: pd.DataFrame, policy: str) -> tuple[dict[str, dict], dict[str,
     than frame operations."""
     columns = ("_key", "usd_per_accelerator_hour", "provider", "provider_class", "region", "term", "instance",
                "is_estimate", "as_of", "source")
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*(table[c].tolist() for c in columns))]
+    rows = table[list(columns)].to_dict("records")
     on_demand = [r for r in rows if r["term"] == "on-demand"]
     commit = [r for r in rows if r["term"] in COMMIT_TERMS]
     if policy == "default":
