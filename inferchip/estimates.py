@@ -78,8 +78,9 @@ def applicable(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.Dat
     position = position[~position.index.duplicated(keep="last")]
     rows = table[table["_key"].isin(position.index) & table["column"].isin(chips.columns)]
     pos = position.loc[rows["_key"]].to_numpy()
-    values = np.array([float(pd.to_numeric(chips[c].iat[p], errors="coerce")) if c in chips else np.nan
-                       for p, c in zip(pos, rows["column"], strict=True)], dtype=float)
+    wanted = rows["column"].tolist()
+    numbers = {c: pd.to_numeric(chips[c], errors="coerce").to_numpy(dtype=float) for c in set(wanted)}  # once per column
+    values = np.array([numbers[c][p] for p, c in zip(pos, wanted, strict=True)], dtype=float)
     inside = np.isfinite(values) & (values >= rows["low"].to_numpy() - 1e-9) & (values <= rows["high"].to_numpy() + 1e-9)
     return rows.assign(position=pos, value=values)[inside].reset_index(drop=True)
 
