@@ -95,9 +95,15 @@ def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
         records.append(rec)
     if problems:
         raise InputError("\n".join(problems))
-    frame = pd.DataFrame(records)
-    for key in ("ttft_ms", "tpot_ms", "latency_ms"):
-        frame[key] = frame[key].fillna(np.inf)
+    if not records:
+        frame = pd.DataFrame(records)
+        for key in ("ttft_ms", "tpot_ms", "latency_ms"):
+            frame[key] = frame[key].fillna(np.inf)
+    else:  # by column: every record has the same keys (cheaper than a frame from dicts)
+        columns = {k: [rec[k] for rec in records] for k in records[0]}
+        for key in ("ttft_ms", "tpot_ms", "latency_ms"):  # an empty bound is no bound
+            columns[key] = [np.inf if math.isnan(v) else v for v in columns[key]]
+        frame = pd.DataFrame(columns)
     frame["benchmark_file"] = str(path)
     return frame
 
