@@ -41,7 +41,7 @@ CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 # (a dense model with standard attention and every layer global; no output-length spread).
 ARCHITECTURE_DEFAULTS = {"experts": 0.0, "experts_per_token": 0.0, "attention_heads": 0.0, "mla": 0.0,
                          "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0,
-                         "beam_width": 1.0}
+                         "output_tokens_min": 0.0, "beam_width": 1.0}
 # Bisection steps of the batch solve under a p99 tail or MoE reads (the bracket shrinks 2^16-fold: under one sequence below 65k).
 BATCH_SOLVE_STEPS = 16
 
@@ -51,7 +51,7 @@ WORKLOAD_NUMBERS = (
     "input_tokens", "output_tokens", "ttft_ms", "tpot_ms", "gflops_per_query", "weights_mb",
     "activation_mb_per_query", "latency_ms", "queries_per_day", "peak_to_average",
     "experts", "experts_per_token", "mla", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
-    "output_tokens_cv",
+    "output_tokens_cv", "output_tokens_min",
 )
 
 
@@ -226,7 +226,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         a_full = a
         a_at = lambda batch: a_full * perf.step_weight_bytes(  # noqa: E731
             1.0, S("params_b"), expert_b, perf.experts_read_fraction(batch, arch["experts"], arch["experts_per_token"]))
-        spread = np.nan_to_num(_optional(chips, "tail_spread", c_idx, 0.0), nan=0.0)
+        spread = perf.bounded_tail_spread(np.nan_to_num(_optional(chips, "tail_spread", c_idx, 0.0), nan=0.0),
+                                          outp, arch["output_tokens_min"])
         # p99 bound with a tail, or MoE reads that depend on the batch: the bound is no longer
         # linear in b, so solve by bisection where either applies (and the budget is finite)
         solve = np.isfinite(budget) & (moe | (spread > 0))

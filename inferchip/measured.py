@@ -190,6 +190,7 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
         **{k: np.nan_to_num(p(k), nan=0.0) for k in ARCHITECTURE_KEYS},
         "output_tokens_cv": np.nan_to_num(fill(s("output_tokens_cv"), p("dataset_output_tokens_cv")), nan=0.0),
         "beam_width": np.nan_to_num(s("beam_width"), nan=1.0),
+        "output_tokens_min": np.nan_to_num(p("dataset_output_tokens_min"), nan=0.0),
     }
     return benchmarks.assign(**{k: pd.Series(v, index=benchmarks.index) for k, v in columns.items()})
 

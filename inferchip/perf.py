@@ -293,20 +293,36 @@ def sustained_compute_fraction(tdp_w, bf16_tflops, w_per_tflops=SUSTAINED_W_PER_
 
 
 def prefill_tail_ms(batch, d_ms, tail_spread):
-    """p99 minus mean time per output token [ms] = z99 x sqrt(h x b) x D.
-    Prompts arrive at random (Poisson): a query that decodes o tokens while b others are in
-    flight sees N ~ Poisson(b o / mean o) prefills carried inside its steps, each adding its
-    prompt's work; its mean TPOT is the batch's (the D x b term), its spread relative to that
-    sqrt((1 + cv_in^2) mean o / (b o)). The p99 query sets the bound, so the tail is
-    z99 x sqrt(h / b) x D x b with h = (1 + cv_in^2) x mean o / o of the short-output queries
-    that make the tail: the tail spread, fitted (calibration.csv, shared). Small batches
-    (tight bounds) and prompt-heavy work (large D) widen it."""
-    return Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0) * np.maximum(batch, 0.0)) * d_ms
+    """p99 minus mean time per output token [ms] = z99 x sqrt(h x (b - 1)) x D.
+    Prompts arrive at random (Poisson): a query that decodes o tokens while b - 1 others are
+    in flight sees N ~ Poisson((b - 1) o / mean o) of their prefills carried inside its steps
+    (its own prompt is its time to first token, not its TPOT), each adding its prompt's work;
+    its mean TPOT is the batch's (the D x b term), its spread relative to that
+    sqrt((1 + cv_in^2) mean o / ((b - 1) o)). The p99 query sets the bound, so the tail is
+    z99 x sqrt(h / (b - 1)) x D x (b - 1) with h = (1 + cv_in^2) x mean o / o of the
+    short-output queries that make the tail: the tail spread, fitted (calibration.csv,
+    shared). A lone sequence (b = 1) has no tail; small batches (tight bounds) and
+    prompt-heavy work (large D) widen it."""
+    others = np.maximum(np.asarray(batch, dtype=float) - 1.0, 0.0)
+    return Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0) * others) * d_ms
+
+
+def bounded_tail_spread(tail_spread, output_tokens, output_tokens_min):
+    """Tail spread a workload's output lengths allow [ratio] = min(h, mean o / shortest o):
+    h = (1 + cv_in^2) x mean o / o of the short-output queries that make the p99
+    (prefill_tail_ms), and no query is shorter than the shortest output, so a workload whose
+    outputs all have one length (shortest = mean) keeps only the Poisson spread of the
+    prompts arriving (h = 1). `output_tokens_min` 0 (unknown) keeps the fitted h."""
+    h = np.asarray(tail_spread, dtype=float)
+    o_min = np.asarray(output_tokens_min, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap = np.where(o_min > 0, np.asarray(output_tokens, dtype=float) / o_min, np.inf)
+    return np.minimum(h, np.maximum(cap, 1.0))
 
 
 def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
     """Largest b whose p99 step time meets the budget [sequences]:
-    TPOT(b, A(b)) + z99 sqrt(h b) D <= budget, where A(b) may depend on the batch (MoE:
+    TPOT(b, A(b)) + z99 sqrt(h (b - 1)) D <= budget, where A(b) may depend on the batch (MoE:
     fewer tokens touch fewer experts). Both terms grow with b, so bisection between 0 and
     `high` (the bound solved with the smallest weight term and no tail: no larger b fits)."""
     hi = np.asarray(high, dtype=float)

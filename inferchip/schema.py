@@ -76,7 +76,7 @@ WORKLOAD_SCHEMA: dict[str, object] = {
             "layers", "kv_elems_per_token_per_layer", "hidden", "input_tokens", "output_tokens", "ttft_ms",
             "tpot_ms", "gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms",
             "experts", "experts_per_token", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
-            "output_tokens_cv")},
+            "output_tokens_cv", "output_tokens_min")},
         "attention": {"enum": ["gqa", "mla"]},
     },
 }

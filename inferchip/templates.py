@@ -31,6 +31,7 @@ peak_to_average = 2.0             # peak load / average load, >= 1
 input_tokens = 1000               # mean prompt tokens per query
 output_tokens = 300               # mean generated tokens per query
 # output_tokens_cv = 0.6          # spread of output tokens (std / mean); long tails raise KV and attention
+# output_tokens_min = 300         # shortest output of any query, if known (fixed-length generation): smaller p99 tail
 
 [slo]
 ttft_ms = 2000                    # time to first token

@@ -32,7 +32,7 @@ _LLM_MODEL_KEYS = ("preset", "params_b", "active_params_b", "layers", "kv_heads"
                    "hidden", "kv_elems_per_token_per_layer", "precision", "kv_precision", *ARCHITECTURE_MODEL_KEYS)
 _FIXED_MODEL_KEYS = ("preset", "gflops_per_query", "weights_mb", "activation_mb_per_query", "precision")
 _TRAFFIC_KEYS = ("queries_per_day", "peak_queries_per_s", "peak_to_average", "input_tokens", "output_tokens",
-                 "output_tokens_cv")
+                 "output_tokens_cv", "output_tokens_min")
 _LLM_SLO_KEYS = ("ttft_ms", "tpot_ms")
 _FIXED_SLO_KEYS = ("latency_ms",)
 
@@ -73,6 +73,7 @@ class Workload:
     sliding_window_tokens: float = 0.0
     sliding_window_layers: float = 0.0
     output_tokens_cv: float = 0.0  # coefficient of variation of output tokens per query
+    output_tokens_min: float = 0.0  # shortest output of any query [tokens]; 0 = not known
     # fixed
     gflops_per_query: float = 0.0
     weights_mb: float = 0.0
@@ -101,6 +102,7 @@ class Workload:
                      "hidden": self.hidden, "kv_precision": self.kv_precision,
                      "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                      "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms, "output_tokens_cv": self.output_tokens_cv,
+                     "output_tokens_min": self.output_tokens_min,
                      "experts": self.experts, "experts_per_token": self.experts_per_token,
                      "attention": "mla" if self.mla else "gqa", "attention_heads": self.attention_heads,
                      "sliding_window_tokens": self.sliding_window_tokens,
@@ -333,6 +335,11 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
         for key, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
             if value is None and key not in traffic and traffic_ok:
                 problems.missing(f"traffic.{key}", "missing: add the mean tokens per query")
+        # the shortest output of any query, where known (e.g. generation of a fixed length)
+        output_min = _number(traffic, "output_tokens_min", "traffic.", problems)
+        if output_min is not None and output_tokens is not None and output_min > output_tokens:
+            problems.add("traffic.output_tokens_min", f"must not exceed output_tokens, the mean ({output_min:g} > "
+                         f"{output_tokens:g}); leave it out when the shortest output is not known")
         ttft = _number(slo, "ttft_ms", "slo.", problems)
         tpot = _number(slo, "tpot_ms", "slo.", problems)
         arch = _architecture(model, preset, traffic, layers, problems, model_number)
@@ -340,7 +347,7 @@ def from_dict(raw: dict, origin: str, set_keys: dict[str, str] | None = None) ->
             params_b=params_b or 0.0, active_params_b=active if active is not None else (params_b or 0.0),
             layers=layers or 0.0, kv_elems_per_token_per_layer=kv_elems or 0.0, hidden=hidden or 0.0,
             kv_precision=_precision(model, "kv_precision", "fp16", problems),
-            input_tokens=input_tokens or 0.0, output_tokens=output_tokens or 0.0,
+            input_tokens=input_tokens or 0.0, output_tokens=output_tokens or 0.0, output_tokens_min=output_min or 0.0,
             ttft_ms=ttft if ttft is not None else math.inf, tpot_ms=tpot if tpot is not None else math.inf,
         )
     else:

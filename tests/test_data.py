@@ -68,6 +68,16 @@ def test_models_cover_required_presets():
     assert presets["mixtral-8x7b"]["active_params_b"] < presets["mixtral-8x7b"]["params_b"]
 
 
+def test_dataset_shortest_output_is_at_most_its_mean_and_explained():
+    """dataset_output_tokens_min bounds the p99 tail of benchmark rows: never above the mean
+    output, and every row that gives one says where it comes from in its notes."""
+    given = {name: p for name, p in load_presets().items() if p.get("dataset_output_tokens_min") is not None}
+    assert "llama-3.1-8b" in given
+    for name, p in given.items():
+        assert 0 < p["dataset_output_tokens_min"] <= p["dataset_output_tokens"], name
+        assert "dataset_output_tokens_min" in str(p.get("notes", "")), name
+
+
 def test_benchmarks_name_catalog_rows_and_presets(catalog):
     names = set(catalog["name"])
     presets = load_presets()

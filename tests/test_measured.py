@@ -212,3 +212,29 @@ def test_benchmark_workloads_one_preset_equals_its_rows_of_the_whole_table(bench
     for model in sorted(set(bench["model"])):
         part = benchmark_workloads(bench[bench["model"] == model])
         pd.testing.assert_frame_equal(part, whole[bench["model"] == model], check_exact=True)
+
+
+def test_fixed_length_dataset_carries_its_shortest_output(bench):
+    """MLPerf llama-3.1-8b generates exactly 128 tokens per query (data/models.csv), so its rows
+    bound the p99 tail; datasets whose shortest output is not known carry 0."""
+    rows = benchmark_workloads(bench)
+    eight = rows["model"] == "llama-3.1-8b"
+    assert eight.any() and (rows.loc[eight, "output_tokens_min"] == 128).all()
+    assert (rows.loc[~eight, "output_tokens_min"] == 0).all()
+
+
+def test_fixed_length_outputs_raise_the_interactive_prediction(bench):
+    """The same 8B Interactive row predicted with its known shortest output (128 = mean) and
+    without it: the smaller p99 tail admits a larger batch, so more tokens per second."""
+    from inferchip import validate
+    from inferchip.catalog import load_catalog
+    from inferchip.cli.validate_cmd import _assumption_values
+
+    values = _assumption_values(None, None)
+    one = bench[(bench["model"] == "llama-3.1-8b") & (bench["scenario"] == "Interactive")
+                & (bench["accelerator"] == "NVIDIA H200 SXM")].head(1).reset_index(drop=True)
+    frame = validate.with_factors(validate.validation_frame(one, load_catalog()))
+    assert frame["output_tokens_min"].iloc[0] == 128
+    fixed = validate.predict(frame, values)["predicted_per_accelerator"].iloc[0]
+    unknown = validate.predict(frame.assign(output_tokens_min=0.0), values)["predicted_per_accelerator"].iloc[0]
+    assert fixed > unknown * 1.05

@@ -163,9 +163,12 @@ def test_p99_batch_solve_meets_budget():
 
 
 def test_prefill_tail_and_sustained_compute():
-    # z99 x sqrt(h b) x D: h = 20, b = 80, D = 0.5 ms -> 2.326 x 40 x 0.5
-    assert perf.prefill_tail_ms(80, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
-    assert perf.prefill_tail_ms(80, 0.5, 0.0) == 0.0
+    # z99 x sqrt(h (b - 1)) x D: h = 20, b = 81, D = 0.5 ms -> 2.326 x 40 x 0.5
+    assert perf.prefill_tail_ms(81, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
+    assert perf.prefill_tail_ms(81, 0.5, 0.0) == 0.0
+    # a lone sequence sees no other prompt's prefill: no tail at b = 1 (or below)
+    assert perf.prefill_tail_ms(1, 0.5, 320.0) == 0.0
+    assert perf.prefill_tail_ms(0.5, 0.5, 320.0) == 0.0
     # H100 NVL: 400 W / 835.5 TFLOPS = 0.479 W/TFLOPS -> 0.479 / 0.7; H100 SXM (0.707) holds its clocks
     assert perf.sustained_compute_fraction(400, 835.5) == pytest.approx(400 / 835.5 / 0.7)
     assert perf.sustained_compute_fraction(700, 989.4) == 1.0
@@ -199,3 +202,19 @@ def test_expert_reads_between_k_and_e(experts, tokens, k):
 @given(st.floats(1, 1e6), st.integers(1, 128), st.integers(0, 100_000), st.integers(0, 128))
 def test_window_kv_never_exceeds_full_kv(ctx, layers, window, window_layers):
     assert perf.windowed_layer_ctx(ctx, layers, window, window_layers) <= layers * ctx * (1 + 1e-12)
+
+
+def test_tail_spread_bounded_by_the_shortest_output():
+    # h = min(fitted h, mean / shortest output); unknown shortest (0) keeps the fitted h
+    assert perf.bounded_tail_spread(320.0, 128.0, 128.0) == pytest.approx(1.0)  # fixed-length outputs
+    assert perf.bounded_tail_spread(320.0, 300.0, 100.0) == pytest.approx(3.0)
+    assert perf.bounded_tail_spread(2.0, 300.0, 10.0) == pytest.approx(2.0)  # the fit is already below the cap
+    assert perf.bounded_tail_spread(320.0, 300.0, 0.0) == pytest.approx(320.0)
+    both = perf.bounded_tail_spread(np.array([320.0, 320.0]), np.array([128.0, 294.0]), np.array([128.0, 0.0]))
+    assert both.tolist() == [1.0, 320.0]
+    # a smaller spread never needs a smaller batch to meet the same p99 budget
+    a_of = lambda b: 5.0  # noqa: E731
+    high = perf.max_batch_for_step_budget(30.0, 5.0, 0.05, 0.02, 0.1, 0.0, 1.0)
+    wide = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.1, 0.0, 1.0, 320.0, 30)
+    narrow = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.1, 0.0, 1.0, 1.0, 30)
+    assert 1 <= wide < narrow <= high

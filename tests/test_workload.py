@@ -136,3 +136,13 @@ def test_sliding_window_shrinks_kv_cache(tmp_path):
           for w in (windowed, full)]
     # 18 of 36 layers keep 128 of ~4025 tokens: about half the cache per sequence
     assert kv[0] < 0.55 * kv[1]
+
+
+def test_output_tokens_min_is_read_and_checked_against_the_mean(tmp_path):
+    w = workload.load(write(tmp_path, LLM.replace("output_tokens = 50", "output_tokens = 50\noutput_tokens_min = 50")))
+    assert w.output_tokens_min == 50
+    assert workload.load(write(tmp_path, LLM)).output_tokens_min == 0.0  # not known
+    with pytest.raises(InputError, match=r"traffic\.output_tokens_min: must not exceed output_tokens"):
+        workload.load(write(tmp_path, LLM.replace("output_tokens = 50", "output_tokens = 50\noutput_tokens_min = 60")))
+    with pytest.raises(InputError, match=r"traffic\.output_tokens_min: must be > 0"):
+        workload.load(write(tmp_path, LLM.replace("output_tokens = 50", "output_tokens = 50\noutput_tokens_min = -1")))
