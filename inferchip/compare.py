@@ -776,12 +776,19 @@ def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | Non
     the catalog's row order."""
     higher = RESULT_FIELDS[sort].higher_is_better if sort in RESULT_FIELDS else False
     key = results[sort]
+    from inferchip.basis import key as row_key
+
+    if isinstance(key.dtype, np.dtype) and key.dtype.kind in "fi":  # numbers: one numpy sort, no helper columns
+        values = key.to_numpy(dtype=float)
+        # stable; the last key sorts first; NaN after every number (na_position="last" below)
+        order = np.lexsort((np.array(row_key(results).tolist(), dtype=str), -values if higher else values,
+                            ~results["feasible"].to_numpy(dtype=bool)))
+        frame = results.take(order).reset_index(drop=True)
+        return frame.head(top) if top else frame
     if key.dtype == object:
         order_key = key.astype(str)
     else:
         order_key = -key if higher else key
-    from inferchip.basis import key as row_key
-
     frame = results.assign(_infeasible=~results["feasible"].astype(bool), _key=order_key, _name=row_key(results))
     frame = frame.sort_values(["_infeasible", "_key", "_name"], na_position="last", kind="mergesort")
     frame = frame.drop(columns=["_infeasible", "_key", "_name"]).reset_index(drop=True)
