@@ -15,6 +15,7 @@ NUMERIC = (
     "activation_mb_per_query", "dataset_input_tokens", "dataset_output_tokens",
     "experts", "experts_per_token", "attention_heads", "sliding_window_tokens", "sliding_window_layers",
     "dataset_output_tokens_cv", "dataset_output_tokens_min",
+    "dataset_output_tokens_max",
 )
 ATTENTION_KINDS = ("gqa", "mla")  # standard (grouped-query / multi-head) or multi-head latent attention
 

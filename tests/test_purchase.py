@@ -204,7 +204,8 @@ def test_h100_sxm_buys_a_four_gpu_board_for_a_two_gpu_fleet(compare_json):
 def test_derived_unit_price_says_which_rule_priced_it(compare_json):
     """A derived unit is priced as its share of the catalog server's price where there is one,
     else from the accelerator price; purchase_source names the rule that gave the number."""
-    rows = {r["accelerator"]: r for r in compare_json(*CHAT_100K, "--basis", "own")["results"]}
+    # a 100 ms TPOT keeps the A100 fleet within four GPUs, so the 4-GPU board is the unit bought
+    rows = {r["accelerator"]: r for r in compare_json(*CHAT_100K, "--set", "tpot_ms=100", "--basis", "own")["results"]}
     a100 = rows["NVIDIA A100 80GB SXM"]  # catalog: 8-GPU server 145,000 USD and accelerators 12,500 USD
     assert a100["purchase"] == "1 x HGX A100 4-GPU server"
     assert a100["server_price_usd"] == pytest.approx(145_000 * 4 / 8)
