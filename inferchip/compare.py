@@ -350,19 +350,13 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
 
 def _choose(points: dict[str, np.ndarray], rows: int) -> np.ndarray:
     """Per (scenario, chip): the candidate with the fewest fleet accelerators (every
-    cost term scales with accelerators or servers, so fewest is cheapest); among those,
-    the most queries per second per accelerator (the same fleet then runs at a lower
-    load and draws less energy); remaining ties go to the smaller size. When none is
-    feasible, the one closest to feasible."""
+    cost term scales with accelerators or servers, so fewest is cheapest; ties go
+    to the smaller size); when none is feasible, the one closest to feasible."""
     k = CANDIDATE_SLOTS
     fleet_acc = points["fleet_accelerators"].reshape(rows, k)
     any_ok = np.isfinite(fleet_acc).any(axis=1)
-    fewest = fleet_acc == fleet_acc.min(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_acc = (points["qps_replica"] / points["n"]).reshape(rows, k)
-    best = np.argmax(np.where(fewest & np.isfinite(per_acc), per_acc, -np.inf), axis=1)
     closeness = np.nan_to_num(np.minimum(points["b_slo"], points["b_mem"]).reshape(rows, k), nan=-np.inf)
-    pick = np.where(any_ok, best, np.argmax(closeness, axis=1))
+    pick = np.where(any_ok, np.argmin(fleet_acc, axis=1), np.argmax(closeness, axis=1))
     return np.arange(rows) * k + pick
 
 
