@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from inferchip.data_files import data_path
@@ -63,8 +64,24 @@ class Assumptions:
 
 
 def load_specs(path: Path | None = None) -> dict[str, AssumptionSpec]:
-    """The bundled defaults (data/assumptions.toml) as specs, in file order."""
-    path = path or data_path("assumptions.toml")
+    """The bundled defaults (data/assumptions.toml) as specs, in file order; the bundled
+    file is parsed once per run and file version (`compare A B ...` loads it per workload)."""
+    if path is None:
+        bundled = data_path("assumptions.toml")
+        try:
+            stat = bundled.stat()
+        except OSError:  # read_toml says what is wrong
+            return _read_specs(bundled)
+        return dict(_bundled_specs(str(bundled), stat.st_mtime_ns, stat.st_size))  # a copy: callers may add keys
+    return _read_specs(path)
+
+
+@lru_cache(maxsize=2)
+def _bundled_specs(path: str, mtime_ns: int, size: int) -> dict[str, AssumptionSpec]:
+    return _read_specs(Path(path))
+
+
+def _read_specs(path: Path) -> dict[str, AssumptionSpec]:
     raw = read_toml(path)
     specs: dict[str, AssumptionSpec] = {}
     for key, entry in raw.items():

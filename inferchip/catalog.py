@@ -177,28 +177,29 @@ def _from_rows(path: Path, header: list[str], rows: list[tuple[int, list[str]]],
             problems.append(f"{path}: line 1: column {i + 1} has values but no name; give it a header")
     if problems:
         raise InputError(_joined(problems))
-    frame = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in zip(header, columns, strict=True)
-                          if name})
+    # columns as numpy arrays until the one frame at the end: a catalog has tens of rows,
+    # where each pandas call would cost more than the parsing itself
+    named = [(name, np.array(column, dtype=object)) for name, column in zip(header, columns, strict=True) if name]
     found: list[tuple[int, int, str]] = []  # (line, column position, message) sorted before raising
-    out = {}
-    for position, column in enumerate(frame.columns):
-        values = frame[column]
+    out: dict[str, np.ndarray] = {}
+    for position, (column, values) in enumerate(named):
         if column in NUMERIC_COLUMNS:
             out[column] = _numeric(values, column, position, lines, path, found, patch)
         elif column in BOOL_COLUMNS:
             out[column] = _boolean(values, column, position, lines, path, found, patch)
         else:
-            out[column] = values.astype(str)
+            out[column] = values
+    count = len(lines)
     for column in NUMERIC_COLUMNS:
-        out.setdefault(column, pd.Series(np.nan, index=frame.index))
+        out.setdefault(column, np.full(count, np.nan))
     for column in BOOL_COLUMNS:
-        out.setdefault(column, pd.Series(False, index=frame.index))
+        out.setdefault(column, np.zeros(count, dtype=bool))
     for column in TEXT_COLUMNS:
-        out.setdefault(column, pd.Series("", index=frame.index))
+        out.setdefault(column, np.full(count, "", dtype=object))
     df = pd.DataFrame(out)
-    _text_problems(df, lines, path, found, list(frame.columns), patch)
+    _text_problems(df, lines, path, found, [name for name, _ in named], patch)
     if not patch:
-        _server_problems(df, lines, path, found, list(frame.columns))
+        _server_problems(df, lines, path, found, [name for name, _ in named])
     if found:
         raise InputError(_joined([message for _, _, message in sorted(found)]))
     df["kind"] = df["kind"].str.lower()
@@ -262,27 +263,26 @@ def _text_problems(df: pd.DataFrame, lines: list[int], path: Path, found: list[t
                           " rename or delete one row"))
 
 
-def _numeric(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
-             found: list[tuple[int, int, str]], patch: bool = False) -> pd.Series:
+def _numeric(values: np.ndarray, column: str, position: int, lines: list[int], path: Path,
+             found: list[tuple[int, int, str]], patch: bool = False) -> np.ndarray:
     """Column as floats (empty = NaN, or a problem for BLANK_IS_ERROR columns of a full
     catalog); text, NaN/inf literals and implausible values are problems."""
-    given = (values != "").to_numpy()
+    given = values != ""
     if column in BLANK_IS_ERROR and not patch:
         for i in np.flatnonzero(~given):
             found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}' is empty;"
                           f" {BLANK_IS_ERROR[column]}"))
-    arr = pd.to_numeric(values.where(given), errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    arr = np.array(pd.to_numeric(np.where(given, values, None), errors="coerce"), dtype=float)
     suspect = np.flatnonzero(given & ~np.isfinite(arr))  # text, NaN/inf literals, overflow (1e999)
     literal = np.zeros(len(arr), dtype=bool)
-    literal[suspect] = [values.iat[i].lower() in _NOT_NUMBERS for i in suspect]
+    literal[suspect] = [values[i].lower() in _NOT_NUMBERS for i in suspect]
     arr[literal] = np.nan
     text = given & ~literal & np.isnan(arr)
-    numbers = pd.Series(arr, index=values.index)
     where = f"{path}: line {{line}}: column '{column}': "
 
     def report(mask: np.ndarray, make) -> None:
         for i in np.flatnonzero(mask):
-            found.append((lines[i], position, where.format(line=lines[i]) + make(values.iat[i])))
+            found.append((lines[i], position, where.format(line=lines[i]) + make(values[i])))
 
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(arr)
@@ -304,20 +304,23 @@ def _numeric(values: pd.Series, column: str, position: int, lines: list[int], pa
     report(zero, lambda v: f"must be > 0 (got {shown(v)}); leave the cell empty if unknown")
     report(fraction, lambda v: f"{shown(v)} must be at most 1 (a fraction of the peak)")
     report(whole & ~negative, lambda v: f"{shown(v)} must be a whole number")
-    return numbers
+    return arr
 
 
-def _boolean(values: pd.Series, column: str, position: int, lines: list[int], path: Path,
-             found: list[tuple[int, int, str]], patch: bool = False) -> pd.Series:
+def _boolean(values: np.ndarray, column: str, position: int, lines: list[int], path: Path,
+             found: list[tuple[int, int, str]], patch: bool = False) -> np.ndarray | pd.Series:
     """Column as booleans: empty = false in a catalog, None (leave unchanged) in a patch file."""
-    lowered = values.str.lower()
-    bad = ~lowered.isin(_TRUE | _FALSE)
+    lowered = [value.lower() for value in values]
     empty_means = "empty = leave unchanged" if patch else "empty = false"
-    for i in np.flatnonzero(bad.to_numpy()):
-        found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {short_repr(values.iat[i])}"
-                      f" is not true/false; write true or false ({empty_means})"))
-    flags = lowered.isin(_TRUE)
-    return flags.astype(object).where(lowered != "", None) if patch else flags
+    for i, value in enumerate(lowered):
+        if value not in _TRUE and value not in _FALSE:
+            found.append((lines[i], position, f"{path}: line {lines[i]}: column '{column}': {short_repr(values[i])}"
+                          f" is not true/false; write true or false ({empty_means})"))
+    flags = np.array([value in _TRUE for value in lowered], dtype=bool)
+    if not patch:
+        return flags
+    return pd.Series([bool(flag) if value != "" else None for flag, value in zip(flags, lowered, strict=True)],
+                     dtype=object)
 
 
 def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,

@@ -91,35 +91,38 @@ def check_policy(policy: str, table: pd.DataFrame | None = None) -> str:
                      f" Choose default, lowest or one of: {', '.join(names)}")
 
 
-def _lowest(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per accelerator key: the cheapest row (ties: provider name, then region)."""
-    ordered = rows.sort_values(["_key", "usd_per_accelerator_hour", "provider", "region"], kind="mergesort")
-    return ordered.drop_duplicates("_key").set_index("_key")
+def _lowest(rows: list[dict]) -> dict[str, dict]:
+    """Per accelerator key: the cheapest row (ties: provider name, then region, then table order)."""
+    out: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda r: (r["_key"], r["usd_per_accelerator_hour"], r["provider"], r["region"])):
+        out.setdefault(row["_key"], row)
+    return out
 
 
-def choose(table: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """(on-demand pick, commitment pick, basis text) per accelerator key under `policy`."""
-    on_demand = table[table["term"] == "on-demand"]
-    commit = table[table["term"].isin(COMMIT_TERMS)]
+def choose(table: pd.DataFrame, policy: str) -> tuple[dict[str, dict], dict[str, dict], dict[str, str]]:
+    """(on-demand pick, commitment pick, basis text) per accelerator key under `policy`, as
+    dicts of table rows: a run resolves a few dozen rows, where plain dicts cost far less
+    than frame operations."""
+    columns = ("_key", "usd_per_accelerator_hour", "provider", "provider_class", "region", "term", "instance",
+               "is_estimate", "as_of", "source")
+    rows = table[list(columns)].to_dict("records")
+    on_demand = [r for r in rows if r["term"] == "on-demand"]
+    commit = [r for r in rows if r["term"] in COMMIT_TERMS]
     if policy == "default":
-        hyper = _lowest(on_demand[on_demand["provider_class"] == "hyperscaler"])
-        any_pick = _lowest(on_demand)
-        fallback = any_pick[~any_pick.index.isin(hyper.index)]
-        pick = pd.concat([hyper, fallback])
-        basis = pd.Series(np.where(pick.index.isin(hyper.index),
-                                   "default policy: lowest hyperscaler on-demand list price",
-                                   "default policy: no hyperscaler rents it; lowest on-demand price of any provider"),
-                          index=pick.index)
-        hyper_commit = _lowest(commit[commit["provider_class"] == "hyperscaler"])
-        commit_pick = pd.concat([hyper_commit, _lowest(commit).loc[lambda f: ~f.index.isin(hyper_commit.index)]])
+        hyper = _lowest([r for r in on_demand if r["provider_class"] == "hyperscaler"])
+        pick = {**hyper, **{k: r for k, r in _lowest(on_demand).items() if k not in hyper}}
+        basis = {k: "default policy: lowest hyperscaler on-demand list price" if k in hyper
+                 else "default policy: no hyperscaler rents it; lowest on-demand price of any provider" for k in pick}
+        hyper_commit = _lowest([r for r in commit if r["provider_class"] == "hyperscaler"])
+        commit_pick = {**hyper_commit, **{k: r for k, r in _lowest(commit).items() if k not in hyper_commit}}
     elif policy == "lowest":
         pick = _lowest(on_demand)
-        basis = pd.Series("--cloud-provider lowest: lowest on-demand price of any provider", index=pick.index)
+        basis = dict.fromkeys(pick, "--cloud-provider lowest: lowest on-demand price of any provider")
         commit_pick = _lowest(commit)
     else:
-        pick = _lowest(on_demand[on_demand["provider"] == policy])
-        basis = pd.Series(f"--cloud-provider {policy}: its lowest on-demand price", index=pick.index)
-        commit_pick = _lowest(commit[commit["provider"] == policy])
+        pick = _lowest([r for r in on_demand if r["provider"] == policy])
+        basis = dict.fromkeys(pick, f"--cloud-provider {policy}: its lowest on-demand price")
+        commit_pick = _lowest([r for r in commit if r["provider"] == policy])
     return pick, commit_pick, basis
 
 
@@ -129,37 +132,40 @@ def attach_cloud(chips: pd.DataFrame, policy: str = "default", table: pd.DataFra
     table = read_cloud_prices() if table is None else table
     policy = check_policy(policy, table)
     pick, commit_pick, basis = choose(table, policy)
-    key = chips["name"].str.lower()
-    own = pd.to_numeric(chips["cloud_usd_per_hour"], errors="coerce") if "cloud_usd_per_hour" in chips \
-        else pd.Series(np.nan, index=chips.index)
-    has_own = own.notna().to_numpy()
-    text = lambda col: chips[col].astype(str) if col in chips else pd.Series("", index=chips.index)  # noqa: E731
+    keys = [str(name).lower() for name in chips["name"].tolist()]
+    own = pd.to_numeric(chips["cloud_usd_per_hour"], errors="coerce").to_numpy(dtype=float) \
+        if "cloud_usd_per_hour" in chips else np.full(len(chips), np.nan)
+    has_own = ~np.isnan(own)
+    text = lambda col: chips[col].astype(str).to_numpy(dtype=object) if col in chips \
+        else np.full(len(chips), "", dtype=object)  # noqa: E731
 
-    def mapped(frame: pd.DataFrame, column: str) -> pd.Series:
-        return key.map(frame[column]) if len(frame) else pd.Series(np.nan, index=chips.index)
+    def mapped(picked: dict[str, dict], column: str, missing: object = "") -> np.ndarray:
+        return np.array([picked[k][column] if k in picked else missing for k in keys],
+                        dtype=float if isinstance(missing, float) else object)
 
-    table_price = mapped(pick, "usd_per_accelerator_hour").astype(float)
-    listed = table_price.notna().to_numpy()
-    estimate = mapped(pick, "is_estimate").astype(object).fillna(False).astype(bool).to_numpy()
+    table_price = mapped(pick, "usd_per_accelerator_hour", np.nan)
+    listed = ~np.isnan(table_price)
+    estimate = np.array([bool(pick[k]["is_estimate"]) if k in pick else False for k in keys], dtype=bool)
     out = {
         "cloud_usd_per_hour": np.where(has_own, own, table_price),
-        "cloud_provider": np.where(has_own, "catalog", mapped(pick, "provider").astype(object).fillna("")),
+        "cloud_provider": np.where(has_own, "catalog", mapped(pick, "provider")),
         "cloud_basis": np.where(has_own, "the catalog's own cloud_usd_per_hour",
-                                np.where(listed, key.map(basis).astype(object).fillna("") + np.where(estimate, " (an estimate)", ""),
-                                         "")),
-        "cloud_region": np.where(has_own, "", mapped(pick, "region").astype(object).fillna("")),
-        "cloud_instance": np.where(has_own, "", mapped(pick, "instance").astype(object).fillna("")),
-        "cloud_source": np.where(has_own, text("cloud_source"), mapped(pick, "source").astype(object).fillna("")),
-        "cloud_as_of": np.where(has_own, text("cloud_as_of"), mapped(pick, "as_of").astype(object).fillna("")),
-        "cloud_commit_usd_per_hour": mapped(commit_pick, "usd_per_accelerator_hour").astype(float).to_numpy(),
-        "cloud_commit_term": mapped(commit_pick, "term").astype(object).fillna("").to_numpy(),
-        "cloud_commit_provider": mapped(commit_pick, "provider").astype(object).fillna("").to_numpy(),
-        "cloud_commit_instance": mapped(commit_pick, "instance").astype(object).fillna("").to_numpy(),
-        "cloud_commit_source": mapped(commit_pick, "source").astype(object).fillna("").to_numpy(),
-        "cloud_commit_as_of": mapped(commit_pick, "as_of").astype(object).fillna("").to_numpy(),
+                                np.where(listed, np.array([basis.get(k, "") for k in keys], dtype=object)
+                                         + np.where(estimate, " (an estimate)", ""), "")),
+        "cloud_region": np.where(has_own, "", mapped(pick, "region")),
+        "cloud_instance": np.where(has_own, "", mapped(pick, "instance")),
+        "cloud_source": np.where(has_own, text("cloud_source"), mapped(pick, "source")),
+        "cloud_as_of": np.where(has_own, text("cloud_as_of"), mapped(pick, "as_of")),
+        "cloud_commit_usd_per_hour": mapped(commit_pick, "usd_per_accelerator_hour", np.nan),
+        "cloud_commit_term": mapped(commit_pick, "term"),
+        "cloud_commit_provider": mapped(commit_pick, "provider"),
+        "cloud_commit_instance": mapped(commit_pick, "instance"),
+        "cloud_commit_source": mapped(commit_pick, "source"),
+        "cloud_commit_as_of": mapped(commit_pick, "as_of"),
         # a price the table marks as an estimate (the catalog's own price: the row's price_is_estimate has it)
         "cloud_is_estimate": ~has_own & estimate,
-        "cloud_commit_is_estimate": mapped(commit_pick, "is_estimate").astype(object).fillna(False).astype(bool).to_numpy(),
+        "cloud_commit_is_estimate": np.array([bool(commit_pick[k]["is_estimate"]) if k in commit_pick else False
+                                              for k in keys], dtype=bool),
     }
     columns = {k: pd.Series(np.asarray(v, dtype=float), index=chips.index) if k in RESOLVED_NUMBERS
                else pd.Series(np.asarray(v, dtype=bool), index=chips.index) if k in RESOLVED_FLAGS

@@ -761,12 +761,19 @@ def rank(results: pd.DataFrame, sort: str = "cost_per_query_usd", top: int | Non
     the catalog's row order."""
     higher = RESULT_FIELDS[sort].higher_is_better if sort in RESULT_FIELDS else False
     key = results[sort]
+    from inferchip.basis import key as row_key
+
+    if isinstance(key.dtype, np.dtype) and key.dtype.kind in "fi":  # numbers: one numpy sort, no helper columns
+        values = key.to_numpy(dtype=float)
+        # stable; the last key sorts first; NaN after every number (na_position="last" below)
+        order = np.lexsort((np.array(row_key(results).tolist(), dtype=str), -values if higher else values,
+                            ~results["feasible"].to_numpy(dtype=bool)))
+        frame = results.take(order).reset_index(drop=True)
+        return frame.head(top) if top else frame
     if key.dtype == object:
         order_key = key.astype(str)
     else:
         order_key = -key if higher else key
-    from inferchip.basis import key as row_key
-
     frame = results.assign(_infeasible=~results["feasible"].astype(bool), _key=order_key, _name=row_key(results))
     frame = frame.sort_values(["_infeasible", "_key", "_name"], na_position="last", kind="mergesort")
     frame = frame.drop(columns=["_infeasible", "_key", "_name"]).reset_index(drop=True)
@@ -781,36 +788,75 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
     `bases` (inferchip.basis): best (the cheaper of own and rent per chip), auto (own, else
     rent: one row per chip), own, rent, commit, api. With explicit bases a chip gets one row per basis it has a price for (a chip
     priced on none keeps one row saying why); api adds a row per comparable API."""
-    from inferchip import basis as basis_mod
+    return run_compare_many([(workload, assumptions)], chips, sort, top, bases, api_prices)[0]
+
+
+def run_compare_many(cases: list[tuple[Workload, Assumptions]], chips: pd.DataFrame,
+                     sort: str = "cost_per_query_usd", top: int | None = None,
+                     bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> list[pd.DataFrame]:
+    """run_compare for each (workload, assumptions) on the same chips, in order. Workloads
+    that share what the pipeline fixes per call (class, precisions, model preset, the
+    scenario columns' types, the commitment discount) are evaluated together, one
+    scenario row each, as `sweep` evaluates grid points; each then gets its own rows,
+    ranking and API rows, exactly as run_compare alone gives them."""
     from inferchip.measured import candidates
 
-    chips = attach_factors(chips, workload_kind=workload.kind)
-    scenarios = scenario_frame(workload, assumptions)
-    measured = candidates(workload.preset, workload.precision)
+    groups: dict[tuple, list[int]] = {}
+    scenario_rows = [scenario_frame(w, a) for w, a in cases]
+    for i, ((w, a), scen) in enumerate(zip(cases, scenario_rows, strict=True)):
+        discount = float(a["committed_use_discount"]) if "commit" in bases else None
+        shape = tuple(zip(scen.columns, map(str, scen.dtypes), strict=True))
+        groups.setdefault((w.kind, w.precision, w.kv_precision, w.preset, discount, shape), []).append(i)
+    factored: dict[str, pd.DataFrame] = {}
+    out: list[pd.DataFrame | None] = [None] * len(cases)
+    for (kind, precision, kv_precision, preset, discount, _), members in groups.items():
+        if kind not in factored:
+            factored[kind] = attach_factors(chips, workload_kind=kind)
+        ready = factored[kind]
+        scenarios = (scenario_rows[members[0]] if len(members) == 1
+                     else pd.concat([scenario_rows[i] for i in members], ignore_index=True))
+        measured = candidates(preset, precision)
+        per_basis = _evaluate_bases(kind, ready, scenarios, precision, kv_precision, measured, bases, discount)
+        for position, i in enumerate(members):
+            frames = [(frame if len(members) == 1 else frame[frame["scenario"].to_numpy() == position])
+                      .drop(columns=["scenario"]) for frame in per_basis]
+            out[i] = _ranked(frames, cases[i][0], ready, sort, top, bases, api_prices)
+    return out
+
+
+def _evaluate_bases(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str, kv_precision: str,
+                    measured: pd.DataFrame, bases: tuple[str, ...], discount: float | None) -> list[pd.DataFrame]:
+    """One frame per hardware basis (api aside) over every scenario row, with `scenario`
+    and, for explicit bases, `option`."""
+    from inferchip import basis as basis_mod
+
     frames = []
     for b in (b for b in bases if b != "api"):
         use = chips
         if b == "commit":
-            discount = float(assumptions["committed_use_discount"])
             use = chips.assign(**basis_mod.commit_columns(chips, discount))
-        run = lambda how, use=use: evaluate(workload.kind, use, scenarios, workload.precision,  # noqa: E731
-                                            workload.kv_precision, measured=measured,
-                                            basis=how).drop(columns=["scenario"])
         if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
-            ready = prepare_chips(chips, workload.precision)  # once for both bases
-            points = operating_points(workload.kind, ready, scenarios, workload.precision, workload.kv_precision,
-                                      measured=measured, resolved=True)
-            both = [evaluate(workload.kind, ready, scenarios, workload.precision, workload.kv_precision,
-                             points=points, basis=how, resolved=True).drop(columns=["scenario"])
+            ready = prepare_chips(chips, precision)  # once for both bases
+            points = operating_points(kind, ready, scenarios, precision, kv_precision, measured=measured,
+                                      resolved=True)
+            both = [evaluate(kind, ready, scenarios, precision, kv_precision, points=points, basis=how, resolved=True)
                     for how in ("own", "rent")]
             frame = basis_mod.cheaper(*both)
         else:
-            frame = run("rent" if b == "commit" else b)
+            frame = evaluate(kind, use, scenarios, precision, kv_precision, measured=measured,
+                             basis="rent" if b == "commit" else b)
         if b == "commit":
             frame = frame.assign(price_basis=frame["price_basis"].replace({"rented": "committed"}))
         if b not in basis_mod.PER_CHIP:
             frame = frame.assign(option=basis_mod.option_label(frame["accelerator"], frame["price_basis"], b))
         frames.append(frame)
+    return frames
+
+
+def _ranked(frames: list[pd.DataFrame], workload: Workload, chips: pd.DataFrame, sort: str, top: int | None,
+            bases: tuple[str, ...], api_prices: pd.DataFrame | None) -> pd.DataFrame:
+    """One workload's rows of every basis: a chip priced on no basis keeps one row, calibration
+    support per row, the API rows, ranked."""
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_FIELDS))
     if len(frames) > 1:
         priced = results["price_basis"] != "unpriced"
@@ -822,6 +868,7 @@ def run_compare(workload: Workload, assumptions: Assumptions, chips: pd.DataFram
 
     results = annotate(results, chips, workload.kind)
     if "api" in bases and workload.kind == "llm":
+        from inferchip import basis as basis_mod
         from inferchip.breakeven import read_api_prices
 
         api = basis_mod.api_rows(workload, api_prices if api_prices is not None else read_api_prices())

@@ -37,12 +37,33 @@ def clean_number(value: object, integer: bool = False) -> object:
     return value
 
 
+def _clean_floats(values: list[float], integer: bool) -> list[object]:
+    """clean_number over a float column's values (Python floats): the same values, without
+    the type tests per cell."""
+    isfinite = math.isfinite
+    if integer:
+        return [(int(v) if v.is_integer() else float(f"{v:.{SIGNIFICANT_DIGITS}g}")) if isfinite(v) else None
+                for v in values]
+    return [float(f"{v:.{SIGNIFICANT_DIGITS}g}") if isfinite(v) else None for v in values]
+
+
+def _clean_column(column: pd.Series, integer: bool) -> list[object]:
+    """clean_number of every value of one column, by its dtype."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    values = column.tolist()  # numpy scalars become Python ones
+    if kind == "f":
+        return _clean_floats(values, integer)
+    if kind in "biu" and kind:
+        return values  # Python bools and ints already
+    return [clean_number(v, integer) for v in values]
+
+
 def records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict[str, object]]:
     """Rows as dicts with clean JSON values, in `fields` order (default: all columns)."""
     fields = fields or list(frame.columns)
-    columns = {f: frame[f].tolist() for f in fields}
-    count = len(frame)
-    return [{f: clean_number(columns[f][i], f in COUNT_FIELDS) for f in fields} for i in range(count)]
+    columns = [_clean_column(frame[f], f in COUNT_FIELDS) for f in fields]
+    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)] if fields else \
+        [{} for _ in range(len(frame))]
 
 
 def assumptions_block(assumptions: Assumptions) -> dict[str, dict[str, object]]:

@@ -44,17 +44,19 @@ def _read(path: str) -> pd.DataFrame:
     low = pd.to_numeric(table["low"], errors="coerce")
     high = pd.to_numeric(table["high"], errors="coerce")
     problems = []
+    cell = {c: table[c].tolist() for c in ("column", "low", "high", "basis", "source", "as_of")}  # plain lists: no .iat per cell
+    low_values, high_values = low.tolist(), high.tolist()
     for i in range(len(table)):
         line = i + 2
-        if table["column"].iat[i] not in RANGED_COLUMNS:
-            problems.append(f"{path}: line {line}: column {table['column'].iat[i]!r} cannot carry a range;"
+        if cell["column"][i] not in RANGED_COLUMNS:
+            problems.append(f"{path}: line {line}: column {cell['column'][i]!r} cannot carry a range;"
                             f" one of {', '.join(RANGED_COLUMNS)}")
-        if not (np.isfinite(low.iat[i]) and np.isfinite(high.iat[i]) and 0 <= low.iat[i] <= high.iat[i]):
-            problems.append(f"{path}: line {line}: low {table['low'].iat[i]!r} and high {table['high'].iat[i]!r}"
+        if not (np.isfinite(low_values[i]) and np.isfinite(high_values[i]) and 0 <= low_values[i] <= high_values[i]):
+            problems.append(f"{path}: line {line}: low {cell['low'][i]!r} and high {cell['high'][i]!r}"
                             " must be numbers with 0 <= low <= high")
-        if table["basis"].iat[i] not in BASES:
-            problems.append(f"{path}: line {line}: basis {table['basis'].iat[i]!r} is not one of {', '.join(BASES)}")
-        if not table["source"].iat[i].strip() or not table["as_of"].iat[i].strip():
+        if cell["basis"][i] not in BASES:
+            problems.append(f"{path}: line {line}: basis {cell['basis'][i]!r} is not one of {', '.join(BASES)}")
+        if not cell["source"][i].strip() or not cell["as_of"][i].strip():
             problems.append(f"{path}: line {line}: every range names its source and as_of date")
     key = table["name"].str.lower() + "|" + table["column"]
     for i in np.flatnonzero(key.duplicated().to_numpy()):
@@ -78,8 +80,9 @@ def applicable(chips: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.Dat
     position = position[~position.index.duplicated(keep="last")]
     rows = table[table["_key"].isin(position.index) & table["column"].isin(chips.columns)]
     pos = position.loc[rows["_key"]].to_numpy()
-    values = np.array([float(pd.to_numeric(chips[c].iat[p], errors="coerce")) if c in chips else np.nan
-                       for p, c in zip(pos, rows["column"], strict=True)], dtype=float)
+    wanted = rows["column"].tolist()
+    numbers = {c: pd.to_numeric(chips[c], errors="coerce").to_numpy(dtype=float) for c in set(wanted)}  # once per column
+    values = np.array([numbers[c][p] for p, c in zip(pos, wanted, strict=True)], dtype=float)
     inside = np.isfinite(values) & (values >= rows["low"].to_numpy() - 1e-9) & (values <= rows["high"].to_numpy() + 1e-9)
     return rows.assign(position=pos, value=values)[inside].reset_index(drop=True)
 

@@ -95,9 +95,15 @@ def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
         records.append(rec)
     if problems:
         raise InputError("\n".join(problems))
-    frame = pd.DataFrame(records)
-    for key in ("ttft_ms", "tpot_ms", "latency_ms"):
-        frame[key] = frame[key].fillna(np.inf)
+    if not records:
+        frame = pd.DataFrame(records)
+        for key in ("ttft_ms", "tpot_ms", "latency_ms"):
+            frame[key] = frame[key].fillna(np.inf)
+    else:  # by column: every record has the same keys (cheaper than a frame from dicts)
+        columns = {k: [rec[k] for rec in records] for k in records[0]}
+        for key in ("ttft_ms", "tpot_ms", "latency_ms"):  # an empty bound is no bound
+            columns[key] = [np.inf if math.isnan(v) else v for v in columns[key]]
+        frame = pd.DataFrame(columns)
     frame["benchmark_file"] = str(path)
     return frame
 
@@ -108,8 +114,13 @@ def read_benchmark_workloads(path: Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else data_path("benchmark_workloads.csv")
     _, rows = read_csv_rows(path, "benchmark workloads")
     out = []
+    first: dict[str, int] = {}
     for line, row in rows:
         rec: dict[str, object] = {"model": row["model"].lower(), "shape_source": row.get("source", "")}
+        if rec["model"] in first:
+            raise InputError(f"{path}: line {line}: model {row['model']!r} already has a row (line "
+                             f"{first[rec['model']]}); keep one row per model")
+        first[str(rec["model"])] = line
         for key in ("input_tokens", "output_tokens", "gflops_per_query", "output_tokens_cv", "beam_width"):
             try:
                 rec[key] = float(row[key]) if row.get(key) else math.nan
@@ -138,35 +149,50 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
     if unknown:
         raise InputError(f"{benchmarks['benchmark_file'].iloc[0]}: model(s) {', '.join(unknown)} not in models.csv;"
                          " use a preset name from `inferchip workloads` presets (data/models.csv)")
-    preset = pd.DataFrame.from_dict(presets, orient="index")
-    p = lambda key: benchmarks["model"].map(preset[key])  # noqa: E731
-    s = lambda key: benchmarks["model"].map(shapes.set_index("model")[key]).astype(float)  # noqa: E731
-    kind = p("kind")
-    precision = benchmarks["precision"].where(benchmarks["precision"] != "", p("default_precision"))
-    input_tokens = s("input_tokens").fillna(p("dataset_input_tokens").astype(float))
-    output_tokens = s("output_tokens").fillna(p("dataset_output_tokens").astype(float))
-    gflops = s("gflops_per_query").fillna(p("gflops_per_query").astype(float))
+    # plain lookups per row, not Series.map: a run builds this for a few dozen rows, where
+    # each pandas call costs more than the arithmetic
+    models = benchmarks["model"].tolist()
+    if not shapes["model"].is_unique:  # read_benchmark_workloads refuses these with the line
+        raise InputError("benchmark workloads: a model appears on more than one row; keep one row per model")
+    by_model = {model: i for i, model in enumerate(shapes["model"].tolist())}
+    at = [by_model.get(model, -1) for model in models]
+    p = lambda key: np.array([presets[m].get(key) for m in models], dtype=float)  # noqa: E731
+    p_text = lambda key: np.array([presets[m].get(key) for m in models], dtype=object)  # noqa: E731
+
+    def s(key: str) -> np.ndarray:
+        column = np.append(shapes[key].to_numpy(dtype=float), np.nan)  # -1: a model without a shape row
+        return column[at]
+
+    fill = lambda first, then: np.where(np.isnan(first), then, first)  # noqa: E731
+    kind = p_text("kind")
+    given = benchmarks["precision"].to_numpy(dtype=object)
+    precision = np.where(given != "", given, p_text("default_precision"))
+    output_tokens = fill(s("output_tokens"), p("dataset_output_tokens"))
     from inferchip.units import BYTES_PER_PRECISION
 
-    weights_mb = p("weights_mparams").astype(float) * precision.map(BYTES_PER_PRECISION)
-    llm = (kind == "llm").to_numpy()
-    latency_only = llm & np.isinf(benchmarks["ttft_ms"]) & np.isfinite(benchmarks["latency_ms"])
-    ttft = benchmarks["ttft_ms"].where(~latency_only, benchmarks["latency_ms"])
-    tpot = benchmarks["tpot_ms"].where(~latency_only, benchmarks["latency_ms"] / output_tokens)
-    return benchmarks.assign(
-        kind=kind, precision_run=precision, kv_precision=precision.map(KV_PRECISION_FOR_WEIGHTS).fillna("fp16"),
-        params_b=p("params_b").astype(float), active_params_b=p("active_params_b").astype(float),
-        layers=p("layers").astype(float), kv_elems_per_token_per_layer=p("kv_elems_per_token_per_layer").astype(float),
-        hidden=p("hidden").astype(float), input_tokens=input_tokens, output_tokens=output_tokens,
-        gflops_per_query=gflops, weights_mb=weights_mb, activation_mb_per_query=p("activation_mb_per_query").astype(float).fillna(0.0),
-        bound_ttft_ms=ttft, bound_tpot_ms=tpot,
-        bound_latency_ms=benchmarks["latency_ms"].where(~llm, np.inf),
-        shape_source=benchmarks["model"].map(shapes.set_index("model")["shape_source"]).fillna(""),
-        **{k: p(k).astype(float).fillna(0.0) for k in ARCHITECTURE_KEYS},
-        output_tokens_cv=s("output_tokens_cv").fillna(p("dataset_output_tokens_cv").astype(float)).fillna(0.0),
-        beam_width=s("beam_width").fillna(1.0),
-        output_tokens_min=p("dataset_output_tokens_min").astype(float).fillna(0.0),
-    )
+    weights_mb = p("weights_mparams") * np.array([BYTES_PER_PRECISION.get(x, np.nan) for x in precision], dtype=float)
+    llm = kind == "llm"
+    ttft_bound, latency = benchmarks["ttft_ms"].to_numpy(dtype=float), benchmarks["latency_ms"].to_numpy(dtype=float)
+    latency_only = llm & np.isinf(ttft_bound) & np.isfinite(latency)
+    source = np.append(shapes["shape_source"].to_numpy(dtype=object), "")[at]
+    columns = {
+        "kind": kind, "precision_run": precision,
+        "kv_precision": np.array([KV_PRECISION_FOR_WEIGHTS.get(x, "fp16") for x in precision], dtype=object),
+        "params_b": p("params_b"), "active_params_b": p("active_params_b"), "layers": p("layers"),
+        "kv_elems_per_token_per_layer": p("kv_elems_per_token_per_layer"), "hidden": p("hidden"),
+        "input_tokens": fill(s("input_tokens"), p("dataset_input_tokens")), "output_tokens": output_tokens,
+        "gflops_per_query": fill(s("gflops_per_query"), p("gflops_per_query")), "weights_mb": weights_mb,
+        "activation_mb_per_query": np.nan_to_num(p("activation_mb_per_query"), nan=0.0),
+        "bound_ttft_ms": np.where(latency_only, latency, ttft_bound),
+        "bound_tpot_ms": np.where(latency_only, latency / output_tokens, benchmarks["tpot_ms"].to_numpy(dtype=float)),
+        "bound_latency_ms": np.where(llm, np.inf, latency),
+        "shape_source": np.where(pd.isna(source), "", source).astype(object),
+        **{k: np.nan_to_num(p(k), nan=0.0) for k in ARCHITECTURE_KEYS},
+        "output_tokens_cv": np.nan_to_num(fill(s("output_tokens_cv"), p("dataset_output_tokens_cv")), nan=0.0),
+        "beam_width": np.nan_to_num(s("beam_width"), nan=1.0),
+        "output_tokens_min": np.nan_to_num(p("dataset_output_tokens_min"), nan=0.0),
+    }
+    return benchmarks.assign(**{k: pd.Series(v, index=benchmarks.index) for k, v in columns.items()})
 
 
 def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -184,7 +210,14 @@ def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | No
 
 @lru_cache(maxsize=32)
 def _bundled_candidates(preset: str, precision: str, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
-    return candidates(preset, precision, read_benchmarks(Path(path)))
+    return candidates(preset, precision, _bundled_benchmarks(path, mtime_ns, size))
+
+
+@lru_cache(maxsize=2)
+def _bundled_benchmarks(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The bundled benchmarks, read and checked once per run and file version (several
+    workloads of different presets share it); callers only filter it, never change it."""
+    return read_benchmarks(Path(path))
 
 
 def _close(value: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -122,29 +122,24 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
     the frame has no cloud columns). A chip with no listed unit gets the catalog's
     fallback: to own, one server of devices_per_server (server.devices_per_server: 1 when blank); to rent, one
     accelerator-hour. Names and providers match case-insensitively."""
-    units = bundled_units() if units is None else units
+    bundled = units is None
     key = chips["name"].str.lower().to_numpy()
     by_provider = "cloud_provider" in chips
     provider = (chips["cloud_provider"].fillna("").astype(str).str.lower().to_numpy() if by_provider
                 else np.full(len(chips), "", dtype=object))
     new: dict[str, np.ndarray] = {}
     for basis in BASES:
-        mine = units[units["basis"] == basis].sort_values(["accelerator", "accelerators_per_unit", "unit"],
-                                                          kind="mergesort")
         tied = basis == "rent" and by_provider
-        group_key = (mine["accelerator"].str.lower() + ("|" + mine["provider"].fillna("").str.lower() if tied else ""))
-        codes, group_names = pd.factorize(group_key.to_numpy())
-        rank = pd.Series(codes).groupby(codes).cumcount().to_numpy()  # slot within the group, in sorted order
-        width = int(rank.max(initial=0)) + 1
-        slot_row = np.full((len(group_names) + 1, width), -1, dtype=np.int64)  # last row: no group
-        slot_row[codes, rank] = np.arange(len(codes))
+        group_names, slot_row, values_of = (_bundled_slots(basis, tied) if bundled
+                                            else _unit_slots(units, basis, tied))
+        width = slot_row.shape[1]
         chip_key = key + ("|" + provider if tied else "")
-        group = pd.Index(group_names).get_indexer(chip_key)  # -1: no unit listed
+        group = group_names.get_indexer(chip_key)  # -1: no unit listed
         rows = slot_row[group]  # per chip and slot: the unit row, -1 where empty
         listed = rows >= 0
         cols = {}
-        for f, column in _UNIT_OF_SLOT.items():
-            values = mine[column].to_numpy()
+        for f in _UNIT_OF_SLOT:
+            values = values_of[f]
             arr = np.full((len(chips), width), np.nan if f in _SLOT_NUMBERS else None,
                           dtype=float if f in _SLOT_NUMBERS else object)
             arr[listed] = values[rows[listed]]
@@ -164,7 +159,30 @@ def attach_units(chips: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
         for f, arr in cols.items():
             for k in range(width):
                 new[slot_column(basis, f, k)] = arr[:, k]
-    return chips.assign(**new)
+    if any(column in chips for column in new):  # units attached before: replace them in place
+        return chips.assign(**new)
+    return pd.concat([chips, pd.DataFrame(new, index=chips.index)], axis=1)  # one block per type, not a column at a time
+
+
+def _unit_slots(units: pd.DataFrame, basis: str, tied: bool) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
+    """The units of `basis` grouped by accelerator (and provider where `tied`), smallest first:
+    the group keys, per group and slot the unit's row (-1 where empty; a last row of -1 for
+    'no group'), and each slot field's values by row (read only)."""
+    mine = units[units["basis"] == basis].sort_values(["accelerator", "accelerators_per_unit", "unit"],
+                                                      kind="mergesort")
+    group_key = (mine["accelerator"].str.lower() + ("|" + mine["provider"].fillna("").str.lower() if tied else ""))
+    codes, group_names = pd.factorize(group_key.to_numpy())
+    rank = pd.Series(codes).groupby(codes).cumcount().to_numpy()  # slot within the group, in sorted order
+    width = int(rank.max(initial=0)) + 1
+    slot_row = np.full((len(group_names) + 1, width), -1, dtype=np.int64)  # last row: no group
+    slot_row[codes, rank] = np.arange(len(codes))
+    return pd.Index(group_names), slot_row, {f: mine[column].to_numpy() for f, column in _UNIT_OF_SLOT.items()}
+
+
+@lru_cache(maxsize=4)
+def _bundled_slots(basis: str, tied: bool) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
+    """_unit_slots of the bundled units, once per run (every compare, sweep and plan attaches them)."""
+    return _unit_slots(bundled_units(), basis, tied)
 
 
 def ranged_unit_prices(chips: pd.DataFrame) -> pd.DataFrame:

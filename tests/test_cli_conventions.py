@@ -331,3 +331,20 @@ def test_a_run_registers_only_the_command_it_names_and_reads_the_same(runner):
     assert len(app.registered_commands) + len(app.registered_groups) == len(names)  # the app itself is untouched
     for argv in (["inferchip"], ["inferchip", "--help"], ["inferchip", "compar"]):
         assert _for_argv(argv) is app
+
+
+def test_the_program_exits_with_the_commands_code_and_output_after_its_last_collection(tmp_path):
+    """main() freezes what a finished command leaves (no final full collection): stdout is
+    complete, a file output is written and closed, and the exit code is the command's."""
+    import json
+    import subprocess
+    import sys
+
+    run = lambda *args: subprocess.run([sys.executable, "-m", "inferchip", *args],  # noqa: E731
+                                       capture_output=True, text=True, cwd=tmp_path)
+    done = run("compare", "--format", "json", "--top", "2")
+    assert done.returncode == 0 and len(json.loads(done.stdout)["results"]) == 2
+    written = run("compare", "--format", "csv", "--output", str(tmp_path / "out.csv"))
+    assert written.returncode == 0 and (tmp_path / "out.csv").read_text(encoding="utf-8").count("\n") > 40
+    missing = run("compare", "no-such-workload")
+    assert missing.returncode == 3 and missing.stderr.strip() and not missing.stdout

@@ -147,3 +147,28 @@ def test_columns_keep_the_row_key_option_with_several_workloads(invoke):
     assert list(rows[0])[:3] == ["workload", "accelerator", "option"]
     keys = [(r["workload"], r["option"]) for r in rows]
     assert len(keys) == len(set(keys)), "option tells the rows of one chip on several bases apart"
+
+
+def test_workloads_evaluated_together_equal_each_evaluated_alone(tmp_path):
+    """compare.run_compare_many puts workloads of one class, precision and preset into one
+    pass of the pipeline (here two 70B profiles, one with its own economics and a tighter
+    SLO, and a fixed-work one): every workload's frame equals run_compare's alone, on every basis."""
+    import pandas as pd
+
+    from inferchip.compare import run_compare, run_compare_many
+    from inferchip.inputs import load_inputs
+
+    tight = tmp_path / "tight.toml"
+    text = (WORKLOADS / "chatbot-70b-100k.toml").read_text(encoding="utf-8")
+    tight.write_text(text.replace('name = "chatbot-70b-100k"', 'name = "tight"').replace('tpot_ms = 50', 'tpot_ms = 35')
+                     + "\n[economics]\nelectricity_usd_per_kwh = 0.31\ncommitted_use_discount = 0.4\n",
+                     encoding="utf-8")
+    loaded = [load_inputs(p) for p in ("chatbot-70b-100k", "rag-long-context-70b", str(tight),
+                                        "fraud-scoring-bert")]
+    assert loaded[0].workload.preset == loaded[1].workload.preset == loaded[2].workload.preset
+    chips = loaded[0].chips
+    for bases in (("best", "api"), ("own", "rent", "commit", "api")):
+        together = run_compare_many([(i.workload, i.assumptions) for i in loaded], chips, bases=bases)
+        for inputs, frame in zip(loaded, together, strict=True):
+            alone = run_compare(inputs.workload, inputs.assumptions, chips, bases=bases)
+            pd.testing.assert_frame_equal(frame, alone, check_exact=True)

@@ -296,3 +296,20 @@ def test_catalog_validate_patch_names_an_unknown_row(tmp_path):
     assert "line 2: 'NVIDIA H999' is not in the catalog" in result.stderr
     full = runner.invoke(app, ["catalog", "validate", "--full", str(bad)])
     assert full.exit_code == 2 and "missing required column 'vendor'" in full.stderr
+
+
+def test_cloud_pick_ties_go_to_the_provider_name_then_the_region():
+    """Equal prices: the provider first by name, then its region; the commitment pick the same way."""
+    chips = load_catalog().head(1)[["name"]].assign(cloud_usd_per_hour=np.nan)
+    key = chips["name"].iat[0]
+    rows = [(key, "Zeta", "neocloud", "b", "on-demand", 2.0), (key, "Alpha", "neocloud", "z", "on-demand", 2.0),
+            (key, "Alpha", "neocloud", "a", "on-demand", 2.0), (key, "Beta", "neocloud", "", "on-demand", 2.5),
+            (key, "Zeta", "neocloud", "", "3yr", 1.0), (key, "Beta", "neocloud", "", "1yr", 1.0)]
+    table = pd.DataFrame([dict(zip(("accelerator", "provider", "provider_class", "region", "term",
+                                    "usd_per_accelerator_hour"), r, strict=True),
+                               instance="", is_estimate=False, as_of="2026-11", source=f"row {i}")
+                          for i, r in enumerate(rows)]).assign(_key=lambda f: f["accelerator"].str.lower())
+    row = cloud.attach_cloud(chips, "lowest", table).iloc[0]
+    assert (row["cloud_provider"], row["cloud_region"], row["cloud_usd_per_hour"]) == ("Alpha", "a", 2.0)
+    assert (row["cloud_commit_provider"], row["cloud_commit_term"]) == ("Beta", "1yr")
+    assert "no hyperscaler" in cloud.attach_cloud(chips, "default", table).iloc[0]["cloud_basis"]

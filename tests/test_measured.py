@@ -193,6 +193,27 @@ def test_beam_search_rows_never_stand_for_a_greedy_workload(bench):
     assert value[0] > 0
 
 
+def test_a_model_twice_in_benchmark_workloads_names_both_lines(tmp_path):
+    """Each benchmark row takes its model's one shape: a second row for a model is refused."""
+    from inferchip.measured import read_benchmark_workloads
+
+    path = tmp_path / "bw.csv"
+    path.write_text("model,input_tokens,output_tokens,gflops_per_query,beam_width,source,as_of,notes\n"
+                    "gpt-j-6b,870,69,,4,x,2026-06,\n"
+                    "GPT-J-6B,900,69,,4,y,2026-06,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bw\.csv: line 3: model 'GPT-J-6B' already has a row \(line 2\)"):
+        read_benchmark_workloads(path)
+
+
+def test_benchmark_workloads_one_preset_equals_its_rows_of_the_whole_table(bench):
+    """Built for one preset's rows (as compare does) or for the whole file (as validate does),
+    every row gets the same workload."""
+    whole = benchmark_workloads(bench)
+    for model in sorted(set(bench["model"])):
+        part = benchmark_workloads(bench[bench["model"] == model])
+        pd.testing.assert_frame_equal(part, whole[bench["model"] == model], check_exact=True)
+
+
 def test_fixed_length_dataset_carries_its_shortest_output(bench):
     """MLPerf llama-3.1-8b generates exactly 128 tokens per query (data/models.csv), so its rows
     bound the p99 tail; datasets whose shortest output is not known carry 0."""

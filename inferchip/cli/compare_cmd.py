@@ -278,7 +278,7 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
     workload column (inferchip.many); the catalog and bundled data are read once."""
     from inferchip import basis as basis_mod
     from inferchip import many
-    from inferchip.compare import run_compare
+    from inferchip.compare import run_compare_many
     from inferchip.document import compare_document
     from inferchip.errors import NoFeasibleError, NotFoundError
     from inferchip.inputs import load_inputs
@@ -295,8 +295,9 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
                        for p in profiles[1:])]
     many.check_names([i.workload.name for i in loaded], [i.workload.origin for i in loaded])  # before any work
     docs, blocked = [], []
-    for inputs in loaded:
-        results = run_compare(inputs.workload, inputs.assumptions, chips, sort, bases=bases)
+    # workloads the pipeline can take in one pass are evaluated together (compare.run_compare_many)
+    ranked = run_compare_many([(i.workload, i.assumptions) for i in loaded], chips, sort, bases=bases)
+    for inputs, results in zip(loaded, ranked, strict=True):
         if rf.on_catalog or rf.on_results:
             from inferchip.filters import filter_catalog, filter_results
 
