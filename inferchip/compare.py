@@ -234,9 +234,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         if solve.any():
             rows = np.flatnonzero(solve)
             sub = lambda x: np.broadcast_to(x, solve.shape)[rows]  # noqa: E731
-            a_sub = lambda batch: sub(a_full) * perf.step_weight_bytes(  # noqa: E731
-                1.0, sub(S("params_b")), sub(expert_b),
-                perf.experts_read_fraction(batch, sub(arch["experts"]), sub(arch["experts_per_token"])))
+            a_sub = _weight_term(sub(a_full), sub(moe), sub(S("params_b")), sub(expert_b), sub(arch["experts"]),
+                                 sub(arch["experts_per_token"]))
             high = perf.max_batch_for_step_budget(sub(budget), a_sub(1.0), sub(b), sub(c), sub(d), sub(e), sub(overhead))
             b_slo = np.array(np.broadcast_to(b_slo, solve.shape), dtype=float)
             b_slo[rows] = perf.max_batch_p99(sub(budget), a_sub, high, sub(b), sub(c), sub(d), sub(e),
@@ -346,6 +345,25 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
         trace.update(out, bytes_per_weight=bytes_w, n_min=n_min, n_base=base, bandwidth_bps=bw,
                      flops_per_s=flops, overhead_ms=overhead)
     return out
+
+
+def _weight_term(a_full, moe, params_b, expert_b, experts, experts_per_token):
+    """A(b) for the batch solve [ms]: the weight read of a step of b sequences, A x the share
+    of the weights those b touch (perf.step_weight_bytes); a dense model's is A whatever b,
+    so only the MoE rows compute it (the bisection calls this once per step)."""
+    moe_rows = np.flatnonzero(moe)
+    if not len(moe_rows):
+        return lambda batch: a_full
+    a_moe, params, expert = a_full[moe_rows], params_b[moe_rows], expert_b[moe_rows]
+    e, k = experts[moe_rows], experts_per_token[moe_rows]
+
+    def a_of(batch):
+        out = np.array(a_full, dtype=float)
+        at = np.broadcast_to(batch, a_full.shape)[moe_rows]
+        out[moe_rows] = a_moe * perf.step_weight_bytes(1.0, params, expert, perf.experts_read_fraction(at, e, k))
+        return out
+
+    return a_of
 
 
 def _choose(points: dict[str, np.ndarray], rows: int) -> np.ndarray:
