@@ -119,13 +119,14 @@ def predict(frame: pd.DataFrame, assumptions: dict[str, object]) -> pd.DataFrame
         best = np.argmax(per_acc, axis=1)
         rows = np.arange(len(part))
         value = per_acc[rows, best]
-        if kind == "llm":  # MLPerf counts until its last query completes (mlperf_run.py)
+        mlperf = (part["measurement_kind"].to_numpy() == "mlperf") if "measurement_kind" in part else True
+        if kind == "llm":  # MLPerf counts until its last query completes (mlperf_run.py); a vendor claim does not
             pick = rows * k + best
-            value = value * mlperf_run.run_length_factor(
+            value = value * np.where(mlperf, mlperf_run.run_length_factor(
                 part["scenario"].to_numpy() == "Offline", scenarios["output_tokens"].to_numpy(float),
                 part["output_tokens_max"].to_numpy(float) if "output_tokens_max" in part else np.nan,
                 scenarios["output_tokens_cv"].to_numpy(float) if "output_tokens_cv" in scenarios else 0.0,
-                pts["tpot_ms"][pick], pts["tpot_b1"][pick])
+                pts["tpot_ms"][pick], pts["tpot_b1"][pick]), 1.0)
         good = np.isfinite(value)
         predicted[at] = np.where(good, value, np.nan)
         size[at] = np.where(good, n.reshape(-1, k)[rows, best], np.nan)

@@ -52,3 +52,20 @@ def test_validation_applies_it_to_mlperf_llm_rows_only():
     drained = validate.predict(frame, values)["predicted_per_accelerator"].iloc[0]
     steady = validate.predict(frame.assign(output_tokens_max=np.nan, output_tokens_cv=0.0), values)
     assert drained < 0.75 * steady["predicted_per_accelerator"].iloc[0]
+
+
+def test_a_vendor_claim_is_not_drained():
+    """Only MLPerf rows are counted LoadGen's way: the same row as a vendor claim is predicted
+    at its steady state, above the MLPerf prediction."""
+    from inferchip import validate
+    from inferchip.catalog import load_catalog
+    from inferchip.cli.validate_cmd import _assumption_values
+    from inferchip.measured import read_benchmarks
+
+    bench = read_benchmarks()
+    one = bench[(bench["model"] == "deepseek-r1") & (bench["scenario"] == "Server")].head(1).reset_index(drop=True)
+    frame = validate.with_factors(validate.validation_frame(one, load_catalog()))
+    values = _assumption_values(None, None)
+    mlperf = validate.predict(frame, values)["predicted_per_accelerator"].iloc[0]
+    claim = validate.predict(frame.assign(measurement_kind="vendor-claim"), values)["predicted_per_accelerator"].iloc[0]
+    assert claim > 1.5 * mlperf
