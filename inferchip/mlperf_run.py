@@ -44,9 +44,9 @@ def drain_s(offline, output_tokens, output_tokens_max, output_tokens_cv, tpot_ms
 def run_length_factor(offline, output_tokens, output_tokens_max, output_tokens_cv, tpot_ms, tpot_b1_ms,
                       min_duration_s=MIN_DURATION_S):
     """Measured / steady-state throughput of an MLPerf LLM run [fraction]
-    = T / (T + drain), T = the 600 s minimum run (submitters run the shortest valid run;
-    a longer one would only dilute the drain): see `drain_s`. 1 where the drain is not
-    a number (no operating point)."""
+    = T / (T + drain), T = the 600 s minimum run: see `drain_s`. An assumption: a submitter
+    may run longer, which dilutes the drain; the run lengths are not in the published
+    results. 1 where the drain is not a number (no operating point)."""
     drain = drain_s(offline, output_tokens, output_tokens_max, output_tokens_cv, tpot_ms, tpot_b1_ms)
     factor = min_duration_s / (min_duration_s + drain)
     return np.where(np.isfinite(factor), factor, 1.0)
