@@ -457,7 +457,7 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               [o.workload_key("tpot_ms"), o.workload_key("ttft_ms"), "prefill_ms"])
     tailed = bool(np.isfinite(t["step_budget_ms"]) and t["tail_spread"] > 0)
     if tailed:  # the p99 bound: a tail beside the mean step, solved by bisection
-        steps.add("tail_spread", "p99 tail spread of the time per output token", t["tail_spread"], "ratio",
+        steps.add("p99_tail_spread", "p99 tail spread of the time per output token", t["tail_spread"], "ratio",
                   _doc(perf.bounded_tail_spread), "how far the slowest 1 % of queries sit from the mean TPOT",
                   [o.calibration("tail_spread", "ratio"), o.workload_key("output_tokens"),
                    o.workload_key("output_tokens_min")])
@@ -465,7 +465,7 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               _doc(perf.max_batch_p99) if tailed else _doc(perf.max_batch_for_step_budget),
               "the p99 step time (mean step + the prompts' prefill tail) meets the budget" if tailed
               else "the step time grows linearly in the batch, so the bound is exact",
-              ["step_budget_ms", "step_overhead_ms", *terms] + (["tail_spread"] if tailed else []))
+              ["step_budget_ms", "step_overhead_ms", *terms] + (["p99_tail_spread"] if tailed else []))
     steps.add("max_batch_for_memory", "Largest batch whose KV cache fits", t["b_mem"], "sequences",
               _doc(perf.max_batch_for_memory) + " Bytes per sequence = KV x (input_tokens + output_tokens).",
               "sequences whose full-length cache fits beside the weights",

@@ -70,7 +70,7 @@ ECONOMIC_KEYS = frozenset({
 
 # Workload keys that apply to one kind only.
 LLM_ONLY = frozenset({"params_b", "active_params_b", "layers", "kv_elems_per_token_per_layer", "hidden",
-                      "input_tokens", "output_tokens", "ttft_ms", "tpot_ms"})
+                      "input_tokens", "output_tokens", "ttft_ms", "tpot_ms", "output_tokens_cv", "output_tokens_min"})
 FIXED_ONLY = frozenset({"gflops_per_query", "weights_mb", "activation_mb_per_query", "latency_ms"})
 
 # Result columns written per (grid point, accelerator) unless --fields says otherwise.
@@ -195,6 +195,13 @@ def check_varies(varies: Sequence[Vary], workload: Workload, assumptions: Assump
         if max(by_key["active_params_b"].values) > min(params):
             raise UsageError(f"--vary active_params_b={by_key['active_params_b'].spec}: must not exceed "
                              f"params_b ({min(params):g}) anywhere on the grid")
+    if workload.kind == "llm" and ("output_tokens_min" in by_key or "output_tokens" in by_key):
+        shortest = by_key["output_tokens_min"].values if "output_tokens_min" in by_key else (workload.output_tokens_min,)
+        mean = by_key["output_tokens"].values if "output_tokens" in by_key else (workload.output_tokens,)
+        if max(shortest) > min(mean):
+            where = by_key.get("output_tokens_min", by_key.get("output_tokens"))
+            raise UsageError(f"--vary {where.key}={where.spec}: output_tokens_min ({max(shortest):g}) must not exceed "
+                             f"output_tokens, the mean ({min(mean):g}), anywhere on the grid")
 
 
 def check_fields(fields: Sequence[str], kind: str) -> list[str]:

@@ -337,3 +337,15 @@ def test_explain_follows_compares_default_row(compare_json, invoke):
     for chip in ("NVIDIA H100 NVL", "NVIDIA H100 SXM"):  # rented and owned by default here
         doc = json.loads(invoke("explain", "chatbot-70b-100k", "--chip", chip, "--format", "json").stdout)
         assert (doc["price_basis"], doc["cost_per_query_usd"]) == (rows[chip]["price_basis"], rows[chip]["cost_per_query_usd"])
+
+
+def test_p99_tail_step_shows_the_bound_the_shortest_output_sets(invoke):
+    """Under a TPOT bound the batch comes from the p99 step time: explain names the tail spread it
+    used, the calibrated one, or mean / shortest output when the workload states its shortest."""
+    chip = "NVIDIA H100 SXM"
+    fitted = _steps(_explain(invoke, "support-chatbot-70b", "--chip", chip))
+    assert fitted["p99_tail_spread"]["value"] == fitted["p99_tail_spread"]["inputs"][0]["value"] > 1
+    assert "p99_tail_spread" in [i["name"] for i in fitted["max_batch_for_slo"]["inputs"]]
+    fixed = _steps(_explain(invoke, "support-chatbot-70b", "--chip", chip, "--set", "output_tokens_min=300"))
+    assert fixed["p99_tail_spread"]["value"] == 1.0  # every output 300 tokens: Poisson spread only
+    assert fixed["max_batch_for_slo"]["value"] > fitted["max_batch_for_slo"]["value"]

@@ -85,6 +85,8 @@ def test_parse_errors(text, message):
     (["peak_to_average=0.5:2:3"], "peak_to_average must be >= 1"),
     (["pue=1.1:1.2:2", "pue=1.3:1.4:2"], "varied twice"),
     (["active_params_b=50:90:3"], "must not exceed params_b"),
+    (["output_tokens_min=100:400:4"], r"output_tokens_min \(400\) must not exceed output_tokens, the mean \(300\)"),
+    (["output_tokens_min=100,200", "output_tokens=150:600:4"], "must not exceed output_tokens"),
 ])
 def test_grid_validation(base, specs, message):
     with pytest.raises(InferchipError, match=message) as caught:
@@ -472,3 +474,10 @@ def test_row_format_large_chunks_equal_cell_by_cell(zeros):
     kinds = column_kinds(frame, int_columns=("grid_point",))
     fmt = RowFormat(list(frame.columns), kinds, style="csv")
     assert fmt.rows(frame) == _cell_by_cell(fmt, frame)
+
+
+def test_llm_only_output_spread_keys_are_refused_on_fixed_work():
+    inputs = load_inputs("video-analytics-resnet50")
+    for spec in ("output_tokens_min=10:20:2", "output_tokens_cv=0.1:0.5:2"):
+        with pytest.raises(UsageError, match="does not apply to a fixed workload"):
+            sw.plan(inputs.workload, inputs.assumptions, inputs.chips, [sw.parse_vary(spec)])
