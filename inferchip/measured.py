@@ -191,6 +191,8 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
         "output_tokens_cv": np.nan_to_num(fill(s("output_tokens_cv"), p("dataset_output_tokens_cv")), nan=0.0),
         "beam_width": np.nan_to_num(s("beam_width"), nan=1.0),
         "output_tokens_min": np.nan_to_num(p("dataset_output_tokens_min"), nan=0.0),
+        # the longest output: the queries that finish an MLPerf run last (mlperf_run.py); NaN = not known
+        "output_tokens_max": p("dataset_output_tokens_max"),
     }
     return benchmarks.assign(**{k: pd.Series(v, index=benchmarks.index) for k, v in columns.items()})
 

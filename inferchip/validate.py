@@ -47,12 +47,8 @@ def validation_frame(benchmarks: pd.DataFrame, chips: pd.DataFrame) -> pd.DataFr
     beside the catalog row of its accelerator (`chip_found` false when the catalog
     has no such name: those rows are reported, not predicted)."""
     from inferchip.measured import benchmark_workloads
-    from inferchip.models import load_presets
 
     rows = benchmark_workloads(benchmarks).reset_index(drop=True)
-    # the dataset's longest output: the queries that finish an MLPerf run last (mlperf_run.py)
-    longest = {name: p.get("dataset_output_tokens_max") for name, p in load_presets().items()}
-    rows["output_tokens_max"] = rows["model"].map(longest).astype(float)
     catalog = chips.assign(_key=chips["name"].str.lower()).drop_duplicates("_key", keep="last").set_index("_key")
     key = rows["accelerator"].str.lower()
     found = key.isin(catalog.index)
