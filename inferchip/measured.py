@@ -96,14 +96,13 @@ def read_benchmarks(path: Path | None = None) -> pd.DataFrame:
     if problems:
         raise InputError("\n".join(problems))
     if not records:
-        frame = pd.DataFrame(records)
-        for key in ("ttft_ms", "tpot_ms", "latency_ms"):
-            frame[key] = frame[key].fillna(np.inf)
-    else:  # by column: every record has the same keys (cheaper than a frame from dicts)
-        columns = {k: [rec[k] for rec in records] for k in records[0]}
-        for key in ("ttft_ms", "tpot_ms", "latency_ms"):  # an empty bound is no bound
-            columns[key] = [np.inf if math.isnan(v) else v for v in columns[key]]
-        frame = pd.DataFrame(columns)
+        raise InputError(f"{path}: no benchmark rows below the header; add one row per measured result "
+                         "(see data/README.md)")
+    # by column: every record has the same keys (cheaper than a frame from dicts)
+    columns = {k: [rec[k] for rec in records] for k in records[0]}
+    for key in ("ttft_ms", "tpot_ms", "latency_ms"):  # an empty bound is no bound
+        columns[key] = [np.inf if math.isnan(v) else v for v in columns[key]]
+    frame = pd.DataFrame(columns)
     frame["benchmark_file"] = str(path)
     return frame
 
@@ -152,8 +151,6 @@ def benchmark_workloads(benchmarks: pd.DataFrame, shapes: pd.DataFrame | None = 
     # plain lookups per row, not Series.map: a run builds this for a few dozen rows, where
     # each pandas call costs more than the arithmetic
     models = benchmarks["model"].tolist()
-    if not shapes["model"].is_unique:  # read_benchmark_workloads refuses these with the line
-        raise InputError("benchmark workloads: a model appears on more than one row; keep one row per model")
     by_model = {model: i for i, model in enumerate(shapes["model"].tolist())}
     at = [by_model.get(model, -1) for model in models]
     p = lambda key: np.array([presets[m].get(key) for m in models], dtype=float)  # noqa: E731

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inferchip.data_files import data_path
 from inferchip.errors import InputError, NotFoundError
 from inferchip.measured import benchmark_workloads, match, read_benchmarks
 
@@ -238,3 +239,14 @@ def test_fixed_length_outputs_raise_the_interactive_prediction(bench):
     fixed = validate.predict(frame, values)["predicted_per_accelerator"].iloc[0]
     unknown = validate.predict(frame.assign(output_tokens_min=0.0), values)["predicted_per_accelerator"].iloc[0]
     assert fixed > unknown * 1.05
+
+
+def test_a_benchmarks_file_of_only_a_header_is_refused_in_one_line(tmp_path, invoke):
+    path = tmp_path / "b.csv"
+    path.write_text(data_path("benchmarks.csv").read_text(encoding="utf-8").splitlines()[0] + "\n")
+    with pytest.raises(InputError, match="no benchmark rows below the header"):
+        read_benchmarks(path)
+    result = invoke("validate", "--benchmarks", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: {path}: no benchmark rows below the header; add one row per measured " \
+                                    "result (see data/README.md)"
