@@ -318,13 +318,6 @@ def _firsts(code: np.ndarray) -> np.ndarray:
     return first
 
 
-def _cheapest_mix_rows(replicas, chips_per_replica, size, annual_cost_per_unit):
-    """cheapest_mix on every row as given (no de-duplication)."""
-    size = np.asarray(size, dtype=float)
-    return _mix_pick(*_mix_counts(replicas, chips_per_replica, size), size,
-                     np.asarray(annual_cost_per_unit, dtype=float))
-
-
 def _mix_counts(replicas, chips_per_replica, size):
     """Per row and ordered pair (u, v) of its units: units of u and of v that the candidate
     buys [count], as (rows x units x units) arrays (cheapest_mix's candidates)."""
