@@ -80,6 +80,8 @@ def covers(sweep) -> bool:
     """Whether the grid varies a money key over two or more values (else evaluate is as
     fast) and its other keys take at most OTHER_COMBOS combinations (the representatives
     are kept for the whole sweep, see OTHER_COMBOS)."""
+    if sweep.cost_cache.get("off"):  # a chunk found a case it does not cover: the rest go through evaluate
+        return False
     money = [len(v.values) for v in sweep.varies if v.key in MONEY_KEYS]
     other = math.prod(len(v.values) for v in sweep.varies if v.key not in MONEY_KEYS)
     return bool(money) and math.prod(money) >= 2 and other <= OTHER_COMBOS
@@ -193,8 +195,10 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         values, traced = _representatives(sweep, scen, points, reps, rep_fields)
         at = rep_index.reshape(-1) * n_c + np.array([wanted[i][1] for i in new])
         for i, row in zip(new, at.tolist(), strict=True):
-            if wanted[i][2] and np.array([traced[k][row] for k in CHOICE]).tobytes() != wanted[i][2]:
-                return None  # evaluate chose other units at the representative: not this fast path's case
+            if wanted[i][2] and not np.array_equal(np.array([traced[k][row] for k in CHOICE], dtype=float),
+                                                   np.frombuffer(wanted[i][2], dtype=float), equal_nan=True):
+                cache["off"] = True  # evaluate chose other units at the representative: not this fast path's
+                return None  # case, and the sweep's later chunks go through evaluate without trying again
         base = 0 if cache["values"] is None else len(cache["values"][rep_fields[0]])
         for j, i in enumerate(new):
             slots[wanted[i]] = base + j
