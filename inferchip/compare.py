@@ -26,10 +26,8 @@ from inferchip.units import (
     MS_PER_S,
     PARAMS_PER_BILLION,
     PRECISION_FALLBACK,
-    QUERIES_PER_THOUSAND,
     RESULT_FIELDS,
     SECONDS_PER_DAY,
-    TOKENS_PER_MILLION,
 )
 from inferchip.workload import Workload
 
@@ -650,23 +648,16 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
         "annual_energy_usd": nan_unless(energy, feasible), "annual_facility_usd": nan_unless(facility, feasible),
         "annual_opex_usd": nan_unless(annual_opex, feasible), "annual_tco_usd": nan_unless(tco, feasible),
         "cost_per_query_usd": per_query,
-        "cost_per_million_tokens_usd": per_query / out_tokens * TOKENS_PER_MILLION,
-        "cost_per_thousand_queries_usd": per_query * QUERIES_PER_THOUSAND,
+        **cost.per_query_fields(per_query, pts["input_time_share"], in_tokens, out_tokens),
         "input_time_share": nan_unless(pts["input_time_share"], ok),
         "serving_mode": np.where(ok, pts.get("serving_mode", ""), "").astype(object),
         "prefill_pool_share": nan_unless(pts.get("prefill_pool_share", np.nan), ok & (kind == "llm")),
-        "cost_per_million_input_tokens_usd": cost.cost_per_million_input_tokens_usd(
-            per_query, pts["input_time_share"], in_tokens),
-        "cost_per_million_output_tokens_usd": cost.cost_per_million_output_tokens_usd(
-            per_query, pts["input_time_share"], out_tokens),
-        "cost_per_million_tokens_blended_usd": cost.cost_per_million_tokens_blended_usd(
-            per_query, in_tokens, out_tokens),
         "cloud_cost_per_query_usd": nan_unless(
             cost.annual_rent_usd(rent_plan["accelerators_bought"], cloud) / annual_queries, ok),
-        "avg_power_kw": nan_unless(avg_kw, ok), "facility_power_kw": nan_unless(provisioned_kw * sc["pue"], ok),
-        "energy_per_query_j": nan_unless(power.energy_per_query_j(avg_kw, sc["pue"], sc["queries_per_day"]), ok),
-        "work_energy_per_query_j": nan_unless(power.work_energy_per_query_j(
-            provisioned_kw / accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"]), ok),
+        "avg_power_kw": nan_unless(avg_kw, ok),
+        **{k: nan_unless(v, ok) for k, v in power.energy_fields(
+            avg_kw, provisioned_kw, accelerators_bought, idle_f, busy_f, n, qps_replica, sc["pue"],
+            sc["queries_per_day"]).items()},
         "busy_power_fraction": nan_unless(busy_f, ok), "idle_power_fraction": nan_unless(idle_f, ok),
         "kw_per_rack": nan_unless(kw_per_rack, ok),
         "max_unit_kw": nan_unless(np.where(bought_ok, max_unit_kw, server_kw), ok),

@@ -8,6 +8,7 @@ import numpy as np
 from inferchip.units import (
     HOURS_PER_YEAR,
     MONTHS_PER_YEAR,
+    QUERIES_PER_THOUSAND,
     SECONDS_PER_HOUR,
     TOKENS_PER_MILLION,
     W_PER_KW,
@@ -94,6 +95,28 @@ def cost_per_million_tokens_blended_usd(cost_per_query_usd, input_tokens, output
     the figure to set beside an API's prices at the workload's mix,
     (input x input price + output x output price) / (input + output)."""
     return cost_per_query_usd / (input_tokens + output_tokens) * TOKENS_PER_MILLION
+
+
+PER_QUERY_FIELDS = ("cost_per_million_tokens_usd", "cost_per_thousand_queries_usd", "cost_per_million_input_tokens_usd",
+                    "cost_per_million_output_tokens_usd", "cost_per_million_tokens_blended_usd")
+
+
+def per_query_fields(per_query_usd, input_time_share, input_tokens, output_tokens, wanted=PER_QUERY_FIELDS) -> dict:
+    """The costs derived from the cost per query [USD], those in `wanted`: per million output
+    tokens = per query / output tokens x 1e6; per thousand queries = per query x 1,000; per
+    million input, output and blended tokens (the functions above). One place for compare's
+    table and a sweep's cost-only grid (costgrid)."""
+    make = {
+        "cost_per_million_tokens_usd": lambda: per_query_usd / output_tokens * TOKENS_PER_MILLION,
+        "cost_per_thousand_queries_usd": lambda: per_query_usd * QUERIES_PER_THOUSAND,
+        "cost_per_million_input_tokens_usd": lambda: cost_per_million_input_tokens_usd(
+            per_query_usd, input_time_share, input_tokens),
+        "cost_per_million_output_tokens_usd": lambda: cost_per_million_output_tokens_usd(
+            per_query_usd, input_time_share, output_tokens),
+        "cost_per_million_tokens_blended_usd": lambda: cost_per_million_tokens_blended_usd(
+            per_query_usd, input_tokens, output_tokens),
+    }
+    return {name: make[name]() for name in PER_QUERY_FIELDS if name in wanted}
 
 
 def fleet_costs(sc, purchase_price_usd, avg_power_kw, provisioned_kw, units, software_usd, rent_usd, owned, rented,

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from inferchip import cost, fleet, power, purchase
-from inferchip.units import QUERIES_PER_THOUSAND, TOKENS_PER_MILLION
 
 # Assumptions that enter only the cost formulas below and the sizer's yardstick (the
 # annual cost of a unit): never the operating point, the fleet, power or the rent.
@@ -228,17 +227,11 @@ def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> di
     (rented), each x the workload's share; cost per query = TCO / (queries per day x 365)."""
     nan_unless = lambda arr, cond: np.where(cond, arr, np.nan)  # noqa: E731
     out: dict[str, np.ndarray] = {}
-    ok = rep["meets_slo"] if wanted & {"facility_power_kw", "energy_per_query_j", "work_energy_per_query_j"} else None
-    if "facility_power_kw" in wanted:
-        out["facility_power_kw"] = nan_unless(rep["provisioned_kw"] * sc["pue"], ok)
-    if "energy_per_query_j" in wanted:
-        out["energy_per_query_j"] = nan_unless(power.energy_per_query_j(rep["avg_kw"], sc["pue"],
-                                                                        sc["queries_per_day"]), ok)
-    if "work_energy_per_query_j" in wanted:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_kw = rep["provisioned_kw"] / rep["accelerators_bought"]
-        out["work_energy_per_query_j"] = nan_unless(power.work_energy_per_query_j(
-            per_kw, rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"], sc["pue"]), ok)
+    if wanted & set(power.ENERGY_FIELDS):
+        energy = power.energy_fields(rep["avg_kw"], rep["provisioned_kw"], rep["accelerators_bought"],
+                                     rep["idle_fraction"], rep["busy_fraction"], pts["n"], pts["qps_replica"],
+                                     sc["pue"], sc["queries_per_day"], wanted)
+        out.update({k: nan_unless(v, rep["meets_slo"]) for k, v in energy.items()})
     if not wanted - out.keys():
         return out
     feasible = rep["feasible"]
@@ -257,17 +250,5 @@ def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> di
     out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
     in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
     out["cost_per_query_usd"] = per_query
-    if "cost_per_million_tokens_usd" in wanted:
-        out["cost_per_million_tokens_usd"] = per_query / out_tokens * TOKENS_PER_MILLION
-    if "cost_per_thousand_queries_usd" in wanted:
-        out["cost_per_thousand_queries_usd"] = per_query * QUERIES_PER_THOUSAND
-    if "cost_per_million_input_tokens_usd" in wanted:
-        out["cost_per_million_input_tokens_usd"] = cost.cost_per_million_input_tokens_usd(
-            per_query, pts["input_time_share"], in_tokens)
-    if "cost_per_million_output_tokens_usd" in wanted:
-        out["cost_per_million_output_tokens_usd"] = cost.cost_per_million_output_tokens_usd(
-            per_query, pts["input_time_share"], out_tokens)
-    if "cost_per_million_tokens_blended_usd" in wanted:
-        out["cost_per_million_tokens_blended_usd"] = cost.cost_per_million_tokens_blended_usd(
-            per_query, in_tokens, out_tokens)
+    out.update(cost.per_query_fields(per_query, pts["input_time_share"], in_tokens, out_tokens, wanted))
     return out

@@ -99,3 +99,25 @@ def work_energy_per_query_j(max_kw_per_accelerator, idle_fraction, busy_fraction
 def energy_per_query_j(avg_kw, pue, queries_per_day):
     """Facility energy per query [J] = average IT kW x PUE x 1,000 x 86,400 / queries per day."""
     return avg_kw * pue * W_PER_KW * SECONDS_PER_DAY / queries_per_day
+
+
+ENERGY_FIELDS = ("facility_power_kw", "energy_per_query_j", "work_energy_per_query_j")
+
+
+def energy_fields(avg_kw, provisioned_kw, accelerators_bought, idle_fraction, busy_fraction, chips_per_replica,
+                  qps_replica, pue, queries_per_day, wanted=ENERGY_FIELDS) -> dict:
+    """The fleet's facility power [kW] = provisioned IT kW x PUE, its energy per query [J]
+    (energy_per_query_j) and the work's own energy per query [J] (work_energy_per_query_j,
+    at the provisioned kW per accelerator bought), those in `wanted`. One place for compare's
+    table and a sweep's cost-only grid (costgrid)."""
+    out = {}
+    if "facility_power_kw" in wanted:
+        out["facility_power_kw"] = provisioned_kw * pue
+    if "energy_per_query_j" in wanted:
+        out["energy_per_query_j"] = energy_per_query_j(avg_kw, pue, queries_per_day)
+    if "work_energy_per_query_j" in wanted:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_accelerator_kw = provisioned_kw / accelerators_bought
+        out["work_energy_per_query_j"] = work_energy_per_query_j(per_accelerator_kw, idle_fraction, busy_fraction,
+                                                                 chips_per_replica, qps_replica, pue)
+    return out
