@@ -77,11 +77,12 @@ def resolve_precision(chips: pd.DataFrame, requested: str) -> pd.DataFrame:
                         peak_tflops=pd.Series(peak, index=chips.index), precision_note=note)
 
 
-def prepare_chips(chips: pd.DataFrame, precision: str) -> pd.DataFrame:
+def prepare_chips(chips: pd.DataFrame, precision: str, resolved: bool = False) -> pd.DataFrame:
     """The chip frame as `evaluate(..., resolved=True)` reads it: precision resolved
-    (resolve_precision), interconnect, purchase units and power profiles attached. A run
-    that evaluates the same chips many times (a sweep's chunks) prepares them once."""
-    chips = resolve_precision(chips.reset_index(drop=True), precision)
+    (resolve_precision; `resolved` says it already is), interconnect, purchase units and
+    power profiles attached where missing. A run that evaluates the same chips many times
+    (a sweep's chunks) prepares them once."""
+    chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     if "scaleup_gbps" not in chips:
         chips = attach_interconnect(chips)
     if purchase.slot_column("own", "size", 0) not in chips:
@@ -502,11 +503,7 @@ def evaluate(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision:
     `chip_values` replaces catalog numbers per result row (arrays of length scenarios x
     chips, scenario-major): `uncertainty` draws estimated prices and power per sample.
     `resolved` says `chips` came from prepare_chips for this precision (not redone)."""
-    chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
-    if purchase.slot_column("own", "size", 0) not in chips:
-        chips = purchase.attach_units(chips)
-    if "chip_busy_power_fraction" not in chips:
-        chips = power.attach_profiles(chips)
+    chips = prepare_chips(chips, precision, resolved)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
     n_s, n_c = len(scenarios), len(chips)
