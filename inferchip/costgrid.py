@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, fleet, power, purchase
+from inferchip import cost, fleet, power, purchase, server
 
 # Assumptions that enter only the cost formulas below and the sizer's yardstick (the
 # annual cost of a unit): never the operating point, the fleet, power or the rent.
@@ -98,37 +98,85 @@ def _slot_widths(chips: pd.DataFrame) -> np.ndarray:
     return np.where(listed.sum(axis=1) >= 2, last, 0)
 
 
-def _choices(sweep, scen: dict[str, np.ndarray], points, widths: np.ndarray) -> np.ndarray:
+# What the sizer's replica count reads from a scenario besides the operating point
+REPLICA_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
+
+
+def _choices(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], kept: dict[str, np.ndarray],
+             rows: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
     several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own")
-    makes it. Chips are sized in groups of equal slot width: the empty slots after a chip's
-    last unit never win, and leaving them out leaves every choice as it is."""
-    chips, n_c, g = sweep.chips, len(sweep.chips), len(scen["queries_per_day"])
+    makes it, with its functions (purchase.unit_costs, sizer_costs, mix_counts, mix_pick).
+    Each input is computed once per distinct value of what it reads: a unit's annual cost
+    once per combination of the varied keys it reads (the money keys), the replicas and
+    the candidates' counts once per (operating point, varied replica keys). Chips are sized
+    in groups of equal slot width: the empty slots after a chip's last unit never win, and
+    leaving them out leaves every choice as it is."""
+    n_c, g = len(sweep.chips), len(index[0])
     several = np.flatnonzero(widths)
+    reads = {*cost.UNIT_COST_KEYS, *purchase.UNIT_PRICE_COLUMNS, "devices_per_server"}
+    money_first, money = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in reads])
+    # a grid point's operating points are those of its slot in `kept` (sweep._performance)
+    point_slot = rows.reshape(g, n_c)[:, 0] // max(n_c, 1)
+    replica_first, replica = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in REPLICA_KEYS],
+                                      point_slot)
+    at_points = rows.reshape(g, n_c)[replica_first][:, several]
+    per_class = lambda name: np.asarray(scen[name])[replica_first].reshape(-1, 1)  # noqa: E731
+    replicas = fleet.replicas_needed(fleet.peak_queries_per_s(per_class("queries_per_day"),
+                                                              per_class("peak_to_average")),
+                                     kept["qps_replica"][at_points], per_class("utilisation_target"))
+    n = kept["n"][at_points]
+    catalog = _sizer_catalog(sweep, several, int(widths.max()))
+    value = lambda name: (np.asarray(scen[name])[money_first].reshape(-1, 1, 1)  # noqa: E731
+                          if name in scen else catalog[name])
+    unit_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
+        size, price, kw, *map(value, cost.UNIT_COST_KEYS))
+    *_, annual = purchase.unit_costs(catalog["size"], catalog["price"], catalog["power"],
+                                     server.devices_per_server(value("devices_per_server")),
+                                     *map(value, purchase.UNIT_PRICE_COLUMNS), unit_cost)
+    annual = purchase.sizer_costs(np.broadcast_to(annual, (len(money_first), len(several), catalog["size"].shape[2])))
     out = np.empty((g, len(several), 4))
-    catalog = sweep.cost_cache.setdefault("catalog", {})  # those chips' catalog columns, read once
     for width in np.unique(widths[several]).tolist():
-        at = widths[several] == width
-        cols = several[at]
-        rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
-
-        def get(name: str, cols=cols, width=width) -> np.ndarray:
-            if name in scen:
-                return np.repeat(scen[name], len(cols))
-            if name.startswith("own_unit_") and int(name.rsplit("_", 1)[1]) >= width:
-                raise KeyError(name)  # past the group's last unit
-            key = (width, name)
-            if key not in catalog:
-                catalog[key] = chips[name].to_numpy()[cols]
-            return np.tile(catalog[key], g)
-
-        peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
-        replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
-        own_cost = lambda size, price, kw, get=get: cost.annual_unit_cost_usd(  # noqa: E731
-            size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
-        chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ
-        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+        at = np.flatnonzero(widths[several] == width)
+        size = catalog["size"][0, at, :width]
+        counts = purchase.mix_counts(replicas[:, at].reshape(-1), n[:, at].reshape(-1),
+                                     np.tile(size, (len(replica_first), 1)))
+        chosen = purchase.mix_pick(*counts, np.tile(size, (len(replica_first), 1)),
+                                   annual[:, at, :width][money].reshape(-1, width),
+                                   (replica[:, None] * len(at) + np.arange(len(at))).reshape(-1))
+        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(at), 4)
     return out
+
+
+def _classes(sweep, index: tuple[np.ndarray, ...], positions: list[int],
+             extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The grid points (index: per varied key, each point's value index) grouped by their values
+    of the varied keys at `positions` (and by `extra`, a code per point): the first point of
+    each group and each point's group."""
+    g = len(index[0])
+    codes = [index[i] for i in positions] + ([extra] if extra is not None else [])
+    if not codes:
+        return np.zeros(1, dtype=np.int64), np.zeros(g, dtype=np.int64)
+    dims = [len(sweep.varies[i].values) for i in positions] + ([int(extra.max()) + 1] if extra is not None else [])
+    _, first, group = np.unique(np.ravel_multi_index(codes, dims), return_index=True, return_inverse=True)
+    return first, group.reshape(-1)
+
+
+def _sizer_catalog(sweep, cols: np.ndarray, width: int) -> dict[str, np.ndarray]:
+    """The catalog columns the sizer reads for the chips `cols`, shaped to broadcast over
+    (grid points x chips x units): the unit slots (1 x chips x width, NaN past a chip's last
+    unit), the rest (1 x chips x 1); read once per sweep."""
+    kept = sweep.cost_cache.setdefault("catalog", {})
+    key = (width, cols.tobytes())
+    if key not in kept:
+        chips = sweep.chips
+        slot = lambda field: np.stack([chips[purchase.slot_column("own", field, k)].to_numpy(dtype=float)[cols]  # noqa: E731
+                                       for k in range(width)], axis=1)[None]
+        kept[key] = {**{f: slot(f) for f in ("size", "price", "power")},
+                     **{name: chips[name].to_numpy(dtype=float)[cols].reshape(1, -1, 1)
+                        for name in (*purchase.UNIT_PRICE_COLUMNS, "devices_per_server", *cost.UNIT_COST_KEYS)
+                        if name in chips}}
+    return kept[key]
 
 
 def _representatives(sweep, scen: dict[str, np.ndarray], points: _Gathered, grid_points: np.ndarray,
@@ -174,7 +222,7 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
     decision = np.zeros((g, n_c), dtype=np.int64)  # 0: the chip's one choice; else 1 + distinct choice
     choice_bytes = [b""]
     if several.any():
-        chosen = _choices(sweep, scen, points, widths)
+        chosen = _choices(sweep, scen, index, kept, rows, widths)
         flat = chosen.reshape(-1, 4)
         first, code = purchase.distinct_rows(list(flat.T))
         decision[:, several] = 1 + code.reshape(g, -1)

@@ -139,8 +139,8 @@ def test_cheapest_mix_solves_each_distinct_row_once_with_the_same_answer(seed):
         got = purchase.cheapest_mix(replicas, n, size, cost)
         every_row = purchase.cheapest_mix(replicas, n, size, cost, distinct=False)
         # the reference: every row solved as given, no de-duplication
-        want = purchase._mix_pick(*purchase._mix_counts(replicas, n, np.asarray(size, dtype=float)),
-                                  np.asarray(size, dtype=float), np.asarray(cost, dtype=float))
+        want = purchase.mix_pick(*purchase.mix_counts(replicas, n, np.asarray(size, dtype=float)),
+                                 np.asarray(size, dtype=float), np.asarray(cost, dtype=float))
     for a, b, c in zip(got, every_row, want, strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, c)
