@@ -9,8 +9,9 @@ one size buys it whatever it costs. So every other result field of a (grid point
 accelerator) row is fixed by (the row's combination of the other varied keys,
 the accelerator, the units chosen):
 
-1. the units chosen are computed per row for the chips with several unit sizes, by the
-   sizer itself (purchase.choose);
+1. the units chosen are computed per row for the chips with several unit sizes, with the
+   sizer's own functions (purchase.unit_costs, mix_counts, mix_pick), each input once per
+   distinct value of what it reads;
 2. `compare.evaluate` runs once per distinct (other keys, accelerator, units chosen), on
    a grid point that has it, and is kept for the whole sweep; every field that the money
    keys leave alone is taken from it (its purchase is checked to be the one chosen);

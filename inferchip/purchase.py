@@ -432,13 +432,6 @@ def unit_costs(size, listed_price, listed_power, dps, server_price, accelerator_
     return price, power, np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
 
 
-def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year, distinct: bool = True):
-    """The units `plan` would buy, and nothing else: (u index, count_u, v index, count_v)
-    per row, as cheapest_mix returns them (for a caller that needs the choice only)."""
-    *_, size, _, _, annual = _priced_units(basis, get, unit_cost_usd_per_year)
-    return cheapest_mix(replicas, chips_per_replica, size, annual, distinct)
-
-
 def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:
     """The purchase for one basis on every row: the unit slots of `basis` gathered with
     `get(column)` (per-row arrays), priced per unit by `unit_cost_usd_per_year(size, price
