@@ -71,6 +71,11 @@ class _Gathered:
             self._cache[name] = self._kept[name][self._rows].reshape(self._shape)
         return self._cache[name]
 
+    def uniform(self, name: str):
+        """The one value of kept array `name` when it holds a single (non-NaN) value, else None."""
+        values = self._kept[name]
+        return values[0] if len(values) and (values == values[0]).all() else None
+
     def rows(self, at: np.ndarray) -> dict[str, np.ndarray]:
         """Every point array at the chunk rows `at`."""
         return {k: v[self._rows[at]] for k, v in self._kept.items()}
@@ -284,17 +289,20 @@ def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> di
     if not wanted - out.keys():
         return out
     feasible = rep["feasible"]
+    parts = {"capex_usd": "capex", "annual_energy_usd": "energy", "annual_facility_usd": "facility"}
+    share = rep.uniform("share")  # a workload that pays for all it buys (dedicated): 1 everywhere
     money = cost.fleet_costs(sc, rep["purchase_price"], rep["avg_kw"], rep["provisioned_kw"], rep["units_bought"],
-                             rep["software"], rep["rent"], rep["owned"], rep["rented"], rep["share"])
-    annual_capex, annual_opex, tco = money["annual_capex"], money["annual_opex"], money["tco"]
-    out.update(capex_usd=nan_unless(money["capex"], feasible), annual_energy_usd=nan_unless(money["energy"], feasible),
-               annual_facility_usd=nan_unless(money["facility"], feasible))
-    out.update(annual_capex_usd=nan_unless(annual_capex, feasible), annual_opex_usd=nan_unless(annual_opex, feasible),
-               annual_tco_usd=nan_unless(tco, feasible))
+                             rep["software"], rep["rent"], rep["owned"], rep["rented"],
+                             rep["share"] if share is None else share, {parts[f] for f in wanted if f in parts})
+    out.update({f: nan_unless(money[part], feasible) for f, part in parts.items() if f in wanted})
+    for field, part in (("annual_capex_usd", "annual_capex"), ("annual_opex_usd", "annual_opex")):
+        if field in wanted:
+            out[field] = nan_unless(money[part], feasible)
+    tco = nan_unless(money["tco"], feasible)
+    out["annual_tco_usd"] = tco
     if "cost_per_accelerator_hour_usd" in wanted:
-        out["cost_per_accelerator_hour_usd"] = nan_unless(
-            cost.per_accelerator_hour_usd(tco, rep["accelerators"]), feasible)
-    per_query = nan_unless(tco / rep["annual_queries"], feasible)
+        out["cost_per_accelerator_hour_usd"] = cost.per_accelerator_hour_usd(tco, rep["accelerators"])
+    per_query = tco / rep["annual_queries"]  # NaN where infeasible, as tco is
     shape = np.shape(tco)
     out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
     in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
