@@ -235,7 +235,7 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         choice_bytes += [flat[f].tobytes() for f in first.tolist()]
     combo_code, combo_values = pd.factorize(combo)
     key = (combo_code[:, None] * n_c + np.arange(n_c)[None, :]) * len(choice_bytes) + decision
-    distinct, first_row, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
+    distinct, first_row, inverse = _unique(key.reshape(-1), len(combo_values) * n_c * len(choice_bytes))
     rep_fields = list(dict.fromkeys([f for f in fields if f not in MONEY_FIELDS and f != "infeasible_reason"]
                                     + list(BASE_FIELDS)))
     slots = cache["slots"]
@@ -258,7 +258,7 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         grow = lambda old, add: add if old is None else {k: np.concatenate([old[k], add[k]]) for k in old}  # noqa: E731
         cache["values"] = grow(cache["values"], {k: v[at] for k, v in values.items()})
         cache["traced"] = grow(cache["traced"], {k: v[at] for k, v in traced.items()})
-    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse.reshape(-1)]
+    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse]
     out = {f: cache["values"][f][slot] for f in fields if f in cache["values"]}
     money = [f for f in fields if f in MONEY_FIELDS]
     if money:
@@ -268,6 +268,22 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         computed = money_fields(sweep.workload.kind, sc, rep, pts, set(money))
         out.update({f: computed[f].reshape(-1) for f in money})
     return out
+
+
+def _unique(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(key, return_index=True, return_inverse=True) of integers in [0, bound): the
+    distinct values (ascending), each one's first position and each position's distinct
+    value; through a table of `bound` flags instead of a sort where that is the smaller."""
+    if bound > 4 * len(key) + 4096:
+        distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return distinct, first, inverse.reshape(-1)
+    present = np.zeros(bound, dtype=bool)
+    present[key] = True
+    distinct = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[key]
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)  # the last write per value is its first position
+    return distinct, first, inverse
 
 
 def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> dict[str, np.ndarray]:
