@@ -344,6 +344,8 @@ def mix_pick(count_u, count_v, size, annual_cost_per_unit, of=None):
     """cheapest_mix's choice among the candidates (mix_counts) of every row. Row i's candidates
     are row of[i] of count_u, count_v and size (rows that share candidates share them, each
     counted once); every row its own when `of` is None. annual_cost_per_unit: per row."""
+    if of is not None and 2 * len(count_u) > len(of):  # few rows share: a copy per row is cheaper
+        count_u, count_v, size, of = count_u[of], count_v[of], size[of], None
     su, sv = size[:, :, None], size[:, None, :]
     zero_u, zero_v = count_u == 0, count_v == 0
     with np.errstate(invalid="ignore"):
