@@ -7,7 +7,7 @@ chips than layers, several layers per chip), the weights stay where they are
 parallel GPU model (inferchip.perf), the same chips give the same aggregate rate
 but each token waits for every stage:
 
-    TPOT_pipe(b) [ms] = s x (max(A, (C + D) b) + (B + E) b) + O_pipe
+    TPOT_pipe(b) [ms] = s x (A + (B + C + D + E) b) + O_pipe
     O_pipe [ms]       = pipeline_overhead_ms + s x layer_latency_us / 1000
                         + (servers per replica - 1) x server_hop_us / 1000
 
@@ -56,7 +56,7 @@ def pipeline_overhead_ms(layers, n_chips, devices_per_server, overhead_ms, layer
 
 
 def pipeline_step_ms(batch, stages, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms):
-    """TPOT_pipe(b) [ms] = s x (max(A, (C + D) b) + (B + E) b) + O_pipe."""
+    """TPOT_pipe(b) [ms] = s x (A + (B + C + D + E) b) + O_pipe."""
     return stages * perf.step_time_ms(batch, a_ms, b_ms, c_ms, d_ms, e_ms, 0.0) + overhead_ms
 
 

@@ -9,7 +9,7 @@ and chips that only prefill; it pays where prompts are long and the TPOT bound i
 
 Per replica of n chips (every function vectorized, units in the names):
 
-- decode pool: TPOT_d(b) = max(A, C b) + (B + E_d) b + O with E_d = collective time per
+- decode pool: TPOT_d(b) = A + (B + C + E_d) b + O with E_d = collective time per
   decoded token (no prompt tokens) and no prefill tail; b is the largest batch whose
   TPOT_d meets the TPOT bound and whose KV fits;
 - prefill pool: prompts batched until compute-bound, one query's prompt costing

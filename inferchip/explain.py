@@ -368,7 +368,7 @@ def _pipeline_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     restate("prefill_ms", "prefill_pipe = max(P / F, W / BW) + O_pipe", "the prompt streams through the stages in chunks",
             ["prefill_gflop_per_query", "effective_compute_tflops", "weights_gb", "effective_bandwidth_tbps",
              "step_overhead_ms"])
-    restate("max_batch_for_slo", "b_slo = largest microbatch b with s x (max(A, (C + D) b) + (B + E) b) + O_pipe <= budget",
+    restate("max_batch_for_slo", "b_slo = largest microbatch b with s x (A + (B + C + D + E) b) + O_pipe <= budget",
             "per microbatch of one stage", ["step_budget_ms", "step_overhead_ms", o.workload_key("layers")])
     restate("batch_size", "in_flight = floor(min(s x b_slo, b_mem, s x max_batch_size))",
             "up to one microbatch per stage is in flight", ["max_batch_for_slo", "max_batch_for_memory",
@@ -687,7 +687,7 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
                   "what to set beside an API's prices at this workload's mix",
                   ["cost_per_query_usd", o.workload_key("input_tokens"), o.workload_key("output_tokens"), million])
         steps.add("input_time_share", "Prefill share of replica time", r["input_time_share"], "fraction",
-                  "share = D b / (D b + max(A, C b) + (B + E) b + O)",
+                  "share = D b / (A + (B + C + D + E) b + O)",
                   "the prompts' prefill work carried by each decode step, over that plus the decode work alone",
                   ["batch_size"])
         steps.add("cost_per_million_input_tokens_usd", "Cost per million input tokens",

@@ -114,7 +114,7 @@ RESULT_FIELDS: dict[str, Field] = {
     "cost_per_million_tokens_blended_usd": Field("USD", "cost per million tokens, input and output together: cost per query / (input + output tokens) x 1e6, comparable with an API's blended price at the workload's mix"),
     "cost_per_million_input_tokens_usd": Field("USD", "cost per million input tokens: cost per query x input_time_share / input tokens x 1e6"),
     "cost_per_million_output_tokens_usd": Field("USD", "cost per million output tokens: cost per query x (1 - input_time_share) / output tokens x 1e6"),
-    "input_time_share": Field("fraction", "share of a replica's step time spent on prompt prefill: D b / (D b + max(A, C b) + (B + E) b + O); disaggregated serving: prefill_pool_share"),
+    "input_time_share": Field("fraction", "share of a replica's step time spent on prompt prefill: D b / (A + (B + C + D + E) b + O); disaggregated serving: prefill_pool_share"),
     "serving_mode": Field("", "aggregated (prompts ride in the decode steps) or disaggregated (separate prefill and decode pools); assumption serving_mode = aggregated | disaggregated | auto picks it (docs/method.md)"),
     "prefill_pool_share": Field("fraction", "disaggregated serving: share of the fleet's chips in the prefill pool = (prompt ms / 1000) x queries/s per replica; 0 when aggregated"),
     "cost_per_thousand_queries_usd": Field("USD", "cost per query x 1,000"),

@@ -83,5 +83,5 @@ def test_token_units_hand_case():
 def test_prefill_time_share_hand_case():
     from inferchip import perf
 
-    # D b = 2 x 4 = 8; max(A=10, C b=4) = 10; (B + E) b = 1 x 4 = 4; O = 2 -> 8 / (8 + 16) = 1/3
-    assert perf.prefill_time_share(4.0, 10.0, 0.5, 1.0, 2.0, 0.5, 2.0) == pytest.approx(1 / 3)
+    # D b = 2 x 4 = 8; TPOT = A 10 + (B + C + D + E) b = 4 x 4 = 16 + O 2 = 28 -> 8 / 28
+    assert perf.prefill_time_share(4.0, 10.0, 0.5, 1.0, 2.0, 0.5, 2.0) == pytest.approx(8 / 28)

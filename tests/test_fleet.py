@@ -42,7 +42,7 @@ def test_racks():
     assert fleet.racks_needed(9, 4) == 3
 
 
-@pytest.mark.parametrize("workload", ["support-chatbot-70b", "chatbot-70b-100k"])
+@pytest.mark.parametrize("workload", ["support-chatbot-70b", "chatbot-70b-100k", "assistant-8b-high-volume"])
 def test_per_rack_fields_describe_the_units_bought(invoke, workload):
     """kW, accelerators and capacity per rack are the fleet's, over the racks' worth of units it
     buys: a mixed 8- and 4-GPU purchase is not described by its catalog server."""
@@ -52,7 +52,7 @@ def test_per_rack_fields_describe_the_units_bought(invoke, workload):
     assert out.exit_code == 0, out.stdout
     rows = [r for r in json.loads(out.stdout)["results"] if r["feasible"] and r["price_basis"] == "owned"]
     mixed = [r for r in rows if " + " in (r["purchase"] or "")]
-    assert rows and (workload != "support-chatbot-70b" or mixed)
+    assert rows and (workload != "assistant-8b-high-volume" or mixed)  # H100, A100 and L4 buy 8- and 4-GPU servers
     for r in rows:
         rack_share = r["purchase_units"] / r["servers_per_rack"]
         assert r["racks"] == math.ceil(rack_share - 1e-9), r["option"]
@@ -75,12 +75,17 @@ def test_a_cloud_slice_packs_at_its_rack_systems_density(invoke):
     assert row["max_unit_kw"] == pytest.approx(120.0) and row["racks"] == 1
 
 
-def test_no_replica_past_a_scale_up_domain_without_a_known_host_link(invoke):
-    """Inferentia2 links 12 chips by NeuronLink and lists no host link: a 16k-token 70B replica
-    that needs more chips is infeasible, with the reason, instead of crossing servers at NeuronLink speed."""
+def test_no_replica_past_a_scale_up_domain_without_a_known_host_link(invoke, tmp_path):
+    """Inferentia2 links 12 chips by NeuronLink and lists no host link: a replica that needs more
+    chips (Llama 3.1 405B in bf16: 812 GB of weights, at least 26 chips of 32 GB) is infeasible, with
+    the reason, instead of crossing servers at NeuronLink speed."""
     import json
 
-    out = invoke("compare", "rag-long-context-70b", "--chip", "Inferentia2", "--basis", "auto", "--format", "json")
+    workload = tmp_path / "big.toml"
+    workload.write_text('schema_version = 1\nname = "big"\nkind = "llm"\n[model]\npreset = "llama-3.1-405b"\n'
+                        'precision = "bf16"\nkv_precision = "fp8"\n[traffic]\nqueries_per_day = 100000\n'
+                        'input_tokens = 2000\noutput_tokens = 300\n[slo]\nttft_ms = 10000\ntpot_ms = 100\n')
+    out = invoke("compare", str(workload), "--chip", "Inferentia2", "--basis", "auto", "--format", "json")
     row = json.loads(out.stdout)["results"][0]
     assert not row["feasible"]
     assert "more than the scale-up domain of 12, and no host link is known" in row["infeasible_reason"]

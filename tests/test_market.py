@@ -224,17 +224,17 @@ def test_pipeline_overhead_hand_computed():
 
 
 def test_pipeline_step_and_operating_point_hand_computed():
-    # s = 4 stages, A = 1, B = 0.1, C = 0.2, D = 0, E = 0, O = 2 [ms]
-    assert dataflow.pipeline_step_ms(1.0, 4, 1.0, 0.1, 0.2, 0.0, 0.0, 2.0) == pytest.approx(4 * 1.1 + 2)
-    # budget 10: 4 (max(1, 0.2 b) + 0.1 b) + 2 <= 10 -> b <= min((10 - 2 - 4) / 0.4, (10 - 2) / 1.2) = 20 / 3
+    # s = 4 stages, A = 1, B = 0.1, C = 0.2, D = 0, E = 0, O = 2 [ms]: 4 x (1 + 0.3 x 1) + 2
+    assert dataflow.pipeline_step_ms(1.0, 4, 1.0, 0.1, 0.2, 0.0, 0.0, 2.0) == pytest.approx(4 * 1.3 + 2)
+    # budget 10: 4 (1 + 0.3 b) + 2 <= 10 -> b <= (10 - 2 - 4) / 1.2 = 10 / 3
     b_slo, in_flight, tpot, tokens, tpot_b1 = dataflow.pipeline_operating_point(
         stages=4.0, budget_ms=10.0, b_mem=25.0, max_batch=256.0, a_ms=1.0, b_ms=0.1, c_ms=0.2, d_ms=0.0, e_ms=0.0,
         overhead_ms=2.0)
-    assert b_slo == pytest.approx(20.0 / 3.0)
-    assert in_flight == 25.0  # memory binds: 25 < 4 x 20 / 3
-    assert tpot == pytest.approx(4 * (1.25 + 0.625) + 2.0)  # microbatch 25 / 4 = 6.25
-    assert tokens == pytest.approx(25.0 / tpot * 1000.0)
-    assert tpot_b1 == pytest.approx(6.4)
+    assert b_slo == pytest.approx(10.0 / 3.0)
+    assert in_flight == 13.0  # the SLO binds: floor(4 x 10 / 3) < 25 in memory
+    assert tpot == pytest.approx(4 * (1.0 + 0.3 * 3.25) + 2.0)  # microbatch 13 / 4 = 3.25
+    assert tokens == pytest.approx(13.0 / tpot * 1000.0)
+    assert tpot_b1 == pytest.approx(7.2)
 
 
 @pytest.mark.parametrize(("chip", "preset", "precision"), [

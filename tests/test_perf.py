@@ -37,15 +37,14 @@ def test_max_batch_for_memory():
 
 def test_step_time_and_budget_are_consistent():
     a, b, c, d, e, o = 10.0, 0.02, 0.05, 0.03, 0.01, 2.0
-    # b=100: matrix multiplies max(10, (0.05 + 0.03) x 100 = 8) = 10; attention + collectives
-    # (0.02 + 0.01) x 100 = 3; + O 2 -> 15
-    assert perf.step_time_ms(100, a, b, c, d, e, o) == pytest.approx(15.0)
-    bmax = perf.max_batch_for_step_budget(15.0, a, b, c, d, e, o)
+    # b=100: weight stream 10 + per sequence (0.02 + 0.05 + 0.03 + 0.01) x 100 = 11 + O 2 -> 23
+    assert perf.step_time_ms(100, a, b, c, d, e, o) == pytest.approx(23.0)
+    bmax = perf.max_batch_for_step_budget(23.0, a, b, c, d, e, o)
     assert bmax == pytest.approx(100.0)
-    assert perf.step_time_ms(bmax, a, b, c, d, e, o) == pytest.approx(15.0)
-    # compute-bound branch: b=400 -> max(10, 32) + 12 + 2 = 46
-    assert perf.step_time_ms(400, a, b, c, d, e, o) == pytest.approx(46.0)
-    assert perf.max_batch_for_step_budget(46.0, a, b, c, d, e, o) == pytest.approx(400.0)
+    assert perf.step_time_ms(bmax, a, b, c, d, e, o) == pytest.approx(23.0)
+    # b=400: 10 + 0.11 x 400 + 2 = 56 (affine in the batch: the weight stream is never hidden)
+    assert perf.step_time_ms(400, a, b, c, d, e, o) == pytest.approx(56.0)
+    assert perf.max_batch_for_step_budget(56.0, a, b, c, d, e, o) == pytest.approx(400.0)
 
 
 def test_budget_below_fixed_cost_gives_negative_batch():
@@ -57,8 +56,9 @@ def test_infinite_budget_is_unbounded():
 
 
 def test_budget_with_no_per_sequence_serial_cost():
-    # B + E = 0: only the compute branch binds: (20 - 2) / (0.1 + 0.05) = 120
-    assert perf.max_batch_for_step_budget(20.0, 5.0, 0.0, 0.1, 0.05, 0.0, 2.0) == pytest.approx(120.0)
+    # B + E = 0: (20 - 2 - 5) / (0.1 + 0.05) = 86.7; no per-sequence cost at all: unbounded
+    assert perf.max_batch_for_step_budget(20.0, 5.0, 0.0, 0.1, 0.05, 0.0, 2.0) == pytest.approx(13.0 / 0.15)
+    assert np.isinf(perf.max_batch_for_step_budget(20.0, 5.0, 0.0, 0.0, 0.0, 0.0, 2.0))
 
 
 def test_decode_coefficients_hand_computed():
@@ -163,9 +163,14 @@ def test_p99_batch_solve_meets_budget():
 
 
 def test_prefill_tail_and_sustained_compute():
-    # z99 x sqrt(h (b - 1)) x D: h = 20, b = 81, D = 0.5 ms -> 2.326 x 40 x 0.5
+    # min(z99 x sqrt(h (b - 1)), H (b - 1)) x D: h = 20, b = 81, D = 0.5 ms -> 2.326 x 40 x 0.5
     assert perf.prefill_tail_ms(81, 0.5, 20.0) == pytest.approx(2.326 * 40 * 0.5)
     assert perf.prefill_tail_ms(81, 0.5, 0.0) == 0.0
+    # a chunked-prefill token budget caps it at H x (b - 1) x D: h = 320, b = 5, H = 6 -> 6 x 4 x 0.5
+    # (the Poisson spread alone would be 2.326 x sqrt(1280) x 0.5 = 41.6 ms)
+    assert perf.prefill_tail_ms(5, 0.5, 320.0) == pytest.approx(perf.PROMPT_HEADROOM * 4 * 0.5)
+    assert perf.prefill_tail_ms(5, 0.5, 320.0, headroom=1.0) == pytest.approx(2.0)
+    assert perf.prefill_tail_ms(5, 0.5, 320.0, headroom=np.inf) == pytest.approx(2.326 * np.sqrt(1280) * 0.5)
     # a lone sequence sees no other prompt's prefill: no tail at b = 1 (or below)
     assert perf.prefill_tail_ms(1, 0.5, 320.0) == 0.0
     assert perf.prefill_tail_ms(0.5, 0.5, 320.0) == 0.0

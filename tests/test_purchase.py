@@ -60,8 +60,8 @@ def test_every_rented_unit_names_a_provider_that_prices_the_chip():
 
 
 @pytest.mark.parametrize(("provider", "chip", "purchase_text", "shown"), [
-    ("default", "NVIDIA A10", "48 x AWS g5.xlarge", "AWS"),
-    ("Oracle Cloud", "NVIDIA A10", "12 x Oracle Cloud BM.GPU.A10.4", "Oracle Cloud"),
+    ("default", "NVIDIA A10", "32 x AWS g5.xlarge", "AWS"),
+    ("Oracle Cloud", "NVIDIA A10", "8 x Oracle Cloud BM.GPU.A10.4", "Oracle Cloud"),
     ("default", "AMD MI355X", "1 x Oracle Cloud BM.GPU.MI355X.8", "Oracle Cloud"),
     ("lowest", "NVIDIA H100 SXM", "2 x per accelerator-hour", "GMI Cloud"),
 ])
