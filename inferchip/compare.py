@@ -40,7 +40,7 @@ CANDIDATE_SLOTS = 6  # parallel sizes tried per chip: base x 1, 2, 4, ... 32
 ARCHITECTURE_DEFAULTS = {"experts": 0.0, "experts_per_token": 0.0, "attention_heads": 0.0, "mla": 0.0,
                          "sliding_window_tokens": 0.0, "sliding_window_layers": 0.0, "output_tokens_cv": 0.0,
                          "output_tokens_min": 0.0, "beam_width": 1.0}
-# Bisection steps of the batch solve under a p99 tail or MoE reads (the bracket shrinks 2^16-fold: under one sequence below 65k).
+# Bisection steps of the MoE batch solve (weight reads depend on the batch; the bracket shrinks 2^16-fold: under one sequence below 65k).
 BATCH_SOLVE_STEPS = 16
 
 # Numeric workload quantities a scenario may vary.
@@ -227,9 +227,12 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             1.0, S("params_b"), expert_b, perf.experts_read_fraction(batch, arch["experts"], arch["experts_per_token"]))
         spread = perf.bounded_tail_spread(np.nan_to_num(_optional(chips, "tail_spread", c_idx, 0.0), nan=0.0),
                                           outp, arch["output_tokens_min"])
-        # p99 bound with a tail, or MoE reads that depend on the batch: the bound is no longer
-        # linear in b, so solve by bisection where either applies (and the budget is finite)
-        solve = np.isfinite(budget) & (moe | (spread > 0))
+        # p99 bound with a tail: in closed form for dense models; MoE reads depend on the batch,
+        # so those rows are solved by bisection (where the budget is finite)
+        tailed = np.isfinite(budget) & ~moe & (spread > 0)
+        if tailed.any():
+            b_slo = np.where(tailed, perf.max_batch_p99_affine(budget, a, b, c, d, e, overhead, spread), b_slo)
+        solve = np.isfinite(budget) & moe
         if solve.any():
             rows = np.flatnonzero(solve)
             sub = lambda x: np.broadcast_to(x, solve.shape)[rows]  # noqa: E731

@@ -456,13 +456,15 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
               "budget = min(tpot_ms, ttft_ms - prefill)", "the tighter of the TPOT target and what TTFT leaves",
               [o.workload_key("tpot_ms"), o.workload_key("ttft_ms"), "prefill_ms"])
     tailed = bool(np.isfinite(t["step_budget_ms"]) and t["tail_spread"] > 0)
-    if tailed:  # the p99 bound: a tail beside the mean step, solved by bisection
+    if tailed:  # the p99 bound: a tail beside the mean step
         steps.add("p99_tail_spread", "p99 tail spread of the time per output token", t["tail_spread"], "ratio",
                   _doc(perf.bounded_tail_spread), "how far the slowest 1 % of queries sit from the mean TPOT",
                   [o.calibration("tail_spread", "ratio"), o.workload_key("output_tokens"),
                    o.workload_key("output_tokens_min")])
+    # the tail's bound is in closed form for dense models; MoE weight reads depend on the batch (bisection)
+    solver = perf.max_batch_p99 if np.any(np.asarray(t["expert_params_b"]) > 0) else perf.max_batch_p99_affine
     steps.add("max_batch_for_slo", "Largest batch within the SLO", t["b_slo"], "sequences",
-              _doc(perf.max_batch_p99) if tailed else _doc(perf.max_batch_for_step_budget),
+              _doc(solver) if tailed else _doc(perf.max_batch_for_step_budget),
               "the p99 step time (mean step + the prompts' prefill tail) meets the budget" if tailed
               else "the step time grows linearly in the batch, so the bound is exact",
               ["step_budget_ms", "step_overhead_ms", *terms] + (["p99_tail_spread"] if tailed else []))

@@ -331,6 +331,31 @@ def bounded_tail_spread(tail_spread, output_tokens, output_tokens_min):
     return np.minimum(h, np.maximum(cap, 1.0))
 
 
+def max_batch_p99_affine(budget_ms, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread,
+                         headroom=PROMPT_HEADROOM):
+    """Largest real b whose p99 step time meets the budget, for a weight term A that does not
+    depend on the batch (dense models) [sequences], in closed form:
+    A + S b + O + min(z99 sqrt(h (b - 1)), H (b - 1)) D <= budget, S = B + C + D + E.
+    The p99 time is the smaller of two increasing curves, so b is the larger of their roots:
+    linear cap:  b = (budget - O - A + H D) / (S + H D);
+    Poisson:     b = 1 + x^2, x = (-q + sqrt(q^2 + 4 S (budget - O - A - S))) / (2 S), q = z99 sqrt(h) D.
+    Below one sequence there is no tail: b = (budget - O - A) / S when that is under 1
+    (-inf when the weight stream and overhead alone exceed the budget, as max_batch_for_step_budget)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s_ms = np.asarray(b_ms + c_ms + d_ms + e_ms, dtype=float)
+        d = np.asarray(d_ms, dtype=float)
+        room = np.asarray(budget_ms, dtype=float) - overhead_ms - a_ms
+        q = Z_P99 * np.sqrt(np.maximum(tail_spread, 0.0)) * d
+        alone = room / s_ms  # the step without a tail
+        linear = (room + headroom * d) / (s_ms + headroom * d)
+        x = (-q + np.sqrt(q * q + 4.0 * s_ms * np.maximum(room - s_ms, 0.0))) / (2.0 * s_ms)
+        poisson = 1.0 + x * x
+    tailed = np.fmax(linear, poisson)
+    out = np.where(alone < 1.0, alone, tailed)
+    out = np.where(s_ms > 0, out, np.where(room >= 0, np.inf, -np.inf))
+    return np.where(room < 0, -np.inf, out)
+
+
 def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
     """Largest b whose p99 step time meets the budget [sequences]:
     TPOT(b, A(b)) + z99 sqrt(h (b - 1)) D <= budget, where A(b) may depend on the batch (MoE:

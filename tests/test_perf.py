@@ -223,3 +223,34 @@ def test_tail_spread_bounded_by_the_shortest_output():
     wide = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.1, 0.0, 1.0, 320.0, 30)
     narrow = perf.max_batch_p99(30.0, a_of, high, 0.05, 0.02, 0.1, 0.0, 1.0, 1.0, 30)
     assert 1 <= wide < narrow <= high
+
+
+@given(st.floats(0.5, 30), st.floats(0, 0.2), st.floats(1e-3, 0.2), st.floats(0, 2), st.floats(0, 0.1),
+       st.floats(0, 5), st.sampled_from([0.0, 1.0, 20.0, 320.0]), st.floats(1, 300))
+def test_closed_form_p99_batch_matches_the_bisection(a, bb, c, d, e, o, h, budget):
+    # dense models: the closed-form root equals the bisection of the same p99 step time
+    high = perf.max_batch_for_step_budget(budget, a, bb, c, d, e, o)
+    closed = perf.max_batch_p99_affine(budget, a, bb, c, d, e, o, h)
+    if not np.isfinite(high) or high < 0:
+        assert closed == -np.inf
+        return
+    bisected = perf.max_batch_p99(budget, lambda b: a, high, bb, c, d, e, o, h, 60)
+    assert closed == pytest.approx(bisected, rel=1e-9, abs=1e-9)
+    p99 = perf.step_time_ms(closed, a, bb, c, d, e, o) + perf.prefill_tail_ms(closed, d, h)
+    assert p99 <= budget * (1 + 1e-9)
+
+
+def test_closed_form_p99_batch_hand_case():
+    # A 10, S = 0.1 + 0.2 + 0.5 + 0 = 0.8, O 2, D 0.5, H 6, budget 50 (room 38):
+    # cap: (38 + 6 x 0.5) / (0.8 + 6 x 0.5) = 10.79; Poisson, h = 320: q = 2.326 sqrt(320) 0.5 = 20.80,
+    # x = (-q + sqrt(q^2 + 4 x 0.8 x (38 - 0.8))) / 1.6 = 1.68 -> b = 3.82: the larger root (the cap) wins
+    assert perf.max_batch_p99_affine(50.0, 10.0, 0.1, 0.2, 0.5, 0.0, 2.0, 320.0) == pytest.approx(41.0 / 3.8)
+    # h = 1: q = 1.163, x = (-1.163 + sqrt(1.163^2 + 119.04)) / 1.6 = 6.13 -> b = 38.6 beats the cap
+    q = 2.326 * 0.5
+    x = (-q + np.sqrt(q * q + 4 * 0.8 * 37.2)) / 1.6
+    assert perf.max_batch_p99_affine(50.0, 10.0, 0.1, 0.2, 0.5, 0.0, 2.0, 1.0) == pytest.approx(1 + x * x)
+    # a tighter token budget (H = 1) leaves a smaller tail: (38 + 0.5) / 1.3 = 29.6
+    assert perf.max_batch_p99_affine(50.0, 10.0, 0.1, 0.2, 0.5, 0.0, 2.0, 320.0, headroom=1.0) == pytest.approx(38.5 / 1.3)
+    # under one sequence there is no tail; nothing fits when the weight stream alone exceeds the budget
+    assert perf.max_batch_p99_affine(12.4, 10.0, 0.1, 0.2, 0.5, 0.0, 2.0, 320.0) == pytest.approx(0.5)
+    assert perf.max_batch_p99_affine(11.0, 10.0, 0.1, 0.2, 0.5, 0.0, 2.0, 320.0) == -np.inf
