@@ -46,16 +46,29 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 
 
 def run_child(argv: list[str]) -> tuple[float, float, int]:
-    """Run a command; return (wall seconds, peak RSS in MB, exit code) of that process alone."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace"))
-    proc.stderr.close()
-    return wall, usage.ru_maxrss / 1024.0, proc.returncode
+    """Run a command; return (wall seconds, peak RSS in MB, exit code) of that process alone.
+    It is started by a small launcher process: a child started from this one would report
+    this process's own peak as its peak (Linux records the old memory's high-water mark at
+    exec, and subprocess shares this process's memory until then)."""
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=ROOT, env=CHILD_ENV, check=False)
+    if out.returncode != 0 or not out.stdout.strip():
+        sys.stderr.write(out.stderr.decode(errors="replace"))
+        return math.nan, math.nan, out.returncode or 1
+    wall, rss_kb, code = out.stdout.split()
+    if int(code) != 0:
+        sys.stderr.write(out.stderr.decode(errors="replace"))
+    return float(wall), int(rss_kb) / 1024.0, int(code)
+
+
+# Runs argv[1:], prints its wall seconds, peak RSS [KB] and exit code; its stderr passes through.
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
 
 
 def median_wall(argv: list[str], runs: int) -> float:

@@ -119,8 +119,11 @@ def per_query_fields(per_query_usd, input_time_share, input_tokens, output_token
     return {name: make[name]() for name in PER_QUERY_FIELDS if name in wanted}
 
 
+FLEET_PARTS = ("capex", "energy", "facility")
+
+
 def fleet_costs(sc, purchase_price_usd, avg_power_kw, provisioned_kw, units, software_usd, rent_usd, owned, rented,
-                share) -> dict:
+                share, parts=FLEET_PARTS) -> dict:
     """A fleet's money per year from what it bought and what it draws; `sc` maps each
     assumption key to its value (scalars or arrays that broadcast with the rest).
     Owned: capex [USD] = purchase price x (1 + network + storage + spares + installation),
@@ -130,27 +133,47 @@ def fleet_costs(sc, purchase_price_usd, avg_power_kw, provisioned_kw, units, sof
     maintenance = price x fraction, staff = units x staff per server, opex = energy +
     facility + maintenance + software + staff. Rented: capex 0, opex = rent + software.
     Unpriced (neither): NaN. Capex, annual capex, opex, energy and facility are then
-    x `share` (the workload's part of a shared fleet); tco = annual capex + opex [USD/year]."""
+    x `share` (the workload's part of a shared fleet); tco = annual capex + opex [USD/year].
+    Returns annual_capex, annual_opex, tco, maintenance, staff and those of `parts`
+    (capex, energy, facility: the apportioned figures) that are asked for."""
     capex = fleet_capex_usd(1.0, purchase_price_usd, sc["network_capex_fraction"], sc["storage_capex_fraction"],
                             sc["spares_fraction"], sc["installation_fraction"])
     annual_capex = annual_capital_charge(capex, sc["cost_of_capital"], sc["server_life_years"],
                                          sc["capital_charge"] == "straight_line")
     energy = annual_energy_usd(avg_power_kw, sc["pue"], sc["electricity_usd_per_kwh"])
-    facility = np.where(
+    facility = _either(
         sc["facility_model"] == "owned",
-        annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
-                                  sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
-        annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
+        lambda: annual_owned_facility_usd(provisioned_kw, sc["facility_build_usd_per_w"], sc["facility_life_years"],
+                                          sc["cost_of_capital"], sc["facility_opex_usd_per_w_month"]),
+        lambda: annual_colocation_usd(provisioned_kw, sc["colocation_usd_per_kw_month"]),
     )
     maintenance = purchase_price_usd * sc["maintenance_fraction_per_year"]
     staff = units * sc["staff_usd_per_server_year"]
     owned_opex = energy + facility + maintenance + software_usd + staff
-    annual_capex = np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)) * share
-    capex = np.where(owned, capex, np.where(rented, 0.0, np.nan)) * share
-    annual_opex = np.where(owned, owned_opex, np.where(rented, rent_usd + software_usd, np.nan)) * share
-    return {"capex": capex, "annual_capex": annual_capex, "energy": np.where(owned, energy, np.nan) * share,
-            "facility": np.where(owned, facility, np.nan) * share, "maintenance": maintenance, "staff": staff,
-            "annual_opex": annual_opex, "tco": annual_capex + annual_opex}
+    # x share; a share of exactly 1 (the scalar) leaves every value as it is
+    apportion = (lambda x: x) if np.ndim(share) == 0 and share == 1.0 else (lambda x: x * share)  # noqa: E731
+    annual_capex = apportion(np.where(owned, annual_capex, np.where(rented, 0.0, np.nan)))
+    annual_opex = apportion(np.where(owned, owned_opex, np.where(rented, rent_usd + software_usd, np.nan)))
+    out = {"annual_capex": annual_capex, "annual_opex": annual_opex, "tco": annual_capex + annual_opex,
+           "maintenance": maintenance, "staff": staff}
+    if "capex" in parts:
+        out["capex"] = apportion(np.where(owned, capex, np.where(rented, 0.0, np.nan)))
+    if "energy" in parts:
+        out["energy"] = apportion(np.where(owned, energy, np.nan))
+    if "facility" in parts:
+        out["facility"] = apportion(np.where(owned, facility, np.nan))
+    return out
+
+
+def _either(condition, if_true, if_false):
+    """np.where(condition, if_true(), if_false()), computing only the branch taken where the
+    condition is the same everywhere (a sweep's facility model is, most of the time)."""
+    condition = np.asarray(condition)
+    if not (condition.all() or not condition.any()):
+        return np.where(condition, if_true(), if_false())
+    taken = if_true() if condition.all() else if_false()
+    shape = np.broadcast_shapes(condition.shape, np.shape(taken))
+    return taken if np.shape(taken) == shape else np.broadcast_to(taken, shape).copy()
 
 
 # Assumption keys annual_unit_cost_usd takes after (size, price, power), in order.

@@ -9,8 +9,9 @@ one size buys it whatever it costs. So every other result field of a (grid point
 accelerator) row is fixed by (the row's combination of the other varied keys,
 the accelerator, the units chosen):
 
-1. the units chosen are computed per row for the chips with several unit sizes, by the
-   sizer itself (purchase.choose);
+1. the units chosen are computed per row for the chips with several unit sizes, with the
+   sizer's own functions (purchase.unit_costs, mix_counts, mix_pick), each input once per
+   distinct value of what it reads;
 2. `compare.evaluate` runs once per distinct (other keys, accelerator, units chosen), on
    a grid point that has it, and is kept for the whole sweep; every field that the money
    keys leave alone is taken from it (its purchase is checked to be the one chosen);
@@ -29,7 +30,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from inferchip import cost, fleet, power, purchase
+from inferchip import cost, fleet, power, purchase, server
 
 # Assumptions that enter only the cost formulas below and the sizer's yardstick (the
 # annual cost of a unit): never the operating point, the fleet, power or the rent.
@@ -70,6 +71,11 @@ class _Gathered:
             self._cache[name] = self._kept[name][self._rows].reshape(self._shape)
         return self._cache[name]
 
+    def uniform(self, name: str):
+        """The one value of kept array `name` when it holds a single (non-NaN) value, else None."""
+        values = self._kept[name]
+        return values[0] if len(values) and (values == values[0]).all() else None
+
     def rows(self, at: np.ndarray) -> dict[str, np.ndarray]:
         """Every point array at the chunk rows `at`."""
         return {k: v[self._rows[at]] for k, v in self._kept.items()}
@@ -98,37 +104,85 @@ def _slot_widths(chips: pd.DataFrame) -> np.ndarray:
     return np.where(listed.sum(axis=1) >= 2, last, 0)
 
 
-def _choices(sweep, scen: dict[str, np.ndarray], points, widths: np.ndarray) -> np.ndarray:
+# What the sizer's replica count reads from a scenario besides the operating point
+REPLICA_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
+
+
+def _choices(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], kept: dict[str, np.ndarray],
+             rows: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
     several unit sizes: (grid points x those chips x 4), as evaluate's purchase.plan("own")
-    makes it. Chips are sized in groups of equal slot width: the empty slots after a chip's
-    last unit never win, and leaving them out leaves every choice as it is."""
-    chips, n_c, g = sweep.chips, len(sweep.chips), len(scen["queries_per_day"])
+    makes it, with its functions (purchase.unit_costs, sizer_costs, mix_counts, mix_pick).
+    Each input is computed once per distinct value of what it reads: a unit's annual cost
+    once per combination of the varied keys it reads (the money keys), the replicas and
+    the candidates' counts once per (operating point, varied replica keys). Chips are sized
+    in groups of equal slot width: the empty slots after a chip's last unit never win, and
+    leaving them out leaves every choice as it is."""
+    n_c, g = len(sweep.chips), len(index[0])
     several = np.flatnonzero(widths)
+    reads = {*cost.UNIT_COST_KEYS, *purchase.UNIT_PRICE_COLUMNS, "devices_per_server"}
+    money_first, money = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in reads])
+    # a grid point's operating points are those of its slot in `kept` (sweep._performance)
+    point_slot = rows.reshape(g, n_c)[:, 0] // max(n_c, 1)
+    replica_first, replica = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in REPLICA_KEYS],
+                                      point_slot)
+    at_points = rows.reshape(g, n_c)[replica_first][:, several]
+    per_class = lambda name: np.asarray(scen[name])[replica_first].reshape(-1, 1)  # noqa: E731
+    replicas = fleet.replicas_needed(fleet.peak_queries_per_s(per_class("queries_per_day"),
+                                                              per_class("peak_to_average")),
+                                     kept["qps_replica"][at_points], per_class("utilisation_target"))
+    n = kept["n"][at_points]
+    catalog = _sizer_catalog(sweep, several, int(widths.max()))
+    value = lambda name: (np.asarray(scen[name])[money_first].reshape(-1, 1, 1)  # noqa: E731
+                          if name in scen else catalog[name])
+    unit_cost = lambda size, price, kw: cost.annual_unit_cost_usd(  # noqa: E731
+        size, price, kw, *map(value, cost.UNIT_COST_KEYS))
+    *_, annual = purchase.unit_costs(catalog["size"], catalog["price"], catalog["power"],
+                                     server.devices_per_server(value("devices_per_server")),
+                                     *map(value, purchase.UNIT_PRICE_COLUMNS), unit_cost)
+    annual = purchase.sizer_costs(np.broadcast_to(annual, (len(money_first), len(several), catalog["size"].shape[2])))
     out = np.empty((g, len(several), 4))
-    catalog = sweep.cost_cache.setdefault("catalog", {})  # those chips' catalog columns, read once
     for width in np.unique(widths[several]).tolist():
-        at = widths[several] == width
-        cols = several[at]
-        rows = (np.arange(g)[:, None] * n_c + cols[None, :]).reshape(-1)
-
-        def get(name: str, cols=cols, width=width) -> np.ndarray:
-            if name in scen:
-                return np.repeat(scen[name], len(cols))
-            if name.startswith("own_unit_") and int(name.rsplit("_", 1)[1]) >= width:
-                raise KeyError(name)  # past the group's last unit
-            key = (width, name)
-            if key not in catalog:
-                catalog[key] = chips[name].to_numpy()[cols]
-            return np.tile(catalog[key], g)
-
-        peak_qps = fleet.peak_queries_per_s(get("queries_per_day"), get("peak_to_average"))
-        replicas = fleet.replicas_needed(peak_qps, points["qps_replica"][rows], get("utilisation_target"))
-        own_cost = lambda size, price, kw, get=get: cost.annual_unit_cost_usd(  # noqa: E731
-            size, price, kw, *(np.asarray(get(k)).reshape(-1, 1) for k in cost.UNIT_COST_KEYS))
-        chosen = purchase.choose("own", get, replicas, points["n"][rows], own_cost, distinct=False)  # costs differ
-        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(cols), 4)
+        at = np.flatnonzero(widths[several] == width)
+        size = catalog["size"][0, at, :width]
+        counts = purchase.mix_counts(replicas[:, at].reshape(-1), n[:, at].reshape(-1),
+                                     np.tile(size, (len(replica_first), 1)))
+        chosen = purchase.mix_pick(*counts, np.tile(size, (len(replica_first), 1)),
+                                   annual[:, at, :width][money].reshape(-1, width),
+                                   (replica[:, None] * len(at) + np.arange(len(at))).reshape(-1))
+        out[:, at, :] = np.stack([np.asarray(x, dtype=float) for x in chosen], axis=1).reshape(g, len(at), 4)
     return out
+
+
+def _classes(sweep, index: tuple[np.ndarray, ...], positions: list[int],
+             extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The grid points (index: per varied key, each point's value index) grouped by their values
+    of the varied keys at `positions` (and by `extra`, a code per point): the first point of
+    each group and each point's group."""
+    g = len(index[0])
+    codes = [index[i] for i in positions] + ([extra] if extra is not None else [])
+    if not codes:
+        return np.zeros(1, dtype=np.int64), np.zeros(g, dtype=np.int64)
+    dims = [len(sweep.varies[i].values) for i in positions] + ([int(extra.max()) + 1] if extra is not None else [])
+    _, first, group = np.unique(np.ravel_multi_index(codes, dims), return_index=True, return_inverse=True)
+    return first, group.reshape(-1)
+
+
+def _sizer_catalog(sweep, cols: np.ndarray, width: int) -> dict[str, np.ndarray]:
+    """The catalog columns the sizer reads for the chips `cols`, shaped to broadcast over
+    (grid points x chips x units): the unit slots (1 x chips x width, NaN past a chip's last
+    unit), the rest (1 x chips x 1); read once per sweep."""
+    kept = sweep.cost_cache.setdefault("catalog", {})
+    key = (width, cols.tobytes())
+    if key not in kept:
+        chips = sweep.chips
+        slot = lambda field: np.stack([chips[purchase.slot_column("own", field, k)].to_numpy(dtype=float)[cols]  # noqa: E731
+                                       for k in range(width)], axis=1)[None]
+        kept[key] = {**{f: slot(f) for f in ("size", "price", "power")},
+                     **{name: chips[name].to_numpy(dtype=float)[cols].reshape(1, -1, 1)
+                        for name in (*purchase.UNIT_PRICE_COLUMNS, "devices_per_server", *cost.UNIT_COST_KEYS)
+                        if name in chips}}
+    return kept[key]
 
 
 def _representatives(sweep, scen: dict[str, np.ndarray], points: _Gathered, grid_points: np.ndarray,
@@ -174,14 +228,14 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
     decision = np.zeros((g, n_c), dtype=np.int64)  # 0: the chip's one choice; else 1 + distinct choice
     choice_bytes = [b""]
     if several.any():
-        chosen = _choices(sweep, scen, points, widths)
+        chosen = _choices(sweep, scen, index, kept, rows, widths)
         flat = chosen.reshape(-1, 4)
         first, code = purchase.distinct_rows(list(flat.T))
         decision[:, several] = 1 + code.reshape(g, -1)
         choice_bytes += [flat[f].tobytes() for f in first.tolist()]
     combo_code, combo_values = pd.factorize(combo)
     key = (combo_code[:, None] * n_c + np.arange(n_c)[None, :]) * len(choice_bytes) + decision
-    distinct, first_row, inverse = np.unique(key.reshape(-1), return_index=True, return_inverse=True)
+    distinct, first_row, inverse = _unique(key.reshape(-1), len(combo_values) * n_c * len(choice_bytes))
     rep_fields = list(dict.fromkeys([f for f in fields if f not in MONEY_FIELDS and f != "infeasible_reason"]
                                     + list(BASE_FIELDS)))
     slots = cache["slots"]
@@ -204,7 +258,7 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         grow = lambda old, add: add if old is None else {k: np.concatenate([old[k], add[k]]) for k in old}  # noqa: E731
         cache["values"] = grow(cache["values"], {k: v[at] for k, v in values.items()})
         cache["traced"] = grow(cache["traced"], {k: v[at] for k, v in traced.items()})
-    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse.reshape(-1)]
+    slot = np.array([slots[k] for k in wanted], dtype=np.int64)[inverse]
     out = {f: cache["values"][f][slot] for f in fields if f in cache["values"]}
     money = [f for f in fields if f in MONEY_FIELDS]
     if money:
@@ -214,6 +268,22 @@ def results(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], k
         computed = money_fields(sweep.workload.kind, sc, rep, pts, set(money))
         out.update({f: computed[f].reshape(-1) for f in money})
     return out
+
+
+def _unique(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(key, return_index=True, return_inverse=True) of integers in [0, bound): the
+    distinct values (ascending), each one's first position and each position's distinct
+    value; through a table of `bound` flags instead of a sort where that is the smaller."""
+    if bound > 4 * len(key) + 4096:
+        distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return distinct, first, inverse.reshape(-1)
+    present = np.zeros(bound, dtype=bool)
+    present[key] = True
+    distinct = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[key]
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)  # the last write per value is its first position
+    return distinct, first, inverse
 
 
 def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> dict[str, np.ndarray]:
@@ -235,17 +305,20 @@ def money_fields(kind: str, sc, rep, pts, wanted: set[str] = MONEY_FIELDS) -> di
     if not wanted - out.keys():
         return out
     feasible = rep["feasible"]
+    parts = {"capex_usd": "capex", "annual_energy_usd": "energy", "annual_facility_usd": "facility"}
+    share = rep.uniform("share")  # a workload that pays for all it buys (dedicated): 1 everywhere
     money = cost.fleet_costs(sc, rep["purchase_price"], rep["avg_kw"], rep["provisioned_kw"], rep["units_bought"],
-                             rep["software"], rep["rent"], rep["owned"], rep["rented"], rep["share"])
-    annual_capex, annual_opex, tco = money["annual_capex"], money["annual_opex"], money["tco"]
-    out.update(capex_usd=nan_unless(money["capex"], feasible), annual_energy_usd=nan_unless(money["energy"], feasible),
-               annual_facility_usd=nan_unless(money["facility"], feasible))
-    out.update(annual_capex_usd=nan_unless(annual_capex, feasible), annual_opex_usd=nan_unless(annual_opex, feasible),
-               annual_tco_usd=nan_unless(tco, feasible))
+                             rep["software"], rep["rent"], rep["owned"], rep["rented"],
+                             rep["share"] if share is None else share, {parts[f] for f in wanted if f in parts})
+    out.update({f: nan_unless(money[part], feasible) for f, part in parts.items() if f in wanted})
+    for field, part in (("annual_capex_usd", "annual_capex"), ("annual_opex_usd", "annual_opex")):
+        if field in wanted:
+            out[field] = nan_unless(money[part], feasible)
+    tco = nan_unless(money["tco"], feasible)
+    out["annual_tco_usd"] = tco
     if "cost_per_accelerator_hour_usd" in wanted:
-        out["cost_per_accelerator_hour_usd"] = nan_unless(
-            cost.per_accelerator_hour_usd(tco, rep["accelerators"]), feasible)
-    per_query = nan_unless(tco / rep["annual_queries"], feasible)
+        out["cost_per_accelerator_hour_usd"] = cost.per_accelerator_hour_usd(tco, rep["accelerators"])
+    per_query = tco / rep["annual_queries"]  # NaN where infeasible, as tco is
     shape = np.shape(tco)
     out_tokens = np.broadcast_to(sc["output_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)
     in_tokens = np.broadcast_to(sc["input_tokens"], shape) if kind == "llm" else np.full(shape, np.nan)

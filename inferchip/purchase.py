@@ -278,17 +278,24 @@ def cheapest_mix(replicas, chips_per_replica, size, annual_cost_per_unit, distin
     replicas = np.asarray(replicas, dtype=float).reshape(-1)
     n = np.broadcast_to(np.asarray(chips_per_replica, dtype=float).reshape(-1), replicas.shape)
     size = np.asarray(size, dtype=float)
-    cost = np.asarray(annual_cost_per_unit, dtype=float)
-    priced = np.isfinite(cost)
-    cost = np.where((priced.sum(axis=1) <= 1)[:, None], np.where(priced, 1.0, np.inf), cost)
+    cost = sizer_costs(annual_cost_per_unit)
     first, inverse = distinct_rows([replicas, n, *size.T, *cost.T]) if distinct else (slice(None), slice(None))
     replicas, n, size, cost = replicas[first], n[first], size[first], cost[first]
     # the candidates' counts depend on (replicas, size, n) only: a sweep over economic keys
     # repeats a few of those under many costs
     shape_first, shape_of = distinct_rows([replicas, n, *size.T])
-    count_u, count_v = (c[shape_of] for c in _mix_counts(replicas[shape_first], n[shape_first], size[shape_first]))
-    u, count_u, v, count_v = _mix_pick(count_u, count_v, size, cost)
+    count_u, count_v = mix_counts(replicas[shape_first], n[shape_first], size[shape_first])
+    u, count_u, v, count_v = mix_pick(count_u, count_v, size[shape_first], cost, shape_of)
     return u[inverse], count_u[inverse], v[inverse], count_v[inverse]
+
+
+def sizer_costs(annual_cost_per_unit) -> np.ndarray:
+    """The unit costs cheapest_mix compares, per row of units (last axis): the annual cost
+    [USD/year] where two or more units are priced; else 1 for the priced unit and inf for
+    the rest (one priced unit is bought whatever it costs)."""
+    cost = np.asarray(annual_cost_per_unit, dtype=float)
+    priced = np.isfinite(cost)
+    return np.where((priced.sum(axis=-1) <= 1)[..., None], np.where(priced, 1.0, np.inf), cost)
 
 
 _ROW_HASH = 0x9E3779B97F4A7C15  # an odd 64-bit multiplier (the golden ratio's bits)
@@ -318,7 +325,7 @@ def _firsts(code: np.ndarray) -> np.ndarray:
     return first
 
 
-def _mix_counts(replicas, chips_per_replica, size):
+def mix_counts(replicas, chips_per_replica, size):
     """Per row and ordered pair (u, v) of its units: units of u and of v that the candidate
     buys [count], as (rows x units x units) arrays (cheapest_mix's candidates)."""
     replicas = np.asarray(replicas, dtype=float)[:, None, None]
@@ -333,17 +340,26 @@ def _mix_counts(replicas, chips_per_replica, size):
     return count_u, count_v
 
 
-def _mix_pick(count_u, count_v, size, annual_cost_per_unit):
-    """cheapest_mix's choice among the candidates (_mix_counts) of every row as given."""
+def mix_pick(count_u, count_v, size, annual_cost_per_unit, of=None):
+    """cheapest_mix's choice among the candidates (mix_counts) of every row. Row i's candidates
+    are row of[i] of count_u, count_v and size (rows that share candidates share them, each
+    counted once); every row its own when `of` is None. annual_cost_per_unit: per row."""
+    if of is not None and 2 * len(count_u) > len(of):  # few rows share: a copy per row is cheaper
+        count_u, count_v, size, of = count_u[of], count_v[of], size[of], None
     su, sv = size[:, :, None], size[:, None, :]
+    zero_u, zero_v = count_u == 0, count_v == 0
+    with np.errstate(invalid="ignore"):
+        bought = np.where(zero_u, 0.0, count_u * su) + np.where(zero_v, 0.0, count_v * sv)
+    usable = (bought > 0) & np.isfinite(bought)
+    flat_bought = np.where(np.isfinite(bought), bought, np.inf).reshape(len(bought), -1)
+    if of is not None:
+        count_u, count_v, zero_u, zero_v, usable, flat_bought = (
+            a[of] for a in (count_u, count_v, zero_u, zero_v, usable, flat_bought))
     cu, cv = annual_cost_per_unit[:, :, None], annual_cost_per_unit[:, None, :]
     with np.errstate(invalid="ignore"):  # 0 units of an unpriced (inf) type cost nothing
-        cost = np.where(count_u == 0, 0.0, count_u * cu) + np.where(count_v == 0, 0.0, count_v * cv)
-        bought = np.where(count_u == 0, 0.0, count_u * su) + np.where(count_v == 0, 0.0, count_v * sv)
-    cost = np.where(bought > 0, cost, np.inf)
-    cost = np.where(np.isfinite(cost) & np.isfinite(bought), cost, np.inf)
+        cost = np.where(zero_u, 0.0, count_u * cu) + np.where(zero_v, 0.0, count_v * cv)
+    cost = np.where(usable & np.isfinite(cost), cost, np.inf)
     flat_cost = cost.reshape(len(cost), -1)
-    flat_bought = np.where(np.isfinite(bought), bought, np.inf).reshape(len(cost), -1)
     # lexicographic: cost (to a relative 1e-9), then accelerators bought, then slot order
     scale = np.where(np.isfinite(flat_cost), np.abs(flat_cost), 0.0).max(axis=1, keepdims=True)
     key = np.round(flat_cost / np.where(scale > 0, scale, 1.0), 9)
@@ -393,22 +409,29 @@ def _priced_units(basis: str, get, unit_cost_usd_per_year):
         "size", "price", "power", "rack_units") else object) for k in range(width)], axis=1)
     size = stack("size")
     dps = server.devices_per_server(np.asarray(get("devices_per_server"), dtype=float))[:, None]
-    price = unit_price_usd(stack("price"), size, dps, np.asarray(get("server_price_usd"), dtype=float)[:, None],
-                           np.asarray(get("accelerator_price_usd"), dtype=float)[:, None],
-                           np.asarray(get("host_price_fraction"), dtype=float).reshape(-1, 1))
-    power = unit_power_kw(stack("power"), size, dps, np.asarray(get("server_power_kw"), dtype=float)[:, None],
-                          np.asarray(get("tdp_w"), dtype=float)[:, None],
-                          np.asarray(get("host_power_fraction"), dtype=float).reshape(-1, 1))
-    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))  # unknown power: priced on the rest
-    annual = np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
+    column = lambda name: np.asarray(get(name), dtype=float).reshape(-1, 1)  # noqa: E731
+    price, power, annual = unit_costs(size, stack("price"), stack("power"), dps, *map(column, UNIT_PRICE_COLUMNS),
+                                      unit_cost_usd_per_year)
     return stack, dps, size, price, power, annual
 
 
-def choose(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year, distinct: bool = True):
-    """The units `plan` would buy, and nothing else: (u index, count_u, v index, count_v)
-    per row, as cheapest_mix returns them (for a caller that needs the choice only)."""
-    *_, size, _, _, annual = _priced_units(basis, get, unit_cost_usd_per_year)
-    return cheapest_mix(replicas, chips_per_replica, size, annual, distinct)
+# What unit_costs reads besides the unit slots and devices per server, in its order:
+# catalog columns and assumptions (the host fractions)
+UNIT_PRICE_COLUMNS = ("server_price_usd", "accelerator_price_usd", "host_price_fraction", "server_power_kw", "tdp_w",
+                      "host_power_fraction")
+
+
+def unit_costs(size, listed_price, listed_power, dps, server_price, accelerator_price, host_price_fraction, server_kw,
+               tdp_w, host_power_fraction, unit_cost_usd_per_year):
+    """Per unit slot: price [USD] (unit_price_usd), maximum power [kW] (unit_power_kw) and the
+    annual cost the sizer compares [USD/year] = unit_cost_usd_per_year(size, price, power),
+    an unknown power counting as 0 (priced on the rest), inf where the slot is empty or
+    cannot be priced. Arguments broadcast: (rows x units) for the slots, (rows x 1) per row
+    (or any shapes that broadcast alike, e.g. scenarios x chips x units)."""
+    price = unit_price_usd(listed_price, size, dps, server_price, accelerator_price, host_price_fraction)
+    power = unit_power_kw(listed_power, size, dps, server_kw, tdp_w, host_power_fraction)
+    annual = unit_cost_usd_per_year(size, price, np.nan_to_num(power))
+    return price, power, np.where(np.isfinite(size) & np.isfinite(annual), annual, np.inf)
 
 
 def plan(basis: str, get, replicas, chips_per_replica, unit_cost_usd_per_year) -> dict[str, np.ndarray]:

@@ -369,11 +369,13 @@ def evaluate_chunk(sweep: Sweep, first: int, stop: int) -> pd.DataFrame:
     out: dict[str, object] = {"grid_point": np.repeat(np.arange(first, stop), n_c)}
     for vary, idx in zip(sweep.varies, index, strict=True):
         out[vary.column] = np.repeat(np.asarray(vary.values, dtype=object if not vary.numeric else float)[idx], n_c)
+    if "accelerators" not in sweep.performance_cache:  # the accelerator column's categories, once per sweep
+        sweep.performance_cache["accelerators"] = pd.CategoricalDtype(sweep.accelerators)
     out["accelerator"] = pd.Categorical.from_codes(np.tile(np.arange(n_c), stop - first),
-                                                   categories=sweep.accelerators)
+                                                   dtype=sweep.performance_cache["accelerators"], validate=False)
     for name in sweep.fields:
         out[name] = reasons if name == "infeasible_reason" else np.asarray(result[name])
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # each column keeps its array (no copy into 2-D blocks)
 
 
 def iter_chunks(sweep: Sweep, chunk_rows: int | None = None,

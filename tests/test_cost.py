@@ -85,3 +85,34 @@ def test_prefill_time_share_hand_case():
 
     # D b = 2 x 4 = 8; TPOT = A 10 + (B + C + D + E) b = 4 x 4 = 16 + O 2 = 28 -> 8 / 28
     assert perf.prefill_time_share(4.0, 10.0, 0.5, 1.0, 2.0, 0.5, 2.0) == pytest.approx(8 / 28)
+
+
+@pytest.mark.parametrize("condition", [[True, True, True], [False, False, False], [True, False, True]])
+def test_fleet_costs_computes_one_facility_branch_when_the_model_is_uniform(condition):
+    # the facility model the same everywhere: only that branch runs, with np.where's values
+    calls = []
+    first = lambda: calls.append("owned") or np.array([1.0, 2.0, 3.0])  # noqa: E731
+    second = lambda: calls.append("colocation") or np.array([10.0, 20.0, 30.0])  # noqa: E731
+    got = cost._either(np.array(condition), first, second)
+    np.testing.assert_array_equal(got, np.where(condition, [1.0, 2.0, 3.0], [10.0, 20.0, 30.0]))
+    assert len(calls) == (2 if len(set(condition)) == 2 else 1)
+    # a scalar branch takes the condition's shape, as np.where gives it
+    np.testing.assert_array_equal(cost._either(np.array([[True], [True]]), lambda: 5.0, lambda: 6.0), [[5.0], [5.0]])
+
+
+def test_fleet_costs_parts_and_unit_share_leave_the_numbers_alone():
+    sc = {"network_capex_fraction": 0.1, "storage_capex_fraction": 0.05, "spares_fraction": 0.02,
+          "installation_fraction": 0.01, "cost_of_capital": np.array([0.0, 0.08]), "server_life_years": 4.0,
+          "capital_charge": "annuity", "pue": 1.3, "electricity_usd_per_kwh": 0.1, "facility_model": "owned",
+          "facility_build_usd_per_w": 10.0, "facility_life_years": 15.0, "facility_opex_usd_per_w_month": 0.02,
+          "colocation_usd_per_kw_month": 150.0, "maintenance_fraction_per_year": 0.05,
+          "staff_usd_per_server_year": 1000.0}
+    args = (sc, np.array([3e5, 2e5]), np.array([5.0, 4.0]), np.array([8.0, 6.0]), np.array([1.0, 2.0]),
+            np.array([0.0, 100.0]), np.array([0.0, 9e4]), np.array([True, False]), np.array([False, True]))
+    full = cost.fleet_costs(*args, np.ones(2))
+    lean = cost.fleet_costs(*args, 1.0, parts=())
+    assert set(full) - set(lean) == {"capex", "energy", "facility"}
+    for key, value in lean.items():
+        np.testing.assert_array_equal(value, full[key])
+    # hand check of the owned row: annual capex = 3e5 x 1.18 / 4 at a zero rate
+    assert lean["annual_capex"][0] == pytest.approx(3e5 * 1.18 / 4)

@@ -118,3 +118,11 @@ def test_falls_back_when_the_representative_buys_otherwise(inputs, monkeypatch):
     fast = _rows(inputs, specs, ["all"], True, monkeypatch, chunk_rows=2 * len(inputs.chips))  # 3 chunks
     _assert_bitwise(fast, slow)
     assert answers == [None]  # tried once: the later chunks go straight through evaluate
+
+
+@pytest.mark.parametrize("bound", [50, 10**7])  # a table of flags, or a sort when the table would be the larger
+def test_unique_is_numpys(bound):
+    key = np.random.default_rng(bound).integers(0, min(bound, 40), 300)
+    want = np.unique(key, return_index=True, return_inverse=True)
+    for got, expected in zip(costgrid._unique(key, bound), want, strict=True):
+        np.testing.assert_array_equal(got, np.asarray(expected).reshape(-1))

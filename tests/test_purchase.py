@@ -139,11 +139,36 @@ def test_cheapest_mix_solves_each_distinct_row_once_with_the_same_answer(seed):
         got = purchase.cheapest_mix(replicas, n, size, cost)
         every_row = purchase.cheapest_mix(replicas, n, size, cost, distinct=False)
         # the reference: every row solved as given, no de-duplication
-        want = purchase._mix_pick(*purchase._mix_counts(replicas, n, np.asarray(size, dtype=float)),
-                                  np.asarray(size, dtype=float), np.asarray(cost, dtype=float))
+        want = purchase.mix_pick(*purchase.mix_counts(replicas, n, np.asarray(size, dtype=float)),
+                                 np.asarray(size, dtype=float), np.asarray(cost, dtype=float))
     for a, b, c in zip(got, every_row, want, strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, c)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_mix_pick_on_shared_candidates_answers_as_every_candidate_of_every_row(seed):
+    # many rows on a few candidate rows (a sweep's replica classes): mix_pick compares only the
+    # candidates that can win (usable, first of those that buy the same); each row's answer is
+    # that of all its candidates, ties, unpriced units and nothing-priced rows included
+    rng = np.random.default_rng(seed)
+    shapes, width = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    rows = shapes * width**2 + int(rng.integers(0, 200))
+    size = np.sort(rng.choice([1.0, 2.0, 4.0, 8.0, 72.0], (shapes, width)), axis=1)
+    size[rng.random((shapes, width)) < 0.15] = np.nan
+    replicas = rng.choice([0.0, 1.0, 2.0, 3.0, 8.0, 9.0, 13.0, 1e5, np.inf, np.nan], shapes)
+    n = rng.choice([1.0, 2.0, 3.0, 8.0, 16.0], shapes)
+    levels = rng.choice([np.inf, np.nan, 0.0, 1.0, 2.0, 3.0], (rows, width))  # equal costs: ties
+    cost = purchase.sizer_costs(np.where(rng.random((rows, width)) < 0.5, levels,
+                                         levels * rng.uniform(1e3, 1e6, (rows, width))))
+    of = rng.integers(0, shapes, rows)
+    with np.errstate(invalid="ignore"):
+        counts = purchase.mix_counts(replicas, n, size)
+        got = purchase.mix_pick(*counts, size, cost, of)
+        want = purchase.mix_pick(counts[0][of], counts[1][of], size[of], cost)  # every row its own, all candidates
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("row_hash", [purchase._ROW_HASH, 0])  # 0: every row collides, the exact fallback
