@@ -690,7 +690,7 @@ def _cost_steps(steps: _Steps, o: _Origins, t: dict, r: dict, kind: str) -> None
                   ["cost_per_query_usd", o.workload_key("input_tokens"), o.workload_key("output_tokens"), million])
         steps.add("input_time_share", "Prefill share of replica time", r["input_time_share"], "fraction",
                   "share = D b / (A + (B + C + D + E) b + O)",
-                  "the prompts' prefill work carried by each decode step, over that plus the decode work alone",
+                  "the prompts' prefill work carried by each decode step, over the whole step",
                   ["batch_size"])
         steps.add("cost_per_million_input_tokens_usd", "Cost per million input tokens",
                   r["cost_per_million_input_tokens_usd"], "USD",
