@@ -154,7 +154,8 @@ def sweep(
     fmt = resolve_format(fmt, output, allow_parquet=True)
     slices = []
 
-    with view.LazyProgress(f"sweep: {plan.rows:,} rows") as progress:
+    with _row_workers(fmt, output, plan.grid_points if winners else plan.rows) as workers, \
+            view.LazyProgress(f"sweep: {plan.rows:,} rows") as progress:
         def chunks():
             for chunk in sweep_mod.iter_chunks(plan, progress=progress):
                 if chart:
@@ -179,7 +180,7 @@ def sweep(
             style = fmt.value
             head = sweep_mod.document_head(plan, inputs.catalog_source, winners)
             with view.atomic_stream(output) as handle:
-                written = view.stream_document(handle, style, head, columns, kinds, rows_all)
+                written = view.stream_document(handle, style, head, columns, kinds, rows_all, workers)
             if output is not None:
                 err(f"wrote {written:,} rows to {output}")
     if chart:
@@ -190,6 +191,20 @@ def sweep(
         title = f"Cost per query vs {chart_key} ({plan.workload.name})" + (f"; held: {held}" if held else "")
         view.line_chart(_console_for_views(fmt, output), title, series["x"], series["series"], chart_key,
                         "cost per query, USD")
+
+
+def _row_workers(fmt: Format, output, rows: int):
+    """Processes that format a large text document's rows on the other cores
+    (report.row_workers), forked now, before the sweep starts its prefetch thread;
+    none (a null context) for stdout, tables, Parquet and small documents."""
+    from contextlib import nullcontext
+
+    if output is None or fmt not in (Format.csv, Format.tsv, Format.markdown, Format.json):
+        return nullcontext()
+    from inferchip.report.row_workers import RowWorkers, worker_count
+
+    count = worker_count(rows)
+    return RowWorkers(count) if count else nullcontext()
 
 
 def _table_from_chunks(chunks, columns, plan, winners: bool, view, console) -> None:

@@ -286,27 +286,47 @@ def column_kinds(frame, text_columns: Sequence[str] = (), flag_columns: Sequence
 
 
 def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str], kinds: dict[str, str],
-                    chunks: Iterator) -> int:
+                    chunks: Iterator, workers=None) -> int:
     """Write chunks of rows to `handle` as CSV/TSV/Markdown (header then rows) or
-    JSON (the `head` document with a `results` list of row objects). Returns rows written."""
+    JSON (the `head` document with a `results` list of row objects). Returns rows written.
+    With `workers` (report.row_workers.RowWorkers; `handle` then a UTF-8 text file)
+    the rows are formatted in those processes, the same bytes in the same order."""
     formatter = RowFormat(columns, kinds, style=fmt)
     written = 0
+
+    def frames():
+        nonlocal written
+        for chunk in chunks:
+            written += len(chunk)
+            yield chunk[list(columns)]
+
+    bodies = (formatter.rows(frame) for frame in frames()) if workers is None else workers.rows(formatter, frames())
     if fmt == "json":
         text = json.dumps({**(head or {}), "results": []}, indent=2, ensure_ascii=False, allow_nan=False)
         opening, closing = text.rsplit('"results": []', 1)
         handle.write(opening + '"results": [\n')
-        for chunk in chunks:
-            body = formatter.rows(chunk[list(columns)])
+        started = False
+        for body in bodies:
             if body:
-                handle.write((",\n" if written else "") + body)
-                written += len(chunk)
+                if started:
+                    handle.write(",\n")
+                _write(handle, body)
+                started = True
         handle.write("\n  ]" + closing + "\n")
         return written
     handle.write(formatter.header())
-    for chunk in chunks:
-        handle.write(formatter.rows(chunk[list(columns)]))
-        written += len(chunk)
+    for body in bodies:
+        _write(handle, body)
     return written
+
+
+def _write(handle, body: str | bytes) -> None:
+    """Text through the handle; a worker's UTF-8 bytes to its buffer, after what the handle holds."""
+    if isinstance(body, str):
+        handle.write(body)
+    else:
+        handle.flush()
+        handle.buffer.write(body)
 
 
 @contextmanager
