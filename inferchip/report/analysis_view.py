@@ -18,7 +18,7 @@ from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
 from inferchip.report.safetext import markdown_cell, safe_text
 
-SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
+SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare` (and report.numtext.general_10)
 TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
 
 
@@ -186,11 +186,14 @@ class RowFormat:
         import numpy as np
         import pandas as pd
 
-        spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
+        from inferchip.report.numtext import general_10
+
         finite = np.isfinite(values)
         codes, uniques = pd.factorize(values[finite].view(np.int64))  # by bits: -0.0 is not 0.0
+        uniques = uniques.view(np.float64)
+        rendered = list(map("%d".__mod__, uniques.tolist())) if kind == "int" else general_10(uniques)
         out = np.full(len(values), self.null, dtype=object)
-        out[finite] = np.asarray(list(map(spec.__mod__, uniques.view(np.float64).tolist())), dtype=object)[codes]
+        out[finite] = np.asarray(rendered, dtype=object)[codes]
         return out.tolist()
 
     def _piece(self, frame, name: str):
