@@ -4,7 +4,8 @@ turns with the evaluation of the next chunks; forked workers format chunk k whil
 this process evaluates chunk k+1 and writes chunk k-1, so a second core is used.
 
 Each worker is a fork of this process made before any thread is started (the
-sweep's prefetch thread comes later), receives (RowFormat, frame) pairs and answers
+sweep's prefetch thread comes later), receives (RowFormat, frame) pairs (the frame's
+numeric columns as raw bytes, not pickled) and answers
 with the rows as UTF-8 bytes; chunks are dealt out in turn and read back in the same
 order, so the document is byte-identical to the one-process writer's. A worker that
 fails sends its exception back (raised here as it would be in one process); a worker
@@ -53,7 +54,7 @@ def _serve(conn, inherited) -> None:
     try:
         while True:
             try:
-                formatter, frame = conn.recv()
+                formatter, frame = _receive_frame(conn)
             except EOFError:
                 return
             try:
@@ -65,6 +66,46 @@ def _serve(conn, inherited) -> None:
             conn.send_bytes(body)
     except (BrokenPipeError, ConnectionResetError, EOFError):  # the parent has gone or given up
         return
+
+
+def _send_frame(conn, formatter, frame) -> None:
+    """A frame as one pickled message of its layout (and of any column that is not a plain
+    numpy array), then the bytes of each numpy column and of each categorical's codes:
+    no pickled copy of the numbers on either side."""
+    import numpy as np
+    import pandas as pd
+
+    layout, arrays = [], []
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            layout.append((name, "codes", series.dtype, series.cat.codes.dtype.str))
+            arrays.append(np.ascontiguousarray(series.cat.codes.to_numpy()))
+        elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+            layout.append((name, "array", None, series.dtype.str))
+            arrays.append(np.ascontiguousarray(series.to_numpy()))
+        else:
+            layout.append((name, "pickled", series.to_numpy(), None))
+    conn.send((formatter, len(frame), layout))
+    for array in arrays:
+        conn.send_bytes(memoryview(array).cast("B"))
+
+
+def _receive_frame(conn):
+    """(formatter, frame) as _send_frame sent them."""
+    import numpy as np
+    import pandas as pd
+
+    formatter, rows, layout = conn.recv()
+    columns = {}
+    for name, how, extra, dtype in layout:
+        if how == "pickled":
+            columns[name] = pd.Series(extra, copy=False)
+            continue
+        array = np.frombuffer(conn.recv_bytes(), dtype=np.dtype(dtype))
+        columns[name] = (pd.Series(pd.Categorical.from_codes(array, dtype=extra)) if how == "codes"
+                         else pd.Series(array, copy=False))
+    return formatter, pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False)
 
 
 def _portable(exc: Exception) -> Exception:
@@ -118,16 +159,16 @@ class RowWorkers:
         for index, frame in enumerate(frames):
             worker = index % count
             done = self._receive(in_flight.pop(0)) if len(in_flight) == count else None
-            self._send(worker, (formatter, frame))  # before writing `done`: the worker is not kept waiting
+            self._send(worker, formatter, frame)  # before writing `done`: the worker is not kept waiting
             in_flight.append(worker)
             if done is not None:
                 yield done
         while in_flight:
             yield self._receive(in_flight.pop(0))
 
-    def _send(self, worker: int, message) -> None:
+    def _send(self, worker: int, formatter, frame) -> None:
         try:
-            self._conns[worker].send(message)
+            _send_frame(self._conns[worker], formatter, frame)
         except (BrokenPipeError, ConnectionResetError):
             raise self._died(worker) from None
 
