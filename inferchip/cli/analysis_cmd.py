@@ -115,7 +115,8 @@ def sweep(
     cost_of_capital, ...) or workload quantity (queries_per_day, input_tokens,
     output_tokens, tpot_ms, ttft_ms, peak_to_average, ...) can vary; precision cannot
     (run one sweep per --set precision=...). A million rows over money keys (electricity,
-    PUE, server life, cost of capital, facility) take about three seconds to CSV on 2 cores.
+    PUE, server life, cost of capital, facility) take about 2.5 seconds to a CSV file on 2
+    cores (with --output, large files are formatted in worker processes on the other cores).
 
     Examples:
 
