@@ -110,6 +110,9 @@ def test_worker_count(monkeypatch):
     assert rw.worker_count(rw.MIN_ROWS) == rw.MAX_WORKERS
     monkeypatch.setattr(rw, "usable_cores", lambda: 1)
     assert rw.worker_count(10**7) == 0  # one core: the one-process writer
+    monkeypatch.setattr(rw, "usable_cores", lambda: 8)
+    monkeypatch.setattr("threading.active_count", lambda: 2)
+    assert rw.worker_count(10**7) == 0  # other threads running: no fork
 
 
 SWEEP = ("sweep", "--vary", "electricity_usd_per_kwh=0.05:0.2:5", "--vary", "pue=1.1,1.5", "--vary",

@@ -9,7 +9,7 @@ numeric columns as raw bytes, not pickled) and answers
 with the rows as UTF-8 bytes; chunks are dealt out in turn and read back in the same
 order, so the document is byte-identical to the one-process writer's. A worker that
 fails sends its exception back (raised here as it would be in one process); a worker
-that dies is an OutputError. Workers ignore Ctrl-C and end when this process closes
+that dies is an OutputError. Workers ignore Ctrl-C and SIGTERM and end when this process closes
 their pipe or ends (the pipe reaches end of file), so none is left behind."""
 
 from __future__ import annotations
@@ -35,20 +35,26 @@ def usable_cores() -> int:
 
 
 def worker_count(rows: int) -> int:
-    """Workers for a document of `rows` rows: none below MIN_ROWS, on one core or where
-    fork is not available (the one-process writer then runs); else up to MAX_WORKERS."""
+    """Workers for a document of `rows` rows: none below MIN_ROWS, on one core, where
+    fork is not available or when this process already runs other threads (a fork copies
+    only the calling thread, and a lock another thread holds would stay held in the
+    worker), and the one-process writer runs; else up to MAX_WORKERS."""
     import multiprocessing
+    import threading
 
     cores = usable_cores()
-    if rows < MIN_ROWS or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (rows < MIN_ROWS or cores < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return 0
     return min(MAX_WORKERS, cores)
 
 
 def _serve(conn, inherited) -> None:
     """A worker: format each (RowFormat, frame) received until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's Terminated handler
+    # Ctrl-C and SIGTERM (sent to the whole process group) are the parent's to handle:
+    # it cleans up and closes the pipes, and the worker ends at their end of file
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for other in inherited:  # the parent's ends: else no end of file when the parent goes
         other.close()
     try:
@@ -198,7 +204,7 @@ class RowWorkers:
         for proc in self._procs:
             proc.join(timeout=2.0)
             if proc.is_alive():
-                proc.terminate()
+                proc.kill()
                 proc.join()
         self._conns, self._procs = [], []
 
