@@ -106,6 +106,7 @@ def test_no_worker_outlives_an_interrupted_run():
 
 def test_worker_count(monkeypatch):
     monkeypatch.setattr(rw, "usable_cores", lambda: 8)
+    monkeypatch.setattr("threading.active_count", lambda: 1)
     assert rw.worker_count(rw.MIN_ROWS - 1) == 0
     assert rw.worker_count(rw.MIN_ROWS) == rw.MAX_WORKERS
     monkeypatch.setattr(rw, "usable_cores", lambda: 1)
@@ -130,3 +131,24 @@ def test_cli_sweep_through_workers_matches_one_process(invoke, tmp_path, monkeyp
     monkeypatch.setattr(rw.RowWorkers, "__enter__", lambda self: started.append(self) or self)
     assert invoke(*SWEEP, *extra, "--output", str(many)).exit_code == 0
     assert started and many.read_bytes() == one.read_bytes()
+
+
+def test_cli_starts_workers_only_for_a_large_text_file(monkeypatch, tmp_path):
+    from contextlib import nullcontext
+
+    from inferchip.cli.analysis_cmd import _row_workers
+    from inferchip.cli.common import Format
+
+    started = []
+    monkeypatch.setattr(rw, "RowWorkers", lambda count: started.append(count) or nullcontext())
+    monkeypatch.setattr(rw, "usable_cores", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)
+    for fmt, output, rows in [(Format.csv, None, 10**7), (Format.parquet, tmp_path / "x", 10**7),
+                              (Format.table, tmp_path / "x", 10**7), (Format.csv, tmp_path / "x", rw.MIN_ROWS - 1)]:
+        with _row_workers(fmt, output, rows):
+            pass
+    assert started == []  # stdout, Parquet, a table, a small file: the one-process writer
+    for fmt in (Format.csv, Format.tsv, Format.markdown, Format.json):
+        with _row_workers(fmt, tmp_path / "x", rw.MIN_ROWS):
+            pass
+    assert started == [2, 2, 2, 2]
