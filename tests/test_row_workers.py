@@ -107,13 +107,14 @@ def test_no_worker_outlives_an_interrupted_run():
 def test_worker_count(monkeypatch):
     monkeypatch.setattr(rw, "usable_cores", lambda: 8)
     monkeypatch.setattr("threading.active_count", lambda: 1)
-    assert rw.worker_count(rw.MIN_ROWS - 1) == 0
-    assert rw.worker_count(rw.MIN_ROWS) == rw.MAX_WORKERS
+    assert rw.worker_count(rw.MIN_ROWS - 1, 17) == 0
+    assert rw.worker_count(rw.MIN_ROWS, 17) == rw.MAX_WORKERS
+    assert rw.worker_count(10**7, rw.MAX_COLUMNS + 1) == 0  # wide (--fields all): a worker's memory
     monkeypatch.setattr(rw, "usable_cores", lambda: 1)
-    assert rw.worker_count(10**7) == 0  # one core: the one-process writer
+    assert rw.worker_count(10**7, 17) == 0  # one core: the one-process writer
     monkeypatch.setattr(rw, "usable_cores", lambda: 8)
     monkeypatch.setattr("threading.active_count", lambda: 2)
-    assert rw.worker_count(10**7) == 0  # other threads running: no fork
+    assert rw.worker_count(10**7, 17) == 0  # other threads running: no fork
 
 
 SWEEP = ("sweep", "--vary", "electricity_usd_per_kwh=0.05:0.2:5", "--vary", "pue=1.1,1.5", "--vary",
@@ -124,16 +125,16 @@ SWEEP = ("sweep", "--vary", "electricity_usd_per_kwh=0.05:0.2:5", "--vary", "pue
                                    ("--format", "markdown", "--winners"), ("--format", "tsv", "--fields", "all")])
 def test_cli_sweep_through_workers_matches_one_process(invoke, tmp_path, monkeypatch, extra):
     one, many = tmp_path / "one", tmp_path / "many"
-    monkeypatch.setattr(rw, "worker_count", lambda rows: 0)
+    monkeypatch.setattr(rw, "worker_count", lambda rows, columns: 0)
     assert invoke(*SWEEP, *extra, "--output", str(one)).exit_code == 0
     started = []
-    monkeypatch.setattr(rw, "worker_count", lambda rows: 2)
+    monkeypatch.setattr(rw, "worker_count", lambda rows, columns: 2)
     monkeypatch.setattr(rw.RowWorkers, "__enter__", lambda self: started.append(self) or self)
     assert invoke(*SWEEP, *extra, "--output", str(many)).exit_code == 0
     assert started and many.read_bytes() == one.read_bytes()
 
 
-def test_cli_starts_workers_only_for_a_large_text_file(monkeypatch, tmp_path):
+def test_cli_starts_workers_only_for_a_large_narrow_text_file(monkeypatch, tmp_path):
     from contextlib import nullcontext
 
     from inferchip.cli.analysis_cmd import _row_workers
@@ -143,12 +144,14 @@ def test_cli_starts_workers_only_for_a_large_text_file(monkeypatch, tmp_path):
     monkeypatch.setattr(rw, "RowWorkers", lambda count: started.append(count) or nullcontext())
     monkeypatch.setattr(rw, "usable_cores", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)
-    for fmt, output, rows in [(Format.csv, None, 10**7), (Format.parquet, tmp_path / "x", 10**7),
-                              (Format.table, tmp_path / "x", 10**7), (Format.csv, tmp_path / "x", rw.MIN_ROWS - 1)]:
-        with _row_workers(fmt, output, rows):
+    for fmt, output, rows, columns in [(Format.csv, None, 10**7, 17), (Format.parquet, tmp_path / "x", 10**7, 17),
+                                       (Format.table, tmp_path / "x", 10**7, 17),
+                                       (Format.csv, tmp_path / "x", rw.MIN_ROWS - 1, 17),
+                                       (Format.csv, tmp_path / "x", 10**7, 81)]:
+        with _row_workers(fmt, output, rows, columns):
             pass
-    assert started == []  # stdout, Parquet, a table, a small file: the one-process writer
+    assert started == []  # stdout, Parquet, a table, a small or a wide file: the one-process writer
     for fmt in (Format.csv, Format.tsv, Format.markdown, Format.json):
-        with _row_workers(fmt, tmp_path / "x", rw.MIN_ROWS):
+        with _row_workers(fmt, tmp_path / "x", rw.MIN_ROWS, 17):
             pass
     assert started == [2, 2, 2, 2]

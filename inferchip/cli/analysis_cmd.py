@@ -155,7 +155,8 @@ def sweep(
     fmt = resolve_format(fmt, output, allow_parquet=True)
     slices = []
 
-    with _row_workers(fmt, output, plan.grid_points if winners else plan.rows) as workers, \
+    columns = sweep_mod.winner_columns(plan) if winners else plan.columns
+    with _row_workers(fmt, output, plan.grid_points if winners else plan.rows, len(columns)) as workers, \
             view.LazyProgress(f"sweep: {plan.rows:,} rows") as progress:
         def chunks():
             for chunk in sweep_mod.iter_chunks(plan, progress=progress):
@@ -165,7 +166,6 @@ def sweep(
 
         stream = chunks()
         first = next(stream)
-        columns = sweep_mod.winner_columns(plan) if winners else plan.columns
         kinds = view.column_kinds(first[columns], int_columns=("grid_point", "feasible_accelerators"))
         rows_all = itertools.chain([first], stream)
         if fmt == Format.table:
@@ -194,17 +194,17 @@ def sweep(
                         "cost per query, USD")
 
 
-def _row_workers(fmt: Format, output, rows: int):
+def _row_workers(fmt: Format, output, rows: int, columns: int):
     """Processes that format a large text document's rows on the other cores
     (report.row_workers), forked now, before the sweep starts its prefetch thread;
-    none (a null context) for stdout, tables, Parquet and small documents."""
+    none (a null context) for stdout, tables, Parquet, small or wide documents."""
     from contextlib import nullcontext
 
     if output is None or fmt not in (Format.csv, Format.tsv, Format.markdown, Format.json):
         return nullcontext()
     from inferchip.report.row_workers import RowWorkers, worker_count
 
-    count = worker_count(rows)
+    count = worker_count(rows, columns)
     return RowWorkers(count) if count else nullcontext()
 
 

@@ -303,7 +303,13 @@ def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str],
             written += len(chunk)
             yield chunk[list(columns)]
 
-    bodies = (formatter.rows(frame) for frame in frames()) if workers is None else workers.rows(formatter, frames())
+    def formatted():  # one process: no frame held beyond its formatting
+        nonlocal written
+        for chunk in chunks:
+            written += len(chunk)
+            yield formatter.rows(chunk[list(columns)])
+
+    bodies = formatted() if workers is None else workers.rows(formatter, frames())
     if fmt == "json":
         text = json.dumps({**(head or {}), "results": []}, indent=2, ensure_ascii=False, allow_nan=False)
         opening, closing = text.rsplit('"results": []', 1)
@@ -315,11 +321,13 @@ def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str],
                     handle.write(",\n")
                 _write(handle, body)
                 started = True
+            del body  # not held while the next chunk is formatted (a wide chunk's text is ~80 MB)
         handle.write("\n  ]" + closing + "\n")
         return written
     handle.write(formatter.header())
     for body in bodies:
         _write(handle, body)
+        del body  # as above
     return written
 
 

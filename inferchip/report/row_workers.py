@@ -25,6 +25,10 @@ from inferchip.errors import OutputError
 # and a pickled copy of each chunk; a 100,000-row CSV formats in about 0.2 s).
 MIN_ROWS = 200_000
 MAX_WORKERS = 2  # one chunk in flight per worker: memory holds about two chunks more than one process
+# Each worker holds one chunk's cells and text at a time: about 70 MB (PSS) for the default
+# 17 columns of a sweep, about 290 MB for the 81 of --fields all (three processes then
+# peak near 800 MB against 330 MB for one), so wider documents keep the one-process writer.
+MAX_COLUMNS = 24
 
 
 def usable_cores() -> int:
@@ -34,16 +38,17 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(rows: int) -> int:
-    """Workers for a document of `rows` rows: none below MIN_ROWS, on one core, where
-    fork is not available or when this process already runs other threads (a fork copies
-    only the calling thread, and a lock another thread holds would stay held in the
-    worker), and the one-process writer runs; else up to MAX_WORKERS."""
+def worker_count(rows: int, columns: int) -> int:
+    """Workers for a document of `rows` rows of `columns` columns: none below MIN_ROWS,
+    above MAX_COLUMNS, on one core, where fork is not available or when this process
+    already runs other threads (a fork copies only the calling thread, and a lock another
+    thread holds would stay held in the worker), and the one-process writer runs; else
+    up to MAX_WORKERS."""
     import multiprocessing
     import threading
 
     cores = usable_cores()
-    if (rows < MIN_ROWS or cores < 2 or "fork" not in multiprocessing.get_all_start_methods()
+    if (rows < MIN_ROWS or columns > MAX_COLUMNS or cores < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or threading.active_count() > 1):
         return 0
     return min(MAX_WORKERS, cores)
@@ -167,8 +172,10 @@ class RowWorkers:
             done = self._receive(in_flight.pop(0)) if len(in_flight) == count else None
             self._send(worker, formatter, frame)  # before writing `done`: the worker is not kept waiting
             in_flight.append(worker)
+            del frame  # sent: not held while the next one is made
             if done is not None:
                 yield done
+                del done  # written: not held while the next one is received
         while in_flight:
             yield self._receive(in_flight.pop(0))
 
