@@ -10,7 +10,8 @@ Prints, with its target:
   (>= 2,000,000 rows/s) and a performance-varying grid (reported);
 - the same cost grid through the CLI to a file: CSV (<= 3 s) and Parquet
   (<= 1.5 s; needs `pip install 'inferchip[parquet]'`), each with the peak memory
-  of its process (<= 400 MB);
+  of its process (<= 400 MB; for CSV summed over the process and its row-formatting
+  workers, measured in a second run);
 - ten workloads in one `compare` call against one (<= 2 x, same run);
 - `inferchip uncertainty` with 100,000 samples over the whole catalog;
 - the vectorized pipeline against a straightforward Python loop that evaluates
@@ -69,6 +70,46 @@ proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(proc.pid, 0)
 print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 """
+
+
+# Runs argv[1:] and prints the peak, over its run, of the proportional set size (PSS) summed
+# over it and its descendants [KB] (sampled every 50 ms; Linux /proc only, else nan): with
+# worker processes the peak RSS of one process leaves the workers out, and a sum of RSS
+# would count the pages they share with their parent (a fork) several times.
+_TREE_MEMORY = """
+import os, subprocess, sys, time
+def tree(pid):
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [p for child in handle.read().split() for p in tree(int(child))]
+    except OSError:
+        pass
+    return found
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            return sum(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+    except OSError:
+        return 0
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+peak = 0
+while proc.poll() is None:
+    peak = max(peak, sum(pss_kb(pid) for pid in tree(proc.pid)))
+    time.sleep(0.05)
+print(peak if os.path.exists("/proc/self/smaps_rollup") else "nan")
+"""
+
+
+def tree_peak_mb(argv: list[str]) -> float:
+    """Peak memory of a command with its worker processes (PSS summed over them) [MB]."""
+    out = subprocess.run([sys.executable, "-c", _TREE_MEMORY, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         cwd=ROOT, env=CHILD_ENV, check=False)
+    try:
+        return float(out.stdout.split()[-1]) / 1024.0
+    except (IndexError, ValueError):
+        return math.nan
 
 
 def median_wall(argv: list[str], runs: int) -> float:
@@ -185,7 +226,13 @@ def bench_sweep_cli(specs: list[str], folder: Path, fmt: str, target_s: float) -
     record(f"inferchip sweep ... --format {fmt} -o FILE: {rows:,} rows", f"{wall:.2f} s", f"<= {target_s} s",
            rows >= 1_000_000 and wall <= target_s)
     record(f"  rows per second, evaluation + {fmt} (CLI)", f"{rows / wall:,.0f}")
-    record("  peak memory of that process", f"{rss_mb:,.0f} MB", "<= 400 MB", rss_mb <= 400)
+    if fmt == "parquet":
+        record("  peak memory of that process", f"{rss_mb:,.0f} MB", "<= 400 MB", rss_mb <= 400)
+    else:  # the CSV writer formats rows in worker processes (report.row_workers): their memory counts
+        tree_mb = tree_peak_mb(argv)
+        record("  peak memory of the largest of its processes", f"{rss_mb:,.0f} MB")
+        record("  peak memory of it and its workers (summed PSS, another run)", f"{tree_mb:,.0f} MB", "<= 400 MB",
+               tree_mb <= 400)
     record(f"  {fmt} size", f"{size_mb:,.0f} MB")
 
 

@@ -18,7 +18,7 @@ from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
 from inferchip.report.safetext import markdown_cell, safe_text
 
-SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare`
+SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare` (and report.numtext.general_10)
 TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
 
 
@@ -186,11 +186,14 @@ class RowFormat:
         import numpy as np
         import pandas as pd
 
-        spec = "%d" if kind == "int" else f"%.{SIGNIFICANT_DIGITS}g"
+        from inferchip.report.numtext import general_10
+
         finite = np.isfinite(values)
         codes, uniques = pd.factorize(values[finite].view(np.int64))  # by bits: -0.0 is not 0.0
+        uniques = uniques.view(np.float64)
+        rendered = list(map("%d".__mod__, uniques.tolist())) if kind == "int" else general_10(uniques)
         out = np.full(len(values), self.null, dtype=object)
-        out[finite] = np.asarray(list(map(spec.__mod__, uniques.view(np.float64).tolist())), dtype=object)[codes]
+        out[finite] = np.asarray(rendered, dtype=object)[codes]
         return out.tolist()
 
     def _piece(self, frame, name: str):
@@ -286,27 +289,55 @@ def column_kinds(frame, text_columns: Sequence[str] = (), flag_columns: Sequence
 
 
 def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str], kinds: dict[str, str],
-                    chunks: Iterator) -> int:
+                    chunks: Iterator, workers=None) -> int:
     """Write chunks of rows to `handle` as CSV/TSV/Markdown (header then rows) or
-    JSON (the `head` document with a `results` list of row objects). Returns rows written."""
+    JSON (the `head` document with a `results` list of row objects). Returns rows written.
+    With `workers` (report.row_workers.RowWorkers; `handle` then a UTF-8 text file)
+    the rows are formatted in those processes, the same bytes in the same order."""
     formatter = RowFormat(columns, kinds, style=fmt)
     written = 0
+
+    def frames():
+        nonlocal written
+        for chunk in chunks:
+            written += len(chunk)
+            yield chunk[list(columns)]
+
+    def formatted():  # one process: no frame held beyond its formatting
+        nonlocal written
+        for chunk in chunks:
+            written += len(chunk)
+            yield formatter.rows(chunk[list(columns)])
+
+    bodies = formatted() if workers is None else workers.rows(formatter, frames())
     if fmt == "json":
         text = json.dumps({**(head or {}), "results": []}, indent=2, ensure_ascii=False, allow_nan=False)
         opening, closing = text.rsplit('"results": []', 1)
         handle.write(opening + '"results": [\n')
-        for chunk in chunks:
-            body = formatter.rows(chunk[list(columns)])
+        started = False
+        for body in bodies:
             if body:
-                handle.write((",\n" if written else "") + body)
-                written += len(chunk)
+                if started:
+                    handle.write(",\n")
+                _write(handle, body)
+                started = True
+            del body  # not held while the next chunk is formatted (a wide chunk's text is ~80 MB)
         handle.write("\n  ]" + closing + "\n")
         return written
     handle.write(formatter.header())
-    for chunk in chunks:
-        handle.write(formatter.rows(chunk[list(columns)]))
-        written += len(chunk)
+    for body in bodies:
+        _write(handle, body)
+        del body  # as above
     return written
+
+
+def _write(handle, body: str | bytes) -> None:
+    """Text through the handle; a worker's UTF-8 bytes to its buffer, after what the handle holds."""
+    if isinstance(body, str):
+        handle.write(body)
+    else:
+        handle.flush()
+        handle.buffer.write(body)
 
 
 @contextmanager
