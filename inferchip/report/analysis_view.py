@@ -303,13 +303,8 @@ def stream_document(handle, fmt: str, head: dict | None, columns: Sequence[str],
             written += len(chunk)
             yield chunk[list(columns)]
 
-    def formatted():  # one process: no frame held beyond its formatting
-        nonlocal written
-        for chunk in chunks:
-            written += len(chunk)
-            yield formatter.rows(chunk[list(columns)])
-
-    bodies = formatted() if workers is None else workers.rows(formatter, frames())
+    # one process: each frame formatted as it comes, none held beyond its formatting
+    bodies = map(formatter.rows, frames()) if workers is None else workers.rows(formatter, frames())
     if fmt == "json":
         text = json.dumps({**(head or {}), "results": []}, indent=2, ensure_ascii=False, allow_nan=False)
         opening, closing = text.rsplit('"results": []', 1)
