@@ -465,7 +465,9 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
     solver = perf.max_batch_p99 if np.any(np.asarray(t["expert_params_b"]) > 0) else perf.max_batch_p99_affine
     steps.add("max_batch_for_slo", "Largest batch within the SLO", t["b_slo"], "sequences",
               _doc(solver) if tailed else _doc(perf.max_batch_for_step_budget),
-              "the p99 step time (mean step + the prompts' prefill tail) meets the budget" if tailed
+              "the p99 step time (mean step + the prompts' prefill tail) meets the budget; model constants "
+              f"z99 = {perf.Z_P99} and prompt headroom H = {perf.PROMPT_HEADROOM:g} (perf.PROMPT_HEADROOM: a "
+              "chunked-prefill step carries at most 1 + H times the mean prompt work)" if tailed
               else "the step time grows linearly in the batch, so the bound is exact",
               ["step_budget_ms", "step_overhead_ms", *terms] + (["p99_tail_spread"] if tailed else []))
     steps.add("max_batch_for_memory", "Largest batch whose KV cache fits", t["b_mem"], "sequences",
