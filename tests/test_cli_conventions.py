@@ -385,6 +385,22 @@ def test_the_lazy_root_group_builds_only_the_command_a_run_names(runner, monkeyp
     assert sorted(built[-1].builders) == sorted(set(names) - {"compare"})
 
 
+def test_the_programs_help_imports_no_pandas_and_reads_as_the_whole_build():
+    # main() (the lazy root group) against typer's whole build, each in a fresh process
+    import os
+    import subprocess
+    import sys
+
+    run = ("import sys; sys.argv = ['inferchip', '--help']; from inferchip.cli import app, main\n"
+           "try:\n    {call}\nexcept SystemExit:\n    pass\n"
+           "assert 'pandas' not in sys.modules and 'numpy' not in sys.modules, 'pandas or numpy imported'")
+    env = {**os.environ, "COLUMNS": "100"}
+    lazy, eager = (subprocess.run([sys.executable, "-c", run.format(call=call)], capture_output=True, text=True, env=env)
+                   for call in ("main()", "app()"))
+    assert lazy.returncode == eager.returncode == 0, lazy.stderr + eager.stderr
+    assert lazy.stdout == eager.stdout and "Commands:" in lazy.stdout and lazy.stderr == eager.stderr == ""
+
+
 def test_the_program_exits_with_the_commands_code_and_output_after_its_last_collection(tmp_path):
     """main() freezes what a finished command leaves (no final full collection): stdout is
     complete, a file output is written and closed, and the exit code is the command's."""
