@@ -39,9 +39,10 @@ class LazyGroup(TyperGroup):
         self.builders: dict[str, Callable[[], TyperCommand | TyperGroup]] = {}
 
     def get_command(self, ctx, cmd_name: str):
-        build = self.builders.pop(cmd_name, None)
-        if build is not None:
+        build = self.builders.get(cmd_name)
+        if build is not None:  # the outline is replaced only once the command is built
             self.commands[cmd_name] = build()
+            del self.builders[cmd_name]
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx, formatter) -> None:
