@@ -314,23 +314,91 @@ def test_diff_table_never_truncates_silently(invoke, two_runs, width):
     assert hidden == (width == "100") and (hidden or "What changed in the row" in flat)
 
 
-def test_a_run_registers_only_the_command_it_names_and_reads_the_same(runner):
-    # main() hands typer only the command argv[1] names (start-up); its help, options and
-    # errors must read exactly as the whole app's
-    from inferchip.cli import _for_argv, app
+def _command_paths() -> list[list[str]]:
+    """Every command and sub-command of the whole (eager) build, as argv prefixes."""
+    import typer
 
-    names = [c.callback.__name__.replace("_", "-") for c in app.registered_commands] + [
-        g.name for g in app.registered_groups]
-    assert {"compare", "sweep", "catalog", "workloads"} <= set(names)
-    for name in names:
-        one = _for_argv(["inferchip", name])
-        assert one is not app and len(one.registered_commands) + len(one.registered_groups) == 1
-        for args in ([name, "--help"], [name, "--no-such-option"]):
-            full, single = runner.invoke(app, args), runner.invoke(one, args)
-            assert (single.exit_code, single.stdout, single.stderr) == (full.exit_code, full.stdout, full.stderr)
-    assert len(app.registered_commands) + len(app.registered_groups) == len(names)  # the app itself is untouched
-    for argv in (["inferchip"], ["inferchip", "--help"], ["inferchip", "compar"]):
-        assert _for_argv(argv) is app
+    from inferchip.cli import app
+
+    root = typer.main.get_command(app)
+    paths = []
+    for name, command in root.commands.items():
+        paths.append([name])
+        paths += [[name, sub] for sub in getattr(command, "commands", {})]
+    return paths
+
+
+def _eager_and_lazy(runner, monkeypatch, args: list[str], env: dict | None = None):
+    """(exit code, stdout, stderr) of typer's whole build of `app`, then of the program's
+    lazy root group (inferchip.cli.lazy.root_command, what main() runs)."""
+    import typer.testing
+
+    from inferchip.cli import app
+    from inferchip.cli.lazy import root_command
+
+    seen = []
+    for build in (typer.testing._get_command, root_command):
+        with monkeypatch.context() as patch:
+            patch.setattr(typer.testing, "_get_command", build)
+            result = runner.invoke(app, args, env=env or {}, prog_name="inferchip")
+        seen.append((result.exit_code, result.stdout, result.stderr))
+    return seen
+
+
+def test_the_lazy_root_group_reads_exactly_as_the_whole_build(runner, monkeypatch):
+    # main() builds a command only when the run names it; every help text, error and
+    # completion must read as typer's whole build of the app, so the two cannot drift
+    paths = _command_paths()
+    assert {("compare",), ("sweep",), ("catalog", "list"), ("workloads", "init")} <= {tuple(p) for p in paths}
+    cases = [[], ["--help"], ["--version"], ["--no-such-option"], ["comprae"], ["catalg", "list"],
+             ["catalog", "lst"], ["--help", "compare"], ["--", "compare", "--help"]]
+    cases += [[*path, extra] for path in paths for extra in ("--help", "--no-such-option")]
+    for args in cases:
+        eager, lazy = _eager_and_lazy(runner, monkeypatch, args)
+        assert lazy == eager, args
+    eager, lazy = _eager_and_lazy(runner, monkeypatch, ["--help"], env={"COLUMNS": "60"})
+    assert lazy == eager and "Did you mean 'compare'?" in _eager_and_lazy(runner, monkeypatch, ["comprae"])[1][2]
+
+
+@pytest.mark.parametrize("words, cword", [("inferchip ", 1), ("inferchip co", 1), ("inferchip catalog ", 2),
+                                          ("inferchip compare --for", 2), ("inferchip sweep --format ", 3)])
+def test_the_lazy_root_group_completes_as_the_whole_build(runner, monkeypatch, words, cword):
+    env = {"_INFERCHIP_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    eager, lazy = _eager_and_lazy(runner, monkeypatch, [], env=env)
+    assert lazy == eager and eager[0] == 0 and eager[1].strip()
+
+
+def test_the_lazy_root_group_builds_only_the_command_a_run_names(runner, monkeypatch):
+    import typer.testing
+
+    from inferchip.cli import app
+    from inferchip.cli.lazy import root_command
+
+    built = []
+    monkeypatch.setattr(typer.testing, "_get_command", lambda typer_app: built.append(root_command(typer_app))
+                        or built[-1])
+    names = [name for name, *_ in _command_paths() if not _]
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    assert sorted(built[-1].builders) == sorted(names)  # the listing built nothing
+    result = runner.invoke(app, ["compare", "--format", "json", "--top", "1"])
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["results"]) == 1
+    assert sorted(built[-1].builders) == sorted(set(names) - {"compare"})
+
+
+def test_the_programs_help_imports_no_pandas_and_reads_as_the_whole_build():
+    # main() (the lazy root group) against typer's whole build, each in a fresh process
+    import os
+    import subprocess
+    import sys
+
+    run = ("import sys; sys.argv = ['inferchip', '--help']; from inferchip.cli import app, main\n"
+           "try:\n    {call}\nexcept SystemExit:\n    pass\n"
+           "assert 'pandas' not in sys.modules and 'numpy' not in sys.modules, 'pandas or numpy imported'")
+    env = {**os.environ, "COLUMNS": "100"}
+    lazy, eager = (subprocess.run([sys.executable, "-c", run.format(call=call)], capture_output=True, text=True, env=env)
+                   for call in ("main()", "app()"))
+    assert lazy.returncode == eager.returncode == 0, lazy.stderr + eager.stderr
+    assert lazy.stdout == eager.stdout and "Commands:" in lazy.stdout and lazy.stderr == eager.stderr == ""
 
 
 def test_the_program_exits_with_the_commands_code_and_output_after_its_last_collection(tmp_path):

@@ -151,3 +151,48 @@ def test_parquet_rows_are_the_sweep_frames_bit_for_bit_and_floats_skip_the_dicti
                  for i in range(meta.num_columns)}
     assert "PLAIN_DICTIONARY" not in encodings["cost_per_query_usd"] and "RLE_DICTIONARY" not in encodings["cost_per_query_usd"]
     assert any("DICTIONARY" in e for e in encodings["vendor"])
+
+
+def _mixed_frame(seed: int, rows: int):
+    """Every kind of column a grid command hands the Parquet writer, with missing values."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    costs = rng.normal(size=rows)
+    costs[rng.random(rows) < 0.3] = np.nan
+    names = pd.Categorical.from_codes(rng.integers(-1, 3, rows), categories=["NVIDIA H100 SXM", "AMD MI300X", "Groq LPU"])
+    return pd.DataFrame({
+        "grid_point": np.arange(rows, dtype="int64"), "cost_per_query_usd": costs, "feasible": rng.random(rows) < 0.5,
+        "racks": rng.integers(0, 9, rows).astype("float32"), "units": rng.integers(0, 5, rows).astype("uint16"),
+        "accelerator": names, "facility_model": np.array(["owned", "colocation"] * (rows // 2) + ["owned"] * (rows % 2),
+                                                         dtype=object),
+        "winner": pd.Series([None if i % 4 == 0 else f"chip {i % 3}" for i in range(rows)], dtype=object),
+        "count": pd.array([None if i % 5 == 0 else i for i in range(rows)], dtype="Int64"),
+        "reason": pd.Categorical(["", "no price"] * (rows // 2) + [""] * (rows % 2)),
+    })
+
+
+@pytest.mark.parametrize("seed, rows", [(1, 1), (2, 40), (3, 1001)])
+def test_arrow_table_is_pyarrows_from_pandas_without_its_metadata(seed, rows):
+    import pandas as pd
+    import pyarrow as pa
+
+    from inferchip.report.parquet_out import arrow_table
+
+    frame = _mixed_frame(seed, rows)
+    columns = ["accelerator", "grid_point", "cost_per_query_usd", "feasible", "racks", "units", "facility_model",
+               "winner", "count", "reason"]
+    want = pa.Table.from_pandas(frame[columns], preserve_index=False, nthreads=1)
+    got = arrow_table(frame, columns)
+    assert got.schema.metadata is None and got.schema == want.schema.remove_metadata()
+    assert got.equals(want.replace_schema_metadata(None))
+    # a later chunk takes the first one's types, as from_pandas(schema=...) does: here other
+    # categories, integers where the schema holds floats, an all-missing text column
+    later = _mixed_frame(seed + 10, rows).assign(
+        reason=pd.Categorical.from_codes([i % 3 for i in range(rows)], categories=["", "no price", "no memory"]),
+        racks=lambda f: f["units"].astype("int64"), winner=None)
+    schema = want.schema.remove_metadata()
+    assert arrow_table(later, columns, schema).equals(
+        pa.Table.from_pandas(later[columns], schema=schema, preserve_index=False, nthreads=1).replace_schema_metadata(None))
+

@@ -38,6 +38,44 @@ def dictionary_columns(schema) -> list[str]:
     return [f.name for f in schema if not pa.types.is_floating(f.type)]
 
 
+def arrow_table(frame, columns: Sequence[str], schema=None):
+    """`frame[columns]` as a pyarrow Table, the one `pa.Table.from_pandas(frame[columns],
+    schema=schema, preserve_index=False)` gives less its pandas metadata: the same types
+    (those of `schema` when given), NaN and missing categories as null. Float, integer and
+    boolean numpy columns go straight from their arrays and categorical ones from their
+    codes (about half the time of from_pandas on a sweep chunk); any other column, or one
+    whose type differs from `schema`'s, through pyarrow's own conversion, as from_pandas."""
+    import pyarrow as pa
+
+    arrays = []
+    for i, name in enumerate(columns):
+        series = frame[name]
+        want = None if schema is None else schema.field(i).type
+        array = _from_values(series)
+        if array is None or (want is not None and array.type != want):
+            array = pa.array(series, type=want, from_pandas=True)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _from_values(series):
+    """The Arrow array of a float, integer, boolean or categorical column, from its values
+    (None for any other dtype)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = series.array.codes
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                              pa.array(dtype.categories, from_pandas=True), ordered=dtype.ordered)
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "fiub":
+        return None
+    values = series.to_numpy()
+    return pa.array(values, mask=np.isnan(values)) if dtype.kind == "f" else pa.array(values)
+
+
 def write_frames(path: Path, head: dict, columns: Sequence[str], frames: Iterable) -> int:
     """Write DataFrames (each with `columns`) to `path` atomically, one row group per
     frame; `head` (the document without its rows) goes to the metadata. Returns rows written."""
@@ -49,7 +87,7 @@ def write_frames(path: Path, head: dict, columns: Sequence[str], frames: Iterabl
     with atomic_file(Path(path)) as handle:
         try:
             for frame in frames:
-                table = pa.Table.from_pandas(frame[list(columns)], schema=schema, preserve_index=False, nthreads=1)
+                table = arrow_table(frame, columns, schema)
                 if writer is None:
                     schema = table.schema.remove_metadata().with_metadata(meta)
                     table = table.replace_schema_metadata(meta)
