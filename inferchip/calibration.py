@@ -77,11 +77,14 @@ def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None,
     by_kind = cal[cal["scope"] == "kind"].set_index("key")
     fam = chips["family"].str.lower()
     kind = chips["kind"].str.lower()
-    has_family = fam.isin(by_family.index).to_numpy()
+    # each chip's row in the family and kind tables (-1: none), looked up once for every factor
+    at_family = by_family.index.get_indexer(fam)
+    at_kind = by_kind.index.get_indexer(kind)
+    has_family = at_family >= 0
     out = {}
     for factor in FACTORS:
-        from_family = fam.map(by_family[factor]) if factor in by_family else np.nan
-        from_kind = kind.map(by_kind[factor]) if factor in by_kind else np.nan
+        from_family = _gather(by_family, factor, at_family)
+        from_kind = _gather(by_kind, factor, at_kind)
         own = chips[factor] if factor in chips else pd.Series(np.nan, index=chips.index)
         out[factor] = own.fillna(pd.Series(np.where(has_family, from_family, from_kind), index=chips.index))
     fam_src = "family " + fam + ": " + fam.map(by_family["source"].to_dict()).astype(object).fillna("")
@@ -90,3 +93,12 @@ def attach_factors(chips: pd.DataFrame, calibration: pd.DataFrame | None = None,
     if path:
         out["calibration_source"] = f"{path}: " + out["calibration_source"]
     return chips.assign(**out)
+
+
+def _gather(table: pd.DataFrame, factor: str, at: np.ndarray) -> np.ndarray:
+    """`table[factor]` at rows `at` (Series.map by index, vectorized), NaN where `at` is -1
+    or the table lacks the factor."""
+    if factor not in table or not len(table):
+        return np.full(len(at), np.nan)
+    values = table[factor].to_numpy()
+    return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
