@@ -340,13 +340,55 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     beyond = out.get("beyond_link", False)
     ok = (batch >= 1) & np.isfinite(out["qps_replica"]) & (out["qps_replica"] > 0) & ~np.asarray(beyond, dtype=bool)
     out["ok"] = ok
-    peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
-    replicas = fleet.replicas_needed(peak_qps, out["qps_replica"], S("utilisation_target"))
-    out["fleet_accelerators"] = np.where(ok, replicas * n, np.inf)
+    out["fleet_accelerators"] = _fleet_accelerators(out, S)
     if trace is not None:
         trace.update(out, bytes_per_weight=bytes_w, n_min=n_min, n_base=base, bandwidth_bps=bw,
                      flops_per_s=flops, overhead_ms=overhead)
     return out
+
+
+# The scenario keys a candidate's operating point never reads: they size the fleet that
+# picks among the candidates (_fleet_accelerators), nothing before it.
+DEMAND_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
+
+
+def _fleet_accelerators(pts: dict[str, np.ndarray], S) -> np.ndarray:
+    """Accelerators each candidate's fleet runs at the peak [count] = replicas x n, inf
+    where the candidate cannot serve; `S(name)` gives a scenario key per candidate."""
+    peak_qps = fleet.peak_queries_per_s(S("queries_per_day"), S("peak_to_average"))
+    replicas = fleet.replicas_needed(peak_qps, pts["qps_replica"], S("utilisation_target"))
+    return np.where(pts["ok"], replicas * pts["n"], np.inf)
+
+
+def _distinct_performance(scenarios: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each, row -> its index) over the scenario rows that differ in some
+    key other than DEMAND_KEYS: rows that differ only in traffic share their candidates."""
+    columns = {c: scenarios[c].to_numpy() for c in scenarios.columns if c not in DEMAND_KEYS}
+    codes = [pd.factorize(v, use_na_sentinel=False)[0] for v in columns.values()
+             if not (v[1:] == v[:-1]).all()]  # a column of one value (or of NaN only) adds nothing
+    if not codes:
+        return np.zeros(1, dtype=np.int64), np.zeros(len(scenarios), dtype=np.int64)
+    _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _shared_candidates(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
+                       kv_precision: str) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """_operating_points (not paired) with each candidate computed once per distinct row of
+    the keys that are not DEMAND_KEYS (a performance grid over traffic repeats few operating
+    points under many demands). Returns those candidates, the candidate of every
+    (scenario, chip, size) in them, and every candidate's fleet sized from its own row's
+    traffic [accelerators]: element for element what _operating_points gives."""
+    first, inverse = _distinct_performance(scenarios)
+    unique = scenarios.iloc[first].reset_index(drop=True)
+    unique.attrs = dict(scenarios.attrs)
+    pts_u = _operating_points(kind, chips, unique, kv_precision)
+    per_scenario = len(chips) * CANDIDATE_SLOTS
+    take = (inverse[:, None] * per_scenario + np.arange(per_scenario)).reshape(-1)
+    s_idx = np.repeat(np.arange(len(scenarios)), per_scenario)
+    fleet_acc = _fleet_accelerators({k: pts_u[k][take] for k in ("ok", "n", "qps_replica")},
+                                    lambda name: _col(scenarios, name, s_idx))
+    return pts_u, take, fleet_acc
 
 
 def _weight_term(a_full, moe, params_b, expert_b, experts, experts_per_token):
@@ -404,7 +446,8 @@ class _Rows:
 
 def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, precision: str,
                      kv_precision: str = "fp16", *, paired: bool = False, resolved: bool = False,
-                     measured: pd.DataFrame | None = None, trace: dict | None = None) -> dict[str, np.ndarray]:
+                     measured: pd.DataFrame | None = None, trace: dict | None = None,
+                     share_demand: bool = False) -> dict[str, np.ndarray]:
     """The chosen parallel size and its operating point for every (scenario, accelerator),
     scenario-major (arrays of length S x C): what `evaluate(points=...)` accepts, so a
     sweep whose varied keys leave performance alone computes it once and broadcasts it.
@@ -413,16 +456,24 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     went through resolve_precision for this precision. `measured` applies measured
     throughput here (then evaluate does not repeat it): the points gain
     `throughput_source` and `throughput_reference`. `trace` (see evaluate) receives the
-    intermediate quantities of the chosen candidates."""
+    intermediate quantities of the chosen candidates. `share_demand` (a sweep's batches)
+    computes the candidates once per distinct row of the keys other than DEMAND_KEYS."""
     chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision
-    pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace, paired=paired)
     rows = len(scenarios) if paired else len(scenarios) * len(chips)
-    pick = _choose(pts_all, rows)
-    if trace is not None:
-        trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
-    pts = {k: v[pick] for k, v in pts_all.items()}
+    if share_demand and not paired and trace is None and len(scenarios) > 1:
+        pts_u, take, fleet_acc = _shared_candidates(kind, chips, scenarios, kv_precision)
+        pick = _choose({"fleet_accelerators": fleet_acc, "b_slo": pts_u["b_slo"][take],
+                        "b_mem": pts_u["b_mem"][take]}, rows)
+        pts = {k: v[take[pick]] for k, v in pts_u.items()}
+        pts["fleet_accelerators"] = fleet_acc[pick]
+    else:
+        pts_all = _operating_points(kind, chips, scenarios, kv_precision, trace, paired=paired)
+        pick = _choose(pts_all, rows)
+        if trace is not None:
+            trace.update({k: np.broadcast_to(v, pts_all["n"].shape)[pick] for k, v in trace.items()})
+        pts = {k: v[pick] for k, v in pts_all.items()}
     if measured is not None:
         idx = np.arange(rows)
         s_idx, c_idx = (idx, idx) if paired else (idx // len(chips), idx % len(chips))

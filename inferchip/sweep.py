@@ -319,7 +319,7 @@ def _performance(sweep: Sweep, scen: dict[str, np.ndarray], index: tuple[np.ndar
         kind, w = sweep.workload.kind, sweep.workload
         batch = max(1, PERF_BATCH_ELEMENTS // (n_c * CANDIDATE_SLOTS))
         parts = [operating_points(kind, sweep.chips, unique_scen.iloc[i:i + batch], w.precision, w.kv_precision,
-                                  measured=sweep.measured, resolved=True)
+                                  measured=sweep.measured, resolved=True, share_demand=True)
                  for i in range(0, len(unique_scen), batch)]
         pts_u = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         table = None

@@ -217,6 +217,47 @@ def test_economic_keys_leave_operating_points_alone(base, key):
         np.testing.assert_array_equal(points[0][name], points[1][name], err_msg=f"{key} changes {name}")
 
 
+@pytest.mark.parametrize("workload", ["support-chatbot-70b", "video-analytics-resnet50", "moe"])
+def test_shared_demand_candidates_equal_the_full_evaluation(base, workload, tmp_path):
+    """operating_points(share_demand=True) computes each candidate once per distinct row of
+    the keys other than DEMAND_KEYS and sizes every row's fleet from its own traffic: the
+    arrays must equal, element for element, those of the evaluation of every row."""
+    from inferchip.compare import DEMAND_KEYS, _distinct_performance
+
+    if workload == "moe":  # an MoE model (the expert reads depend on the batch: solved by bisection)
+        profile = tmp_path / "moe.toml"
+        profile.write_text('schema_version = 1\nname = "moe"\nkind = "llm"\n[model]\npreset = "deepseek-r1"\n'
+                           'precision = "fp8"\nkv_precision = "fp8"\n[traffic]\nqueries_per_day = 200000\n'
+                           'input_tokens = 800\noutput_tokens = 1200\n[slo]\nttft_ms = 3000\ntpot_ms = 80\n',
+                           encoding="utf-8")
+        inputs = load_inputs(str(profile))
+    else:
+        inputs = load_inputs(workload)
+    w = inputs.workload
+    chips = attach_factors(inputs.chips, workload_kind=w.kind)
+    bound = "tpot_ms" if w.kind == "llm" else "latency_ms"
+    rows = [{bound: b, "queries_per_day": q, "peak_to_average": p, "utilisation_target": u}
+            for b in (getattr(w, bound) * 0.5, getattr(w, bound) * 2.0) for q in (1e3, 1e5, 1e8)
+            for p in (1.0, 3.0) for u in (0.4, 0.9)]
+    scen = scenario_frame(w, inputs.assumptions, len(rows))
+    for key in (bound, *DEMAND_KEYS):
+        scen[key] = [r[key] for r in rows]
+    full = operating_points(w.kind, chips, scen, w.precision, w.kv_precision)
+    shared = operating_points(w.kind, chips, scen, w.precision, w.kv_precision, share_demand=True)
+    assert full.keys() == shared.keys()
+    for name in full:
+        left, right = np.asarray(full[name]), np.asarray(shared[name])
+        assert left.dtype == right.dtype, name
+        np.testing.assert_array_equal(left, right, err_msg=f"share_demand changes {name}")
+    first, _ = _distinct_performance(scen)
+    assert len(first) == 2  # the two bounds: 24 rows share two sets of candidates
+    fleets = np.asarray(full["fleet_accelerators"]).reshape(len(rows), len(chips))
+    assert (fleets != fleets[:1]).any()  # each row's own traffic sized its fleet
+    if w.kind == "llm":  # and at some traffic a chip picks another parallel size
+        chosen = np.asarray(full["n"]).reshape(len(rows), len(chips))
+        assert (chosen != chosen[:1]).any()
+
+
 def test_winners_by_hand(base):
     plan = sw.plan(base.workload, base.assumptions, base.chips,
                    [sw.parse_vary("electricity_usd_per_kwh=0.05,0.3"), sw.parse_vary("tpot_ms=15,60")])
