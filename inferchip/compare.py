@@ -363,13 +363,12 @@ def _fleet_accelerators(pts: dict[str, np.ndarray], S) -> np.ndarray:
 def _distinct_performance(scenarios: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(first row of each, row -> its index) over the scenario rows that differ in some
     key other than DEMAND_KEYS: rows that differ only in traffic share their candidates."""
-    columns = {c: scenarios[c].to_numpy() for c in scenarios.columns if c not in DEMAND_KEYS}
-    codes = [pd.factorize(v, use_na_sentinel=False)[0] for v in columns.values()
+    values = (scenarios[c].to_numpy() for c in scenarios.columns if c not in DEMAND_KEYS)
+    codes = [pd.factorize(v, use_na_sentinel=False)[0] for v in values
              if not (v[1:] == v[:-1]).all()]  # a column of one value (or of NaN only) adds nothing
     if not codes:
         return np.zeros(1, dtype=np.int64), np.zeros(len(scenarios), dtype=np.int64)
-    _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    return purchase.distinct_rows(codes)
 
 
 def _shared_candidates(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,

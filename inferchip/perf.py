@@ -358,7 +358,8 @@ def max_batch_p99_affine(budget_ms, a_ms, b_ms, c_ms, d_ms, e_ms, overhead_ms, t
 
 def max_batch_p99(budget_ms, a_of_batch, high, b_ms, c_ms, d_ms, e_ms, overhead_ms, tail_spread, steps):
     """Largest b whose p99 step time meets the budget [sequences]:
-    TPOT(b, A(b)) + z99 sqrt(h (b - 1)) D <= budget, where A(b) may depend on the batch (MoE:
+    TPOT(b, A(b)) + prefill_tail_ms(b) <= budget (the capped tail, min(z99 sqrt(h (b - 1)),
+    H (b - 1)) D), where A(b) may depend on the batch (MoE:
     fewer tokens touch fewer experts). Both terms grow with b, so bisection between 0 and
     `high` (the bound solved with the smallest weight term and no tail: no larger b fits)."""
     hi = np.asarray(high, dtype=float)
