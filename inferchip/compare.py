@@ -347,11 +347,6 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
     return out
 
 
-# The scenario keys a candidate's operating point never reads: they size the fleet that
-# picks among the candidates (_fleet_accelerators), nothing before it.
-DEMAND_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
-
-
 def _fleet_accelerators(pts: dict[str, np.ndarray], S) -> np.ndarray:
     """Accelerators each candidate's fleet runs at the peak [count] = replicas x n, inf
     where the candidate cannot serve; `S(name)` gives a scenario key per candidate."""
@@ -362,8 +357,9 @@ def _fleet_accelerators(pts: dict[str, np.ndarray], S) -> np.ndarray:
 
 def _distinct_performance(scenarios: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(first row of each, row -> its index) over the scenario rows that differ in some
-    key other than DEMAND_KEYS: rows that differ only in traffic share their candidates."""
-    values = (scenarios[c].to_numpy() for c in scenarios.columns if c not in DEMAND_KEYS)
+    key other than fleet.DEMAND_KEYS (read only by _fleet_accelerators): rows that differ
+    only in traffic share their candidates."""
+    values = (scenarios[c].to_numpy() for c in scenarios.columns if c not in fleet.DEMAND_KEYS)
     codes = [pd.factorize(v, use_na_sentinel=False)[0] for v in values
              if not (v[1:] == v[:-1]).all()]  # a column of one value (or of NaN only) adds nothing
     if not codes:
@@ -374,7 +370,7 @@ def _distinct_performance(scenarios: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
 def _shared_candidates(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
                        kv_precision: str) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """_operating_points (not paired) with each candidate computed once per distinct row of
-    the keys that are not DEMAND_KEYS (a performance grid over traffic repeats few operating
+    the keys that are not fleet.DEMAND_KEYS (a performance grid over traffic repeats few operating
     points under many demands). Returns those candidates, the candidate of every
     (scenario, chip, size) in them, and every candidate's fleet sized from its own row's
     traffic [accelerators]: element for element what _operating_points gives."""
@@ -456,7 +452,7 @@ def operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pr
     throughput here (then evaluate does not repeat it): the points gain
     `throughput_source` and `throughput_reference`. `trace` (see evaluate) receives the
     intermediate quantities of the chosen candidates. `share_demand` (a sweep's batches)
-    computes the candidates once per distinct row of the keys other than DEMAND_KEYS."""
+    computes the candidates once per distinct row of the keys other than fleet.DEMAND_KEYS."""
     chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
     scenarios = scenarios.reset_index(drop=True)
     scenarios.attrs["precision"] = precision

@@ -104,10 +104,6 @@ def _slot_widths(chips: pd.DataFrame) -> np.ndarray:
     return np.where(listed.sum(axis=1) >= 2, last, 0)
 
 
-# What the sizer's replica count reads from a scenario besides the operating point
-REPLICA_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
-
-
 def _choices(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], kept: dict[str, np.ndarray],
              rows: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """The sizer's choice (u index, count_u, v index, count_v) for every row of the chips with
@@ -124,7 +120,8 @@ def _choices(sweep, scen: dict[str, np.ndarray], index: tuple[np.ndarray, ...], 
     money_first, money = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in reads])
     # a grid point's operating points are those of its slot in `kept` (sweep._performance)
     point_slot = rows.reshape(g, n_c)[:, 0] // max(n_c, 1)
-    replica_first, replica = _classes(sweep, index, [i for i, v in enumerate(sweep.varies) if v.key in REPLICA_KEYS],
+    replica_first, replica = _classes(sweep, index,
+                                      [i for i, v in enumerate(sweep.varies) if v.key in fleet.DEMAND_KEYS],
                                       point_slot)
     at_points = rows.reshape(g, n_c)[replica_first][:, several]
     per_class = lambda name: np.asarray(scen[name])[replica_first].reshape(-1, 1)  # noqa: E731

@@ -6,6 +6,11 @@ import numpy as np
 
 from inferchip.units import SECONDS_PER_DAY
 
+# The scenario keys the replica count reads besides a replica's capacity (replicas_needed of
+# peak_queries_per_s): the traffic. A candidate's operating point never reads them, so
+# compare shares candidates across them and costgrid groups the sizer's inputs by them.
+DEMAND_KEYS = ("queries_per_day", "peak_to_average", "utilisation_target")
+
 
 def peak_queries_per_s(queries_per_day, peak_to_average):
     """Peak load [queries/s] = queries per day / 86,400 x peak-to-average."""

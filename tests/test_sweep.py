@@ -220,9 +220,10 @@ def test_economic_keys_leave_operating_points_alone(base, key):
 @pytest.mark.parametrize("workload", ["support-chatbot-70b", "video-analytics-resnet50", "moe"])
 def test_shared_demand_candidates_equal_the_full_evaluation(base, workload, tmp_path):
     """operating_points(share_demand=True) computes each candidate once per distinct row of
-    the keys other than DEMAND_KEYS and sizes every row's fleet from its own traffic: the
+    the keys other than fleet.DEMAND_KEYS and sizes every row's fleet from its own traffic: the
     arrays must equal, element for element, those of the evaluation of every row."""
-    from inferchip.compare import DEMAND_KEYS, _distinct_performance
+    from inferchip.compare import _distinct_performance
+    from inferchip.fleet import DEMAND_KEYS
 
     if workload == "moe":  # an MoE model (the expert reads depend on the batch: solved by bisection)
         profile = tmp_path / "moe.toml"
