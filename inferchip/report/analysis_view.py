@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from inferchip.document import SIGNIFICANT_DIGITS  # the JSON document's rounding
 from inferchip.report import FORMULA_PREFIXES, atomic_file
 from inferchip.report.console import say
 from inferchip.report.fmt import fmt_number
 from inferchip.report.safetext import markdown_cell, safe_text
 
-SIGNIFICANT_DIGITS = 10  # same rounding as the JSON document of `compare` (and report.numtext.general_10)
 TABLE_ROW_LIMIT = 100  # rows a terminal table shows before pointing at --output
 
 

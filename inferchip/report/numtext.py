@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DIGITS = 10  # significant digits, as '%.10g'
+DIGITS = 10  # significant digits, as '%.10g' (document.SIGNIFICANT_DIGITS; the layout below is built for 10)
 _LOW, _HIGH = -13, 31  # decimal exponents with an exact 10^(9 - X) (|9 - X| <= 22)
 _POW10 = 10.0 ** np.arange(23)  # exact doubles
 _CONST = b"0.-e+\n"  # characters a layout adds to the digits; then the ten digits for exponents
