@@ -316,7 +316,7 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
                          ctx_decode_tokens=ctx_decode_eff, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
                          step_weight_share=a / np.where(a_full > 0, a_full, 1.0), expert_params_b=expert_b,
-                         e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
+                         batch_bisected=np.broadcast_to(moe, n.shape), e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
                          comm_ms_per_token=comm_token, step_budget_ms=budget, tail_spread=spread,
                          tpot_p99_ms=tpot_p99)
     else:

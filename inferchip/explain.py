@@ -461,8 +461,8 @@ def _llm_steps(steps: _Steps, o: _Origins, t: dict, r: dict) -> None:
                   _doc(perf.bounded_tail_spread), "how far the slowest 1 % of queries sit from the mean TPOT",
                   [o.calibration("tail_spread", "ratio"), o.workload_key("output_tokens"),
                    o.workload_key("output_tokens_min")])
-    # the tail's bound is in closed form for dense models; MoE weight reads depend on the batch (bisection)
-    solver = perf.max_batch_p99 if np.any(np.asarray(t["expert_params_b"]) > 0) else perf.max_batch_p99_affine
+    # the solver compare used: closed form for dense models; MoE weight reads depend on the batch (bisection)
+    solver = perf.max_batch_p99 if np.any(np.asarray(t["batch_bisected"])) else perf.max_batch_p99_affine
     steps.add("max_batch_for_slo", "Largest batch within the SLO", t["b_slo"], "sequences",
               _doc(solver) if tailed else _doc(perf.max_batch_for_step_budget),
               "the p99 step time (mean step + the prompts' prefill tail) meets the budget; model constants "
