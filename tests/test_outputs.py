@@ -133,6 +133,15 @@ def test_json_keeps_document_order_and_utf8():
     assert to_json({"z": 1, "a": "Électronique"}) == '{\n  "z": 1,\n  "a": "Électronique"\n}\n'
 
 
+@pytest.mark.parametrize(("name", "shown"), [("fr\udcffaud", "fr\ufffdaud"), ("\ud800é\udfff", "\ufffdé\ufffd"),
+                                             ("plain", "plain"), ("é", "é")])
+def test_json_writes_a_lone_surrogate_as_the_replacement_character(name, shown):
+    text = to_json({"workload": {"origin": name}, "rows": [{"a": name}]})
+    assert text == json.dumps({"workload": {"origin": shown}, "rows": [{"a": shown}]}, indent=2,
+                              ensure_ascii=False) + "\n"
+    text.encode("utf-8")
+
+
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
                     max_leaves=12))

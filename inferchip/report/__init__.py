@@ -5,7 +5,6 @@ returns text; `write_output` writes it atomically."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,12 +27,14 @@ FILE_MODE = 0o644  # before the umask
 def to_json(doc: dict) -> str:
     """Canonical JSON: keys in document order, 2-space indent, UTF-8, trailing newline.
     Never NaN or Infinity: a non-finite number that reaches here becomes null."""
-    try:
-        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
-    except ValueError:
-        text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
+    # jsontext.dumps: json.dumps(indent=2, ...) byte for byte, through the C encoder
+    from inferchip.report.jsontext import dumps
     from inferchip.report.safetext import replace_surrogates
 
+    try:
+        text = dumps(doc, _json_default)
+    except ValueError:
+        text = dumps(_finite(doc), _json_default)
     return replace_surrogates(text) + "\n"  # an undecodable file name byte would make invalid UTF-8
 
 

@@ -53,7 +53,10 @@ def safe_text(text: str, line_breaks: bool = False) -> str:
 
 
 def replace_surrogates(text: str) -> str:
-    """Lone surrogates (undecodable bytes of a file name) as U+FFFD, so the text encodes as UTF-8."""
+    """Lone surrogates (undecodable bytes of a file name) as U+FFFD, so the text encodes as UTF-8.
+    ASCII text (the usual JSON document) has none: str.isascii reads a flag, no scan."""
+    if text.isascii():
+        return text
     return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
 
 
