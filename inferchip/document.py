@@ -17,6 +17,7 @@ from inferchip.workload import Workload
 SCHEMA_VERSION = 1
 COUNT_FIELDS = frozenset(k for k, f in RESULT_FIELDS.items() if f.unit == "count")
 SIGNIFICANT_DIGITS = 10
+_AS_IS = frozenset({str, bool, int, type(None)})  # the exact types clean_number returns unchanged
 
 
 def clean_number(value: object, integer: bool = False) -> object:
@@ -47,23 +48,29 @@ def _clean_floats(values: list[float], integer: bool) -> list[object]:
     return [float(f"{v:.{SIGNIFICANT_DIGITS}g}") if isfinite(v) else None for v in values]
 
 
-def _clean_column(column: pd.Series, integer: bool) -> list[object]:
-    """clean_number of every value of one column, by its dtype."""
+def _clean_column(column: pd.Series | np.ndarray, integer: bool) -> list[object]:
+    """clean_number of every value of one column (a Series or an array), by its dtype."""
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
     values = column.tolist()  # numpy scalars become Python ones
     if kind == "f":
         return _clean_floats(values, integer)
     if kind in "biu" and kind:
         return values  # Python bools and ints already
+    if set(map(type, values)) <= _AS_IS:  # e.g. a text column with no missing value
+        return values
     return [clean_number(v, integer) for v in values]
+
+
+def _rows(fields: list[str], columns: list[list[object]]) -> list[dict[str, object]]:
+    """Row dicts from clean columns (one list per field)."""
+    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict[str, object]]:
     """Rows as dicts with clean JSON values, in `fields` order (default: all columns)."""
     fields = fields or list(frame.columns)
     columns = [_clean_column(frame[f], f in COUNT_FIELDS) for f in fields]
-    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)] if fields else \
-        [{} for _ in range(len(frame))]
+    return _rows(fields, columns) if fields else [{} for _ in range(len(frame))]
 
 
 def assumptions_block(assumptions: Assumptions) -> dict[str, dict[str, object]]:
@@ -105,11 +112,16 @@ def cheapest_by_basis(results: pd.DataFrame) -> list[dict[str, object]]:
     """The cheapest feasible row of each price basis (owned, rented, committed, api),
     cheapest first: {price_basis, option, provider, cost_per_query_usd,
     cost_per_million_tokens_blended_usd, times_cheapest (cost / the cheapest row's cost)}."""
-    feasible = results[results["feasible"].astype(bool) & results["cost_per_query_usd"].notna()]
-    if feasible.empty:
+    feasible = (results["feasible"].astype(bool) & results["cost_per_query_usd"].notna()).to_numpy()
+    if not feasible.any():
         return []
-    best = feasible.sort_values("cost_per_query_usd", kind="mergesort").drop_duplicates("price_basis")
-    best = best.assign(times_cheapest=best["cost_per_query_usd"] / best["cost_per_query_usd"].iloc[0])
-    columns = ["price_basis", "option", "provider", "cost_per_query_usd", "cost_per_million_tokens_blended_usd",
-               "times_cheapest"]
-    return records(best.reindex(columns=columns), columns)
+    # positions of the feasible rows, cheapest first (a stable sort: ties keep the row order),
+    # then the first of each basis; only the columns shown are read, for those rows alone
+    cost = results["cost_per_query_usd"].to_numpy(dtype=float)
+    rows = np.flatnonzero(feasible)
+    rows = rows[np.argsort(cost[rows], kind="stable")]
+    rows = rows[~pd.Index(results["price_basis"].to_numpy()[rows]).duplicated()]
+    fields = ["price_basis", "option", "provider", "cost_per_query_usd", "cost_per_million_tokens_blended_usd"]
+    picked = {f: results[f].to_numpy()[rows] if f in results.columns else np.full(len(rows), np.nan) for f in fields}
+    picked["times_cheapest"] = cost[rows] / cost[rows[0]]
+    return _rows(list(picked), [_clean_column(values, f in COUNT_FIELDS) for f, values in picked.items()])

@@ -1,0 +1,101 @@
+"""document: clean JSON values from result frames (records) and the cheapest row of each basis."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inferchip.document import cheapest_by_basis, clean_number, records
+
+FUZZ = settings(max_examples=int(os.environ.get("INFERCHIP_FUZZ_EXAMPLES", "100")), deadline=None)
+SHOWN = ["price_basis", "option", "provider", "cost_per_query_usd", "cost_per_million_tokens_blended_usd",
+         "times_cheapest"]
+
+
+def cheapest_by_sorting(results: pd.DataFrame) -> list[dict]:
+    """The definition: sort the feasible rows by cost (stable), keep each basis's first."""
+    feasible = results[results["feasible"].astype(bool) & results["cost_per_query_usd"].notna()]
+    if feasible.empty:
+        return []
+    best = feasible.sort_values("cost_per_query_usd", kind="mergesort").drop_duplicates("price_basis")
+    best = best.assign(times_cheapest=best["cost_per_query_usd"] / best["cost_per_query_usd"].iloc[0])
+    return [{k: clean_number(v) for k, v in row.items()} for row in best.reindex(columns=SHOWN).to_dict("records")]
+
+
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["price_basis", "option", "provider", "feasible", "cost_per_query_usd",
+                                       "cost_per_million_tokens_blended_usd", "ttft_ms"])
+
+
+def test_cheapest_hand_case():
+    results = frame([("owned", "A", "", True, 0.004, 2.0, 10.0),
+                     ("rented", "A on X", "X", True, 0.002, 1.0, 10.0),
+                     ("owned", "B", "", False, 0.001, 0.5, 10.0),      # infeasible: not a candidate
+                     ("owned", "C", "", True, 0.003, 1.5, 10.0),
+                     ("api", "D API", "D", True, float("nan"), 3.0, 10.0),  # no cost: not a candidate
+                     ("rented", "C on Y", "Y", True, 0.002, 1.25, 10.0)])  # ties with "A on X", comes later
+    assert cheapest_by_basis(results) == [
+        {"price_basis": "rented", "option": "A on X", "provider": "X", "cost_per_query_usd": 0.002,
+         "cost_per_million_tokens_blended_usd": 1.0, "times_cheapest": 1.0},
+        {"price_basis": "owned", "option": "C", "provider": "", "cost_per_query_usd": 0.003,
+         "cost_per_million_tokens_blended_usd": 1.5, "times_cheapest": 1.5}]
+
+
+def test_cheapest_ties_across_bases_keep_the_row_order_and_a_missing_column_is_null():
+    results = frame([("owned", "B", "", True, 0.002, 1.0, 1.0), ("rented", "A", "X", True, 0.002, 1.0, 1.0)])
+    results = results.drop(columns=["cost_per_million_tokens_blended_usd"])
+    assert [(r["option"], r["cost_per_million_tokens_blended_usd"]) for r in cheapest_by_basis(results)] == \
+        [("B", None), ("A", None)]
+
+
+def test_cheapest_of_nothing_feasible_is_empty():
+    assert cheapest_by_basis(frame([("owned", "A", "", False, 0.1, 1.0, 1.0)])) == []
+
+
+ROWS = st.lists(st.tuples(st.sampled_from(["owned", "rented", "committed", "api"]), st.sampled_from("ABCDE"),
+                          st.sampled_from(["", "X"]), st.booleans(),
+                          st.sampled_from([0.001, 0.002, 0.0035, 1 / 3, float("nan"), 2e-7]),
+                          st.floats(0, 10) | st.just(float("nan")), st.floats(0, 100)), max_size=30)
+
+
+@given(ROWS)
+@FUZZ
+def test_cheapest_is_the_sorted_definition(rows):
+    results = frame(rows)
+    assert cheapest_by_basis(results) == cheapest_by_sorting(results)
+
+
+@given(ROWS)
+@FUZZ
+def test_cheapest_on_a_filtered_frame_with_gaps_in_its_index(rows):
+    results = frame(rows)
+    results = results[results["option"] != "C"].iloc[::-1]
+    assert cheapest_by_basis(results) == cheapest_by_sorting(results)
+
+
+def test_records_cleans_each_kind_of_column():
+    data = pd.DataFrame({
+        "text": pd.Series(["a", None, "c"], dtype="str"),
+        "text_full": pd.Series(["x", "y", "=z"], dtype="str"),
+        "objects": pd.Series(["a", 1, None], dtype=object),
+        "mixed": pd.Series([np.float64(1 / 3), np.nan, pd.NA], dtype=object),
+        "flag": [True, False, True],
+        "whole": np.array([1, 2, 3], dtype=np.int64),
+        "cost_usd": [1 / 3, float("inf"), 12345.678901234],
+        "servers": [2.0, 2.5, float("nan")],  # a count field: whole floats as int
+    })
+    assert records(data) == [
+        {"text": "a", "text_full": "x", "objects": "a", "mixed": 0.3333333333, "flag": True, "whole": 1,
+         "cost_usd": 0.3333333333, "servers": 2},
+        {"text": None, "text_full": "y", "objects": 1, "mixed": None, "flag": False, "whole": 2, "cost_usd": None,
+         "servers": 2.5},
+        {"text": "c", "text_full": "=z", "objects": None, "mixed": None, "flag": True, "whole": 3,
+         "cost_usd": 12345.6789, "servers": None}]
+    assert records(data[[]]) == [{}, {}, {}]  # no column: one empty row per row
+    assert type(records(data)[0]["servers"]) is int and type(records(data, ["cost_usd"])[0]["cost_usd"]) is float
+    assert math.isnan(data["servers"].iloc[2])  # the frame is not changed
