@@ -46,6 +46,8 @@ def _lines(match: re.Match) -> str:
 
 def safe_text(text: str, line_breaks: bool = False) -> str:
     """`text` made safe to show (see the module docstring); unchanged when it is already."""
+    if text.isprintable():  # every character either pattern matches is a control, format, separator or surrogate
+        return text
     pattern = _UNSAFE_KEEPING_LINES if line_breaks else _UNSAFE
     if pattern.search(text) is None:
         return text
