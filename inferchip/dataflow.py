@@ -40,6 +40,7 @@ import pandas as pd
 from inferchip import perf, server
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
+from inferchip.runcache import persistent
 
 LAYOUTS = ("", "tensor", "pipeline")
 US_PER_MS = 1000.0
@@ -81,6 +82,7 @@ def is_pipeline(chips: pd.DataFrame) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
+@persistent("vendor_speeds.csv", what="vendor speed")
 def _read_speeds(path: str) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     needed = ("accelerator", "model", "precision", "tokens_per_s_per_user", "measurement_kind", "source", "date")

@@ -32,6 +32,7 @@ from inferchip.csvfile import read_csv_rows
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.models import load_presets
+from inferchip.runcache import persistent
 from inferchip.units import PRECISIONS
 
 SCENARIOS = ("Offline", "Server", "Interactive")
@@ -208,11 +209,13 @@ def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | No
 
 
 @lru_cache(maxsize=32)
+@persistent("benchmarks.csv", "benchmark_workloads.csv", "models.csv", what="benchmarks")
 def _bundled_candidates(preset: str, precision: str, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return candidates(preset, precision, _bundled_benchmarks(path, mtime_ns, size))
 
 
 @lru_cache(maxsize=2)
+@persistent("benchmarks.csv", what="benchmarks")
 def _bundled_benchmarks(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """The bundled benchmarks, read and checked once per run and file version (several
     workloads of different presets share it); callers only filter it, never change it."""
