@@ -83,6 +83,13 @@ def prepare_chips(chips: pd.DataFrame, precision: str, resolved: bool = False) -
     power profiles attached where missing. A run that evaluates the same chips many times
     (a sweep's chunks) prepares them once."""
     chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
+    return attach_hardware(chips)
+
+
+def attach_hardware(chips: pd.DataFrame) -> pd.DataFrame:
+    """What prepare_chips adds that does not depend on the precision, where missing:
+    interconnect, purchase units and power profiles (run_compare_many attaches them once
+    for every workload of a call)."""
     if "scaleup_gbps" not in chips:
         chips = attach_interconnect(chips)
     if purchase.slot_column("own", "size", 0) not in chips:
@@ -857,6 +864,9 @@ def run_compare_many(cases: list[tuple[Workload, Assumptions]], chips: pd.DataFr
     from inferchip.measured import candidates
 
     groups: dict[tuple, list[int]] = {}
+    attrs = dict(chips.attrs)  # a --calibration file is named here (calibration.attach_factors)
+    chips = attach_hardware(chips.reset_index(drop=True))  # once, not per group and basis
+    chips.attrs = attrs
     scenario_rows = [scenario_frame(w, a) for w, a in cases]
     for i, ((w, a), scen) in enumerate(zip(cases, scenario_rows, strict=True)):
         discount = float(a["committed_use_discount"]) if "commit" in bases else None
@@ -888,8 +898,8 @@ def _evaluate_bases(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pre
     frames = []
     for b in (b for b in bases if b != "api"):
         use = chips
-        if b == "commit":
-            use = chips.assign(**basis_mod.commit_columns(chips, discount))
+        if b == "commit":  # the committed provider's rented units (attach_units replaces the on-demand ones)
+            use = purchase.attach_units(chips.assign(**basis_mod.commit_columns(chips, discount)))
         if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
             ready = prepare_chips(chips, precision)  # once for both bases
             points = operating_points(kind, ready, scenarios, precision, kv_precision, measured=measured,

@@ -24,14 +24,16 @@ def _json(invoke, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_several_workloads_give_one_document_whose_rows_equal_each_single_run(invoke):
-    """Also across workload classes: fixed work takes its own fitted factors."""
+@pytest.mark.parametrize("basis", [(), ("--basis", "all")])
+def test_several_workloads_give_one_document_whose_rows_equal_each_single_run(invoke, basis):
+    """Also across workload classes: fixed work takes its own fitted factors; and on every
+    basis (a committed row rents the committed provider's units, as a single run does)."""
     names = (*TWO, "video-analytics-resnet50")
-    doc = _json(invoke, *names)
+    doc = _json(invoke, *names, *basis)
     assert [w["workload"]["name"] for w in doc["workloads"]] == list(names)
     assert not list(Draft202012Validator(schema_for("compare workloads")).iter_errors(doc))
     for name in names:
-        single = _json(invoke, name)
+        single = _json(invoke, name, *basis)
         rows = [{k: v for k, v in row.items() if k != "workload"} for row in doc["results"] if row["workload"] == name]
         assert rows == single["results"]  # same rows, same ranking, same numbers
         entry = next(w for w in doc["workloads"] if w["workload"]["name"] == name)
