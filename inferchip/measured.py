@@ -236,8 +236,9 @@ def match(kind: str, rows: pd.DataFrame, accelerator: np.ndarray, precision_used
     count = len(accelerator)
     if rows is None or len(rows) == 0 or count == 0:
         return np.full(count, np.nan), np.full(count, -1)
-    name = np.char.lower(np.asarray(accelerator, dtype=str))[:, None]
-    same_chip = name == np.char.lower(rows["accelerator"].to_numpy(dtype=str))[None, :]
+    lower = lambda names: np.array([str(n).lower() for n in names], dtype=str)  # noqa: E731  (numpy.char costs an import)
+    name = lower(accelerator)[:, None]
+    same_chip = name == lower(rows["accelerator"].to_numpy())[None, :]
     same_precision = np.asarray(precision_used, dtype=str)[:, None] == rows["precision_run"].to_numpy(dtype=str)[None, :]
     col = lambda key: np.asarray(scen[key], dtype=float)[:, None]  # noqa: E731
     ref = lambda key: rows[key].to_numpy(dtype=float)[None, :]  # noqa: E731
