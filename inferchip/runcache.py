@@ -18,7 +18,9 @@ loads that file once (about 2 ms) instead of parsing again.
   run computed an entry the file lacked, atomically (a temporary file renamed into
   place), so concurrent runs never see a partial file.
 - Where: $INFERCHIP_CACHE_DIR, else $XDG_CACHE_HOME/inferchip, else ~/.cache/inferchip;
-  `INFERCHIP_CACHE_DIR=` (empty) turns the cache off.
+  `INFERCHIP_CACHE_DIR=` (empty) turns the cache off. Only a file owned by the user
+  running inferchip is loaded (unpickling runs code, so a file planted by someone else in a
+  shared folder is ignored).
 
 A result served from the cache still counts as read: its bundled files are noted as the
 command's inputs (safeio.note_inputs), so --output cannot overwrite them."""
@@ -82,6 +84,8 @@ def _load(path: Path, fingerprint: str) -> dict:
 
     try:
         with open(path, "rb") as handle:
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return {}  # only a file this user wrote is unpickled (a shared folder could hold anyone's)
             stored = pickle.load(handle)
     except Exception:  # noqa: BLE001  # missing, truncated or from another version: start empty
         return {}

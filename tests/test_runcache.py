@@ -229,3 +229,16 @@ def test_a_persistent_result_is_shared_or_copied_as_declared(cache_dir):
     first.loc[0, "name"] = "changed by a caller"
     assert load_catalog().loc[0, "name"] != "changed by a caller"  # copy=True: callers may change it
     assert bundled_units() is bundled_units()  # shared, as its lru_cache always did
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="changing a file's owner needs root")
+def test_a_file_owned_by_someone_else_is_never_unpickled(invoke, cache_dir):
+    _run_like_a_new_process(invoke, "compare", "--format", "json")
+    (path,) = _cached_files(cache_dir)
+    os.chown(path, 12345, 12345)
+    runcache.reset()
+    _clear_process_caches()
+    assert runcache._store().values == {}
+    os.chown(path, 0, 0)
+    runcache.reset()
+    assert runcache._store().values
