@@ -252,6 +252,8 @@ def match(kind: str, rows: pd.DataFrame, accelerator: np.ndarray, precision_used
         shape = _close(col("gflops_per_query"), ref("gflops_per_query"))
         slo = col("latency_ms") >= ref("bound_latency_ms")
     ok = same_chip & same_precision & shape & slo
+    if "_preset_code" in scen and "_preset_code" in rows:  # rows of several presets (compare.run_compare_many)
+        ok &= col("_preset_code") == ref("_preset_code")
     value = np.where(ok, ref("throughput_per_accelerator"), -np.inf)
     best = np.argmax(value, axis=1)
     found = ok.any(axis=1)
