@@ -10,6 +10,7 @@ from pathlib import Path
 
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError, did_you_mean, short_repr, shown
+from inferchip.runcache import persistent
 from inferchip.tomlfile import read_toml
 
 # key -> (minimum, minimum allowed?, maximum or None, maximum allowed?)
@@ -77,6 +78,7 @@ def load_specs(path: Path | None = None) -> dict[str, AssumptionSpec]:
 
 
 @lru_cache(maxsize=2)
+@persistent("assumptions.toml", what="TOML")
 def _bundled_specs(path: str, mtime_ns: int, size: int) -> dict[str, AssumptionSpec]:
     return _read_specs(Path(path))
 

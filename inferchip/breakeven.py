@@ -36,6 +36,7 @@ from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.measured import candidates
+from inferchip.runcache import persistent
 from inferchip.units import DAYS_PER_YEAR, MONTHS_PER_YEAR, TOKENS_PER_MILLION
 from inferchip.workload import Workload
 
@@ -48,6 +49,7 @@ API_COLUMNS = ("provider", "model", "comparable_preset", "usd_per_million_input_
 GRID_COLUMNS = ["price_basis", "cost_per_query_usd", "cloud_cost_per_query_usd"]
 
 
+@persistent("api_prices.csv", what="API price", copy=True)
 def read_api_prices(path: Path | None = None) -> pd.DataFrame:
     """data/api_prices.csv (or `path`), validated: every row has a provider, model,
     comparable preset, two positive prices, a source and a date."""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from inferchip.data_files import data_path
+from inferchip.runcache import persistent
 
 # chips.attrs key naming a user calibration file (`--calibration FILE`); every pipeline
 # attaches factors from it without threading the table through each call.
@@ -20,7 +21,15 @@ FACTORS = ("compute_efficiency", "memory_efficiency", "attention_efficiency", "s
 
 
 def read_calibration(path: Path | None = None) -> pd.DataFrame:
-    return pd.read_csv(path or data_path("calibration.csv"), dtype={"scope": str, "key": str, "workload": str})
+    """The factor table of `path` (a path or a binary file), by default data/calibration.csv."""
+    if path is None:
+        return _bundled_calibration()
+    return pd.read_csv(path, dtype={"scope": str, "key": str, "workload": str})
+
+
+@persistent("calibration.csv", what="calibration", copy=True)
+def _bundled_calibration() -> pd.DataFrame:
+    return read_calibration(data_path("calibration.csv"))
 
 
 def load_calibration(path: Path) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, NotFoundError, did_you_mean, short_repr, shown
+from inferchip.runcache import persistent
 from inferchip.safeio import read_input
 
 REQUIRED_COLUMNS = (
@@ -332,6 +333,8 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
     one already there replaces it). A file with fewer columns patches: each row names
     an accelerator already in the catalog and its non-empty cells replace that row's
     values (e.g. `name,server_price_usd,price_source,price_as_of` for your quotes)."""
+    if replace is None and not extend:
+        return _bundled_catalog(cloud_provider)
     df = read_catalog(replace)
     for path in extend or []:
         header, rows = _read_rows(Path(path))  # read once: the file may be a one-shot stream
@@ -345,6 +348,15 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
     from inferchip.estimates import attach_estimates
 
     return attach_estimates(attach_cloud(df, cloud_provider))
+
+
+@persistent("catalog.csv", "cloud_prices.csv", "catalog_ranges.csv", what="catalog", copy=True)
+def _bundled_catalog(cloud_provider: str) -> pd.DataFrame:
+    """load_catalog of the bundled files alone (kept between runs: inferchip.runcache)."""
+    from inferchip.cloud import attach_cloud
+    from inferchip.estimates import attach_estimates
+
+    return attach_estimates(attach_cloud(read_catalog(), cloud_provider))
 
 
 def _apply_patch(df: pd.DataFrame, patch: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import pandas as pd
 from inferchip.csvfile import read_text_table
 from inferchip.data_files import data_path
 from inferchip.errors import InputError, UsageError, did_you_mean
+from inferchip.runcache import persistent
 
 TERMS = ("on-demand", "spot", "1yr", "3yr")
 COMMIT_TERMS = ("1yr", "3yr")
@@ -49,6 +50,7 @@ def cloud_prices_path() -> Path:
 
 
 @lru_cache(maxsize=4)
+@persistent("cloud_prices.csv", what="cloud price")
 def _read(path: str) -> pd.DataFrame:
     table = read_text_table(path, COLUMNS)
     problems = []

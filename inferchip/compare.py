@@ -83,6 +83,13 @@ def prepare_chips(chips: pd.DataFrame, precision: str, resolved: bool = False) -
     power profiles attached where missing. A run that evaluates the same chips many times
     (a sweep's chunks) prepares them once."""
     chips = chips.reset_index(drop=True) if resolved else resolve_precision(chips.reset_index(drop=True), precision)
+    return attach_hardware(chips)
+
+
+def attach_hardware(chips: pd.DataFrame) -> pd.DataFrame:
+    """What prepare_chips adds that does not depend on the precision, where missing:
+    interconnect, purchase units and power profiles (run_compare_many attaches them once
+    for every workload of a call)."""
     if "scaleup_gbps" not in chips:
         chips = attach_interconnect(chips)
     if purchase.slot_column("own", "size", 0) not in chips:
@@ -777,6 +784,8 @@ def _prefer_measured(kind: str, pts: dict[str, np.ndarray], measured: pd.DataFra
     from inferchip import measured as measured_mod
 
     keys = ("input_tokens", "output_tokens", "ttft_ms", "tpot_ms") if kind == "llm" else ("gflops_per_query", "latency_ms")
+    if "_preset_code" in measured and sc.get("_preset_code") is not None:  # several presets in one pass
+        keys += ("_preset_code",)
     scen = {k: np.broadcast_to(sc[k], (count,)).astype(float) for k in keys}
     value, index = _match_distinct(kind, measured, ch["name"], ch["precision_used"], scen)
     use = np.isfinite(value) & (pts["b_mem"] >= 1)
@@ -850,27 +859,40 @@ def run_compare_many(cases: list[tuple[Workload, Assumptions]], chips: pd.DataFr
                      sort: str = "cost_per_query_usd", top: int | None = None,
                      bases: tuple[str, ...] = ("auto",), api_prices: pd.DataFrame | None = None) -> list[pd.DataFrame]:
     """run_compare for each (workload, assumptions) on the same chips, in order. Workloads
-    that share what the pipeline fixes per call (class, precisions, model preset, the
-    scenario columns' types, the commitment discount) are evaluated together, one
-    scenario row each, as `sweep` evaluates grid points; each then gets its own rows,
-    ranking and API rows, exactly as run_compare alone gives them."""
+    that share what the pipeline fixes per call (class, precisions, the scenario columns'
+    types, the commitment discount) are evaluated together, one scenario row each, as
+    `sweep` evaluates grid points; each then gets its own rows, ranking and API rows,
+    exactly as run_compare alone gives them. Workloads of different model presets share a
+    pass too: each measured benchmark row stands only for its own preset's scenario rows
+    (a `_preset_code` on both sides, measured.match)."""
     from inferchip.measured import candidates
 
     groups: dict[tuple, list[int]] = {}
+    attrs = dict(chips.attrs)  # a --calibration file is named here (calibration.attach_factors)
+    chips = attach_hardware(chips.reset_index(drop=True))  # once, not per group and basis
+    chips.attrs = attrs
     scenario_rows = [scenario_frame(w, a) for w, a in cases]
     for i, ((w, a), scen) in enumerate(zip(cases, scenario_rows, strict=True)):
         discount = float(a["committed_use_discount"]) if "commit" in bases else None
         shape = tuple(zip(scen.columns, map(str, scen.dtypes), strict=True))
-        groups.setdefault((w.kind, w.precision, w.kv_precision, w.preset, discount, shape), []).append(i)
+        groups.setdefault((w.kind, w.precision, w.kv_precision, discount, shape), []).append(i)
     factored: dict[str, pd.DataFrame] = {}
     out: list[pd.DataFrame | None] = [None] * len(cases)
-    for (kind, precision, kv_precision, preset, discount, _), members in groups.items():
+    for (kind, precision, kv_precision, discount, _), members in groups.items():
         if kind not in factored:
             factored[kind] = attach_factors(chips, workload_kind=kind)
         ready = factored[kind]
-        scenarios = (scenario_rows[members[0]] if len(members) == 1
-                     else pd.concat([scenario_rows[i] for i in members], ignore_index=True))
-        measured = candidates(preset, precision)
+        presets = list(dict.fromkeys(cases[i][0].preset or "" for i in members))
+        if len(presets) == 1:
+            scenarios = (scenario_rows[members[0]] if len(members) == 1
+                         else pd.concat([scenario_rows[i] for i in members], ignore_index=True))
+            measured = candidates(presets[0] or None, precision)
+        else:  # each preset's benchmark rows, coded to match only that preset's scenario rows
+            code = {preset: float(position) for position, preset in enumerate(presets)}
+            scenarios = pd.concat([scenario_rows[i].assign(_preset_code=code[cases[i][0].preset or ""])
+                                   for i in members], ignore_index=True)
+            measured = pd.concat([candidates(preset or None, precision).assign(_preset_code=code[preset])
+                                  for preset in presets], ignore_index=True)
         per_basis = _evaluate_bases(kind, ready, scenarios, precision, kv_precision, measured, bases, discount)
         for position, i in enumerate(members):
             frames = [(frame if len(members) == 1 else frame[frame["scenario"].to_numpy() == position])
@@ -888,8 +910,8 @@ def _evaluate_bases(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame, pre
     frames = []
     for b in (b for b in bases if b != "api"):
         use = chips
-        if b == "commit":
-            use = chips.assign(**basis_mod.commit_columns(chips, discount))
+        if b == "commit":  # the committed provider's rented units (attach_units replaces the on-demand ones)
+            use = purchase.attach_units(chips.assign(**basis_mod.commit_columns(chips, discount)))
         if b == "best":  # per chip the cheaper of owning and renting (basis.cheaper), one performance step
             ready = prepare_chips(chips, precision)  # once for both bases
             points = operating_points(kind, ready, scenarios, precision, kv_precision, measured=measured,

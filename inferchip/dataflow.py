@@ -40,6 +40,7 @@ import pandas as pd
 from inferchip import perf, server
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
+from inferchip.runcache import persistent
 
 LAYOUTS = ("", "tensor", "pipeline")
 US_PER_MS = 1000.0
@@ -81,6 +82,7 @@ def is_pipeline(chips: pd.DataFrame) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
+@persistent("vendor_speeds.csv", what="vendor speed")
 def _read_speeds(path: str) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     needed = ("accelerator", "model", "precision", "tokens_per_s_per_user", "measurement_kind", "source", "date")
@@ -106,14 +108,19 @@ def vendor_reference(names, preset: str | None) -> np.ndarray:
     """Per chip name: the vendor claims that anchor its pipeline factors, as text
     ('vendor-claim: <model> <speed> tokens/s per user (<source>, <date>)'), the
     workload's own model first; '' where none."""
-    table = read_vendor_speeds()
-    keys = pd.Series(np.asarray(names, dtype=object)).astype(str).str.lower()
-    text = {}
-    for key in keys.unique():  # one text per distinct chip, then mapped onto every row (sweeps: many rows)
-        rows = table[table["_key"] == key]
-        if preset:
-            rows = pd.concat([rows[rows["model"] == preset], rows[rows["model"] != preset]])
-        text[key] = "; ".join(f"vendor-claim: {m} {p} {s:g} tokens/s per user ({src}, {d})" for m, p, s, src, d in zip(
-            rows["model"], rows["precision"], rows["tokens_per_s_per_user"], rows["source"], rows["date"],
-            strict=True))
-    return keys.map(text).to_numpy(dtype=object)
+    text = _claim_texts(str(data_path("vendor_speeds.csv")), preset or "")
+    return np.array([text.get(str(name).lower(), "") for name in np.asarray(names, dtype=object)], dtype=object)
+
+
+@lru_cache(maxsize=8)
+def _claim_texts(path: str, preset: str) -> dict[str, str]:
+    """vendor_reference's text per lower-case chip name: the claims in file order, the
+    preset's first (a stable partition); built once per file and preset in a run."""
+    table = _read_speeds(path)
+    claims: dict[str, list[tuple[bool, str]]] = {}
+    for key, m, p, s, src, d in zip(table["_key"], table["model"], table["precision"], table["tokens_per_s_per_user"],
+                                    table["source"], table["date"], strict=True):
+        claims.setdefault(key, []).append((m != preset if preset else False,
+                                           f"vendor-claim: {m} {p} {s:g} tokens/s per user ({src}, {d})"))
+    return {key: "; ".join(text for _, text in sorted(found, key=lambda item: item[0]))
+            for key, found in claims.items()}

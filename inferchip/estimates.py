@@ -23,6 +23,7 @@ import pandas as pd
 from inferchip.csvfile import read_text_table
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
+from inferchip.runcache import persistent
 
 BASES = ("estimate", "derived", "disputed")
 COLUMNS = ("name", "column", "low", "high", "basis", "source", "as_of", "note")
@@ -39,6 +40,7 @@ def ranges_path() -> Path:
 
 
 @lru_cache(maxsize=4)
+@persistent("catalog_ranges.csv", what="catalog range")
 def _read(path: str) -> pd.DataFrame:
     table = read_text_table(path, COLUMNS)
     low = pd.to_numeric(table["low"], errors="coerce")

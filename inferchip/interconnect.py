@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 
 from inferchip.data_files import data_path
+from inferchip.runcache import persistent
 
 LINK_COLUMNS = ("scaleup_gbps", "scaleup_domain", "host_link_gbps")
 
 
 @lru_cache(maxsize=4)
+@persistent("interconnect.csv", what="interconnect")
 def _read(path: str) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"name": str, "source": str})
     return table.assign(_key=table["name"].str.lower()).drop_duplicates("_key", keep="last").set_index("_key")

@@ -32,6 +32,7 @@ from inferchip.csvfile import read_csv_rows
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
 from inferchip.models import load_presets
+from inferchip.runcache import persistent
 from inferchip.units import PRECISIONS
 
 SCENARIOS = ("Offline", "Server", "Interactive")
@@ -208,11 +209,13 @@ def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | No
 
 
 @lru_cache(maxsize=32)
+@persistent("benchmarks.csv", "benchmark_workloads.csv", "models.csv", what="benchmarks")
 def _bundled_candidates(preset: str, precision: str, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return candidates(preset, precision, _bundled_benchmarks(path, mtime_ns, size))
 
 
 @lru_cache(maxsize=2)
+@persistent("benchmarks.csv", what="benchmarks")
 def _bundled_benchmarks(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """The bundled benchmarks, read and checked once per run and file version (several
     workloads of different presets share it); callers only filter it, never change it."""
@@ -233,8 +236,9 @@ def match(kind: str, rows: pd.DataFrame, accelerator: np.ndarray, precision_used
     count = len(accelerator)
     if rows is None or len(rows) == 0 or count == 0:
         return np.full(count, np.nan), np.full(count, -1)
-    name = np.char.lower(np.asarray(accelerator, dtype=str))[:, None]
-    same_chip = name == np.char.lower(rows["accelerator"].to_numpy(dtype=str))[None, :]
+    lower = lambda names: np.array([str(n).lower() for n in names], dtype=str)  # noqa: E731  (numpy.char costs an import)
+    name = lower(accelerator)[:, None]
+    same_chip = name == lower(rows["accelerator"].to_numpy())[None, :]
     same_precision = np.asarray(precision_used, dtype=str)[:, None] == rows["precision_run"].to_numpy(dtype=str)[None, :]
     col = lambda key: np.asarray(scen[key], dtype=float)[:, None]  # noqa: E731
     ref = lambda key: rows[key].to_numpy(dtype=float)[None, :]  # noqa: E731
@@ -248,6 +252,8 @@ def match(kind: str, rows: pd.DataFrame, accelerator: np.ndarray, precision_used
         shape = _close(col("gflops_per_query"), ref("gflops_per_query"))
         slo = col("latency_ms") >= ref("bound_latency_ms")
     ok = same_chip & same_precision & shape & slo
+    if "_preset_code" in scen and "_preset_code" in rows:  # rows of several presets (compare.run_compare_many)
+        ok &= col("_preset_code") == ref("_preset_code")
     value = np.where(ok, ref("throughput_per_accelerator"), -np.inf)
     best = np.argmax(value, axis=1)
     found = ok.any(axis=1)

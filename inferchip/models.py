@@ -8,6 +8,7 @@ from pathlib import Path
 
 from inferchip.data_files import data_path
 from inferchip.errors import NotFoundError, did_you_mean
+from inferchip.runcache import persistent
 
 NUMERIC = (
     "params_b", "active_params_b", "layers", "kv_heads", "head_dim", "hidden",
@@ -21,6 +22,7 @@ ATTENTION_KINDS = ("gqa", "mla")  # standard (grouped-query / multi-head) or mul
 
 
 @lru_cache(maxsize=4)
+@persistent("models.csv", what="model preset")
 def load_presets(path: Path | None = None) -> dict[str, dict[str, object]]:
     """Presets by lower-case name; numeric fields as floats, empty as None."""
     path = path or data_path("models.csv")

@@ -22,6 +22,7 @@ import pandas as pd
 from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
+from inferchip.runcache import persistent
 from inferchip.units import SECONDS_PER_DAY, W_PER_KW
 
 PROFILE_COLUMNS = ("accelerator", "busy_power_fraction", "idle_power_fraction", "source", "as_of")
@@ -60,6 +61,7 @@ def read_profiles(path: Path | None = None) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+@persistent("power_profiles.csv", what="power profile")
 def bundled_profiles() -> pd.DataFrame:
     return read_profiles()
 

@@ -25,6 +25,7 @@ from inferchip import server
 from inferchip.csvfile import empty_cells, read_csv_rows, require_columns
 from inferchip.data_files import data_path
 from inferchip.errors import InputError
+from inferchip.runcache import persistent
 
 BASES = ("own", "rent")
 UNIT_COLUMNS = ("accelerator", "basis", "provider", "unit", "accelerators_per_unit", "unit_price_usd", "unit_price_low_usd",
@@ -100,6 +101,7 @@ def _range_problems(path: Path, line: int, row: dict[str, str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+@persistent("purchase_units.csv", what="purchase unit")
 def bundled_units() -> pd.DataFrame:
     return read_units()
 
@@ -180,6 +182,7 @@ def _unit_slots(units: pd.DataFrame, basis: str, tied: bool) -> tuple[pd.Index, 
 
 
 @lru_cache(maxsize=4)
+@persistent("purchase_units.csv", what="purchase unit")
 def _bundled_slots(basis: str, tied: bool) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
     """_unit_slots of the bundled units, once per run (every compare, sweep and plan attaches them)."""
     return _unit_slots(bundled_units(), basis, tied)

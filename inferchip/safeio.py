@@ -99,6 +99,19 @@ def read_input(path: Path, what: str, fix: str, missing: str | None = None) -> b
     return data
 
 
+def note_inputs(paths, what: str) -> None:
+    """Count `paths` as inputs of the running command without reading them (a result
+    computed from them came from inferchip.runcache), so check_output refuses them."""
+    if not _command:
+        return
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        _read.setdefault((info.st_dev, info.st_ino), (what, str(path)))
+
+
 def _signature(source) -> tuple[int, ...] | None:
     """(device, inode, size, mtime) of a path or stat result: the same file, unchanged."""
     try:

@@ -28,6 +28,8 @@ import functools
 import numpy as np
 import pandas as pd
 
+from inferchip.runcache import persistent
+
 THIN_ROWS = 4  # fewer fitted rows than this: thin (calibrate fits both factors from 4 rows)
 THIN_ERROR = 0.25  # held-out median |error| above this: thin
 MIN_KIND_ROWS = 4  # calibrate.MIN_ROWS_TWO_FACTORS: a kind with fewer rows takes the fit over all rows
@@ -67,6 +69,7 @@ def group_support(heldout: pd.DataFrame, workload_kind: str) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=4)
+@persistent("heldout.csv", what="held-out")
 def _bundled_support(workload_kind: str) -> pd.DataFrame:
     """group_support of the bundled data/heldout.csv, once per process and class."""
     from inferchip.validate_split import read_heldout

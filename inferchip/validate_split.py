@@ -28,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from inferchip.runcache import persistent
 from inferchip.validate import WITHIN
 
 SPLITS = ("none", "loo", "time", "family", "benchmark")
@@ -211,6 +212,7 @@ def read_heldout(path=None) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=2)
+@persistent("heldout.csv", what="held-out")
 def _bundled_heldout(path: str) -> pd.DataFrame:
     return _read_heldout(path)
 

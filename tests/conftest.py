@@ -46,3 +46,9 @@ def _no_shared_config(monkeypatch):
     for name in [n for n in os.environ if n.startswith("INFERCHIP_") and n not in keep]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("INFERCHIP_CONFIG", "")
+    # no cache of parsed bundled data between runs (inferchip.runcache): a test that
+    # changes a data path in process must see the change; tests/test_runcache.py turns it on
+    monkeypatch.setenv("INFERCHIP_CACHE_DIR", "")
+    from inferchip import runcache
+
+    runcache.reset()

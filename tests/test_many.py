@@ -24,14 +24,16 @@ def _json(invoke, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_several_workloads_give_one_document_whose_rows_equal_each_single_run(invoke):
-    """Also across workload classes: fixed work takes its own fitted factors."""
+@pytest.mark.parametrize("basis", [(), ("--basis", "all")])
+def test_several_workloads_give_one_document_whose_rows_equal_each_single_run(invoke, basis):
+    """Also across workload classes: fixed work takes its own fitted factors; and on every
+    basis (a committed row rents the committed provider's units, as a single run does)."""
     names = (*TWO, "video-analytics-resnet50")
-    doc = _json(invoke, *names)
+    doc = _json(invoke, *names, *basis)
     assert [w["workload"]["name"] for w in doc["workloads"]] == list(names)
     assert not list(Draft202012Validator(schema_for("compare workloads")).iter_errors(doc))
     for name in names:
-        single = _json(invoke, name)
+        single = _json(invoke, name, *basis)
         rows = [{k: v for k, v in row.items() if k != "workload"} for row in doc["results"] if row["workload"] == name]
         assert rows == single["results"]  # same rows, same ranking, same numbers
         entry = next(w for w in doc["workloads"] if w["workload"]["name"] == name)
@@ -172,3 +174,26 @@ def test_workloads_evaluated_together_equal_each_evaluated_alone(tmp_path):
         for inputs, frame in zip(loaded, together, strict=True):
             alone = run_compare(inputs.workload, inputs.assumptions, chips, bases=bases)
             pd.testing.assert_frame_equal(frame, alone, check_exact=True)
+
+
+def test_presets_in_one_pass_match_only_their_own_benchmark_rows(invoke, tmp_path):
+    """Two workloads of the MLPerf Llama-2-70B shape and SLO, one of them on another
+    preset: evaluated together (run_compare_many groups across presets), the measured
+    Llama-2-70B rows stand for the Llama-2-70B workload only, exactly as in single runs."""
+    text = (WORKLOADS / "support-chatbot-70b.toml").read_text(encoding="utf-8")
+    text = (text.replace("input_tokens = 1000", "input_tokens = 222.3")
+            .replace("output_tokens = 300", "output_tokens = 294.45").replace("tpot_ms = 50", "tpot_ms = 200"))
+    llama2 = tmp_path / "llama2.toml"
+    llama2.write_text(text.replace('name = "support-chatbot-70b"', 'name = "llama2"'), encoding="utf-8")
+    llama31 = tmp_path / "llama31.toml"
+    llama31.write_text(text.replace('name = "support-chatbot-70b"', 'name = "llama31"')
+                       .replace('preset = "llama-2-70b"', 'preset = "llama-3.1-70b"'), encoding="utf-8")
+    doc = _json(invoke, str(llama2), str(llama31))
+    for path, name in ((llama2, "llama2"), (llama31, "llama31")):
+        single = _json(invoke, str(path))
+        rows = [{k: v for k, v in row.items() if k != "workload"} for row in doc["results"] if row["workload"] == name]
+        assert rows == single["results"]
+    sources = {name: {row["throughput_source"] for row in doc["results"] if row["workload"] == name}
+               for name in ("llama2", "llama31")}
+    assert "measured" in sources["llama2"]  # the shape matches MLPerf's rows: the case is a real test
+    assert "measured" not in sources["llama31"]

@@ -287,23 +287,19 @@ def _compare_many(profiles: list[str], sort: str, top: int | None, fields: list[
     vendor, kind, chip, exclude_estimated = filters
     rf = row_filter(vendor, kind, chip, shown_bases, exclude_estimated)
     first = load_inputs(profiles[0], **load)
-    from inferchip import power, purchase
-
-    # purchase units and power profiles depend on the catalog alone: attached once (evaluate keeps them)
-    chips = power.attach_profiles(purchase.attach_units(first.chips))
     loaded = [first, *(load_inputs(p, **{**load, "catalog": None, "extend": None}, need_catalog=False)
                        for p in profiles[1:])]
     many.check_names([i.workload.name for i in loaded], [i.workload.origin for i in loaded])  # before any work
     docs, blocked = [], []
     # workloads the pipeline can take in one pass are evaluated together (compare.run_compare_many)
-    ranked = run_compare_many([(i.workload, i.assumptions) for i in loaded], chips, sort, bases=bases)
+    ranked = run_compare_many([(i.workload, i.assumptions) for i in loaded], first.chips, sort, bases=bases)
     for inputs, results in zip(loaded, ranked, strict=True):
         if rf.on_catalog or rf.on_results:
             from inferchip.filters import filter_catalog, filter_results
 
             # as in compare: chip filters keep the API rows only when --basis asked for them by name
             keep_api = bool(basis) and "api" in bases
-            results = results[results["accelerator"].isin(set(filter_catalog(chips, rf)["name"]))
+            results = results[results["accelerator"].isin(set(filter_catalog(first.chips, rf)["name"]))
                               | ((results["price_basis"] == "api") & keep_api)]
             results = filter_results(results, rf)
             if results.empty:
