@@ -78,7 +78,7 @@ def load_specs(path: Path | None = None) -> dict[str, AssumptionSpec]:
 
 
 @lru_cache(maxsize=2)
-@persistent("assumptions.toml", what="TOML")
+@persistent({"assumptions.toml": "TOML"}, paths=(0,))
 def _bundled_specs(path: str, mtime_ns: int, size: int) -> dict[str, AssumptionSpec]:
     return _read_specs(Path(path))
 

@@ -49,11 +49,18 @@ API_COLUMNS = ("provider", "model", "comparable_preset", "usd_per_million_input_
 GRID_COLUMNS = ["price_basis", "cost_per_query_usd", "cloud_cost_per_query_usd"]
 
 
-@persistent("api_prices.csv", what="API price", copy=True)
 def read_api_prices(path: Path | None = None) -> pd.DataFrame:
     """data/api_prices.csv (or `path`), validated: every row has a provider, model,
     comparable preset, two positive prices, a source and a date."""
-    path = Path(path) if path is not None else data_path("api_prices.csv")
+    return _bundled_api_prices() if path is None else _read_api_prices(Path(path))
+
+
+@persistent({"api_prices.csv": "API price"}, copy=True)
+def _bundled_api_prices() -> pd.DataFrame:
+    return _read_api_prices(data_path("api_prices.csv"))
+
+
+def _read_api_prices(path: Path) -> pd.DataFrame:
     header, lines = read_csv_rows(path, "API price")
     require_columns(path, header, API_COLUMNS)
     rows, problems = [], []

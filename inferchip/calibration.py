@@ -27,7 +27,7 @@ def read_calibration(path: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"scope": str, "key": str, "workload": str})
 
 
-@persistent("calibration.csv", what="calibration", copy=True)
+@persistent({"calibration.csv": "calibration"}, copy=True)
 def _bundled_calibration() -> pd.DataFrame:
     return read_calibration(data_path("calibration.csv"))
 

@@ -350,7 +350,8 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
     return attach_estimates(attach_cloud(df, cloud_provider))
 
 
-@persistent("catalog.csv", "cloud_prices.csv", "catalog_ranges.csv", what="catalog", copy=True)
+@persistent({"catalog.csv": "catalog", "cloud_prices.csv": "cloud price", "catalog_ranges.csv": "catalog range"},
+            copy=True)
 def _bundled_catalog(cloud_provider: str) -> pd.DataFrame:
     """load_catalog of the bundled files alone (kept between runs: inferchip.runcache)."""
     from inferchip.cloud import attach_cloud

@@ -50,7 +50,7 @@ def cloud_prices_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-@persistent("cloud_prices.csv", what="cloud price")
+@persistent({"cloud_prices.csv": "cloud price"}, paths=(0,))
 def _read(path: str) -> pd.DataFrame:
     table = read_text_table(path, COLUMNS)
     problems = []

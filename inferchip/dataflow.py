@@ -82,7 +82,7 @@ def is_pipeline(chips: pd.DataFrame) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-@persistent("vendor_speeds.csv", what="vendor speed")
+@persistent({"vendor_speeds.csv": "vendor speed"}, paths=(0,))
 def _read_speeds(path: str) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     needed = ("accelerator", "model", "precision", "tokens_per_s_per_user", "measurement_kind", "source", "date")

@@ -40,7 +40,7 @@ def ranges_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-@persistent("catalog_ranges.csv", what="catalog range")
+@persistent({"catalog_ranges.csv": "catalog range"}, paths=(0,))
 def _read(path: str) -> pd.DataFrame:
     table = read_text_table(path, COLUMNS)
     low = pd.to_numeric(table["low"], errors="coerce")

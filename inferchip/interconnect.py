@@ -19,7 +19,7 @@ LINK_COLUMNS = ("scaleup_gbps", "scaleup_domain", "host_link_gbps")
 
 
 @lru_cache(maxsize=4)
-@persistent("interconnect.csv", what="interconnect")
+@persistent({"interconnect.csv": "interconnect"}, paths=(0,))
 def _read(path: str) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"name": str, "source": str})
     return table.assign(_key=table["name"].str.lower()).drop_duplicates("_key", keep="last").set_index("_key")

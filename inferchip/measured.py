@@ -209,13 +209,14 @@ def candidates(preset: str | None, precision: str, benchmarks: pd.DataFrame | No
 
 
 @lru_cache(maxsize=32)
-@persistent("benchmarks.csv", "benchmark_workloads.csv", "models.csv", what="benchmarks")
+@persistent({"benchmarks.csv": "benchmarks", "benchmark_workloads.csv": "benchmark workloads",
+             "models.csv": "model preset"}, paths=(2,))
 def _bundled_candidates(preset: str, precision: str, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return candidates(preset, precision, _bundled_benchmarks(path, mtime_ns, size))
 
 
 @lru_cache(maxsize=2)
-@persistent("benchmarks.csv", what="benchmarks")
+@persistent({"benchmarks.csv": "benchmarks"}, paths=(0,))
 def _bundled_benchmarks(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """The bundled benchmarks, read and checked once per run and file version (several
     workloads of different presets share it); callers only filter it, never change it."""

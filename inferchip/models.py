@@ -22,10 +22,17 @@ ATTENTION_KINDS = ("gqa", "mla")  # standard (grouped-query / multi-head) or mul
 
 
 @lru_cache(maxsize=4)
-@persistent("models.csv", what="model preset")
 def load_presets(path: Path | None = None) -> dict[str, dict[str, object]]:
     """Presets by lower-case name; numeric fields as floats, empty as None."""
-    path = path or data_path("models.csv")
+    return _bundled_presets() if path is None else _read_presets(path)
+
+
+@persistent({"models.csv": "model preset"})
+def _bundled_presets() -> dict[str, dict[str, object]]:
+    return _read_presets(data_path("models.csv"))
+
+
+def _read_presets(path: Path) -> dict[str, dict[str, object]]:
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     presets: dict[str, dict[str, object]] = {}

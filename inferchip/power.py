@@ -61,7 +61,7 @@ def read_profiles(path: Path | None = None) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-@persistent("power_profiles.csv", what="power profile")
+@persistent({"power_profiles.csv": "power profile"})
 def bundled_profiles() -> pd.DataFrame:
     return read_profiles()
 

@@ -101,7 +101,7 @@ def _range_problems(path: Path, line: int, row: dict[str, str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-@persistent("purchase_units.csv", what="purchase unit")
+@persistent({"purchase_units.csv": "purchase unit"})
 def bundled_units() -> pd.DataFrame:
     return read_units()
 
@@ -182,7 +182,7 @@ def _unit_slots(units: pd.DataFrame, basis: str, tied: bool) -> tuple[pd.Index, 
 
 
 @lru_cache(maxsize=4)
-@persistent("purchase_units.csv", what="purchase unit")
+@persistent({"purchase_units.csv": "purchase unit"})
 def _bundled_slots(basis: str, tied: bool) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
     """_unit_slots of the bundled units, once per run (every compare, sweep and plan attaches them)."""
     return _unit_slots(bundled_units(), basis, tied)

@@ -69,7 +69,7 @@ def group_support(heldout: pd.DataFrame, workload_kind: str) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=4)
-@persistent("heldout.csv", what="held-out")
+@persistent({"heldout.csv": "held-out"})
 def _bundled_support(workload_kind: str) -> pd.DataFrame:
     """group_support of the bundled data/heldout.csv, once per process and class."""
     from inferchip.validate_split import read_heldout

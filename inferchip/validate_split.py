@@ -212,7 +212,7 @@ def read_heldout(path=None) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=2)
-@persistent("heldout.csv", what="held-out")
+@persistent({"heldout.csv": "held-out"}, paths=(0,))
 def _bundled_heldout(path: str) -> pd.DataFrame:
     return _read_heldout(path)
 

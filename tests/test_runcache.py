@@ -129,13 +129,15 @@ def test_a_changed_data_file_gives_a_new_fingerprint(tmp_path):
     assert runcache.fingerprint(str(folder)) != edited
 
 
-def test_a_stale_file_is_replaced_and_never_read(invoke, cache_dir):
+def test_an_old_file_of_another_fingerprint_is_deleted(invoke, cache_dir):
     cache_dir.mkdir()
     stale = cache_dir / "bundled-0123456789abcdef0123456789abcdef.pickle"
     # a stale file that would give wrong numbers if it were read under the current name
     stale.write_bytes(pickle.dumps({"fingerprint": "0123456789abcdef0123456789abcdef", "values": {}}))
+    week_ago = stale.stat().st_mtime - 8 * 24 * 3600
+    os.utime(stale, (week_ago, week_ago))
     _run_like_a_new_process(invoke, "compare", "--format", "json")
-    assert not stale.exists()
+    assert not stale.exists()  # another fingerprint's file, untouched for over a week
     assert len(_cached_files(cache_dir)) == 1
 
 
@@ -145,8 +147,8 @@ def test_a_file_under_the_right_name_with_another_fingerprint_is_ignored(invoke,
     with open(path, "rb") as handle:
         stored = pickle.load(handle)
     key = next(k for k in stored["values"] if k[0] == "inferchip.catalog._bundled_catalog")
-    poisoned = stored["values"][key].assign(cloud_usd_per_hour=1e-9, accelerator_price_usd=1.0)
-    path.write_bytes(pickle.dumps({"fingerprint": "other", "values": {key: poisoned}}))
+    poisoned = pickle.loads(stored["values"][key]).assign(cloud_usd_per_hour=1e-9, accelerator_price_usd=1.0)
+    path.write_bytes(pickle.dumps({"fingerprint": "other", "values": {key: pickle.dumps(poisoned)}}))
     runcache.reset()
     _clear_process_caches()
     assert runcache._store().values == {}
@@ -207,18 +209,27 @@ def test_a_user_file_bypasses_the_cache(invoke, cache_dir, tmp_path):
     assert "NVIDIA H100 SXM renamed" in out
 
 
-def test_output_onto_a_bundled_file_is_refused_when_it_came_from_the_cache(invoke, cache_dir, tmp_path):
+@pytest.mark.parametrize("cache", ["warm", "off"])
+@pytest.mark.parametrize(("name", "what"), [("catalog.csv", "catalog"), ("interconnect.csv", "interconnect"),
+                                            ("cloud_prices.csv", "cloud price"), ("heldout.csv", "held-out")])
+def test_output_onto_a_bundled_file_is_refused_cached_or_not(invoke, cache_dir, tmp_path, monkeypatch, cache, name,
+                                                              what):
     _run_like_a_new_process(invoke, "compare", "--format", "json")
+    if cache == "off":
+        monkeypatch.setenv(runcache.ENV, "")
     runcache.reset()
     _clear_process_caches()
-    target = data_path("catalog.csv")
+    target = data_path(name)
     before = target.read_bytes()
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    result = invoke("compare", "--format", "json", "--output", str(link))
+    try:
+        result = invoke("compare", "--format", "json", "--output", str(link))
+    finally:  # were the refusal broken, the bundled file must still come back
+        if target.read_bytes() != before:
+            target.write_bytes(before)
     assert result.exit_code == 5, result.stderr
-    assert "is the catalog file" in result.stderr and "this command reads" in result.stderr
-    assert target.read_bytes() == before
+    assert f"is the {what} file" in result.stderr and "this command reads" in result.stderr
 
 
 def test_a_persistent_result_is_shared_or_copied_as_declared(cache_dir):
@@ -242,3 +253,98 @@ def test_a_file_owned_by_someone_else_is_never_unpickled(invoke, cache_dir):
     os.chown(path, 0, 0)
     runcache.reset()
     assert runcache._store().values
+
+
+def test_a_relative_path_argument_bypasses_the_cache(cache_dir, tmp_path, monkeypatch):
+    from inferchip import cloud
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(data_path("cloud_prices.csv"), tmp_path / "prices.csv")
+    rows = len(cloud._read("prices.csv"))
+    cloud._read.cache_clear()
+    lines = (tmp_path / "prices.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "prices.csv").write_text("".join(lines[:3]), encoding="utf-8")
+    runcache.reset()
+    assert len(cloud._read("prices.csv")) == 2 < rows  # read again, not the first run's table
+    cloud._read.cache_clear()
+    runcache.reset()
+    assert not [k for k in runcache._store().values if "prices.csv" in str(k)]
+
+
+def test_the_fingerprint_covers_modules_versions_and_places(tmp_path, monkeypatch):
+    import inferchip
+
+    package = tmp_path / "package"
+    shutil.copytree(Path(inferchip.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    data = str(Path(data_path()).resolve())
+    before = runcache.fingerprint(data, str(package))
+    assert runcache.fingerprint(data, str(package)) == before
+    module = package / "cost.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    edited = runcache.fingerprint(data, str(package))
+    assert edited != before
+    monkeypatch.setattr(inferchip, "__version__", "0.0.0-other")
+    assert runcache.fingerprint(data, str(package)) != edited
+    monkeypatch.undo()
+    moved = tmp_path / "moved"
+    shutil.copytree(package, moved)
+    assert runcache.fingerprint(data, str(moved)) != runcache.fingerprint(data, str(package))
+
+
+def test_keyword_arguments_are_part_of_the_key_and_results_are_stored_as_computed(cache_dir):
+    calls = []
+
+    @runcache.persistent({})
+    def table(scale: float = 1.0) -> dict:
+        calls.append(scale)
+        return {"value": scale}
+
+    first = table(scale=2.0)
+    assert table(scale=3.0) == {"value": 3.0} and calls == [2.0, 3.0]
+    first["value"] = "changed by a caller after the call"
+    assert table(scale=2.0) == {"value": 2.0} and calls == [2.0, 3.0]  # pickled when computed
+
+
+def test_a_fifo_or_a_link_at_the_file_name_never_blocks_a_run(cache_dir):
+    import threading
+
+    cache_dir.mkdir()
+    store = runcache._store()
+    os.mkfifo(store.path)
+    loaded = []
+    reader = threading.Thread(target=lambda: loaded.append(runcache._load(store.path, store.fingerprint)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive() and loaded == [{}]
+    os.unlink(store.path)
+    target = cache_dir / "elsewhere.pickle"
+    target.write_bytes(pickle.dumps({"fingerprint": store.fingerprint, "values": {}}))
+    store.path.symlink_to(target)
+    assert runcache._load(store.path, store.fingerprint) == {}
+
+
+def test_saving_keeps_recent_files_of_other_installations_and_drops_old_ones(cache_dir):
+    import time
+
+    cache_dir.mkdir()
+    recent = cache_dir / "bundled-recent.pickle"
+    old = cache_dir / "bundled-old.pickle"
+    left = cache_dir / ".bundled-left.tmp"
+    for path in (recent, old, left):
+        path.write_bytes(b"x")
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(old, (week_ago, week_ago))
+    os.utime(left, (week_ago, week_ago))
+    store = runcache._store()
+    store.put(("key",), 1)
+    runcache.reset()
+    assert recent.exists() and not old.exists() and not left.exists() and store.path.exists()
+
+
+def test_an_unpicklable_result_is_returned_and_not_kept(cache_dir):
+    @runcache.persistent({})
+    def handle() -> object:
+        return lambda: None  # a lambda cannot be pickled
+
+    assert callable(handle())
+    assert runcache._store().dirty is False
