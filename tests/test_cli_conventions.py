@@ -34,6 +34,29 @@ def test_narrow_compare_table_names_every_hidden_column(invoke):
     assert "use --columns, a wider terminal or a data format" in " ".join(result.stdout.split())
 
 
+@pytest.mark.parametrize("args", [(), ("fraud-scoring-bert", "--basis", "all"), ("--baseline", "NVIDIA H100 SXM")])
+def test_table_drops_the_fewest_columns_that_fit(invoke, args):
+    # the bisection in render_table against the definition: drop in DROP_ORDER, one at a time, until it fits
+    from rich.console import Console
+
+    from inferchip.report import compare_view
+
+    doc = json.loads(invoke("compare", *args, "--format", "json").stdout)
+    feasible = [row for row in doc["results"] if row["feasible"]]
+    for width in range(40, 221, 9):
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        compare_view.render_table(doc, console)
+        columns, expected = compare_view._columns(doc), []
+        for field in compare_view.DROP_ORDER:
+            table = compare_view._results_table(doc, columns, feasible)
+            if console.measure(table, options=console.options.update(width=100_000)).maximum <= width:
+                break
+            expected += [field] if any(f == field for f, _ in columns) else []
+            columns = [(f, h) for f, h in columns if f != field]
+        order = [f for f, _ in compare_view._columns(doc)]
+        assert _note(console.file.getvalue()) == sorted(expected, key=order.index), width
+
+
 def test_wide_compare_table_has_no_hidden_note(invoke):
     result = invoke("compare", "--format", "table", env={"COLUMNS": "300", "NO_COLOR": "1"})
     assert result.exit_code == 0 and _note(result.stdout) == []

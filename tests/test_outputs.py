@@ -113,6 +113,24 @@ def test_fuzz_delimited_round_trip(rows, delimiter):
         assert cells == expected
 
 
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), ROW_VALUES, min_size=1), min_size=1, max_size=8),
+       st.sampled_from([",", "\t"]))
+@FUZZ
+def test_fuzz_delimited_rows_in_any_key_order(rows, delimiter):
+    """Rows with the first row's keys in another order, or fewer keys, give the cells of
+    those rows reordered and filled with None (the one-pass transposition needs neither)."""
+    fields = list(rows[0])
+    filled = [{f: row.get(f) for f in fields} for row in rows]
+    assert to_delimited(rows, delimiter) == to_delimited(filled, delimiter)
+    parsed = list(csv.reader(io.StringIO(to_delimited(filled, delimiter), newline=""), delimiter=delimiter))
+    assert [len(cells) for cells in parsed] == [len(fields)] * (len(rows) + 1)
+
+
+def test_float_column_cells():
+    values = [1.5, None, float("nan"), -math.inf, math.inf, -0.0, 1e-300, np.float64(2.5).item()]
+    assert report._column_cells(values) == ["1.5", "", "", "", "", "-0.0", "1e-300", "2.5"]
+
+
 def test_delimited_keeps_first_row_column_order_and_fills_missing_keys():
     text = to_delimited([{"b": 1, "a": "=x"}, {"a": "y"}], ",")
     assert text == "b,a\n1,'=x\n,y\n"
@@ -131,6 +149,15 @@ def test_json_turns_non_finite_numbers_into_null():
 
 def test_json_keeps_document_order_and_utf8():
     assert to_json({"z": 1, "a": "Électronique"}) == '{\n  "z": 1,\n  "a": "Électronique"\n}\n'
+
+
+@pytest.mark.parametrize(("name", "shown"), [("fr\udcffaud", "fr\ufffdaud"), ("\ud800é\udfff", "\ufffdé\ufffd"),
+                                             ("plain", "plain"), ("é", "é")])
+def test_json_writes_a_lone_surrogate_as_the_replacement_character(name, shown):
+    text = to_json({"workload": {"origin": name}, "rows": [{"a": name}]})
+    assert text == json.dumps({"workload": {"origin": shown}, "rows": [{"a": shown}]}, indent=2,
+                              ensure_ascii=False) + "\n"
+    text.encode("utf-8")
 
 
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),

@@ -5,7 +5,6 @@ returns text; `write_output` writes it atomically."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,12 +27,14 @@ FILE_MODE = 0o644  # before the umask
 def to_json(doc: dict) -> str:
     """Canonical JSON: keys in document order, 2-space indent, UTF-8, trailing newline.
     Never NaN or Infinity: a non-finite number that reaches here becomes null."""
-    try:
-        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
-    except ValueError:
-        text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
+    # jsontext.dumps: json.dumps(indent=2, ...) byte for byte, through the C encoder
+    from inferchip.report.jsontext import dumps
     from inferchip.report.safetext import replace_surrogates
 
+    try:
+        text = dumps(doc, _json_default)
+    except ValueError:
+        text = dumps(_finite(doc), _json_default)
     return replace_surrogates(text) + "\n"  # an undecodable file name byte would make invalid UTF-8
 
 
@@ -90,6 +91,8 @@ def _float_cell(value: float) -> str:
     return repr(value) if math.isfinite(value) else ""
 
 
+# repr of a missing or non-finite value of a float column, as the empty cell.
+_BLANK = {"None": "", "inf": "", "-inf": "", "nan": ""}
 # Exact-type fast paths for the common cells; anything else goes through safe_cell.
 _CELL = {
     type(None): lambda v: "",
@@ -105,7 +108,8 @@ def _column_cells(values: list[object]) -> list[str]:
     and all-text columns (a 100,000-row result has millions of cells)."""
     types = set(map(type, values))
     if types <= {float, type(None)}:
-        return ["" if v is None or v - v != 0 else repr(v) for v in values]  # v - v != 0: inf or NaN
+        texts = list(map(repr, values))  # a finite float's repr is never one of _BLANK's keys
+        return list(map(_BLANK.get, texts, texts))
     if types <= {int, type(None)}:
         return ["" if v is None else str(v) for v in values]
     if types == {str}:
@@ -115,6 +119,14 @@ def _column_cells(values: list[object]) -> list[str]:
             return [_safe_text(v) for v in values]
         return [_safe_text(v) if v.startswith(FORMULA_PREFIXES) else v for v in values]
     return [_CELL.get(type(v), safe_cell)(v) for v in values]
+
+
+def _columns_of(rows: list[dict], fields: list[str]) -> list[list[object]] | list[tuple[object, ...]]:
+    """Each field's values down the rows (None where a row lacks it); one transposition
+    when every row has the fields in that order."""
+    if all(list(row) == fields for row in rows):
+        return list(zip(*(row.values() for row in rows), strict=True))
+    return [[row.get(field) for row in rows] for field in fields]
 
 
 def to_delimited(rows: list[dict], delimiter: str) -> str:
@@ -129,13 +141,14 @@ def to_delimited(rows: list[dict], delimiter: str) -> str:
         return ""
     fields = list(rows[0])
     columns = []
-    for field in fields:
-        values = [row.get(field) for row in rows]
+    for values in _columns_of(rows, fields):
+        values = list(values)
         cells = _column_cells(values)
-        if delimiter == "\t":
+        joined = "".join(cells)  # most columns hold no tab or line break: no pass over their cells
+        if delimiter == "\t" and ("\t" in joined or "\r" in joined or "\n" in joined):
             cells = [c.replace("\t", " ").replace("\r", " ").replace("\n", " ") if isinstance(v, str) else c
                      for c, v in zip(cells, values, strict=True)]
-        else:
+        elif delimiter != "\t" and "\r" in joined:
             # csv quotes a value holding "\n" but not one holding a lone "\r", which
             # readers take as a line break: normalise line breaks inside text to "\n".
             cells = [c.replace("\r\n", "\n").replace("\r", "\n") if "\r" in c else c for c in cells]

@@ -46,6 +46,8 @@ def _lines(match: re.Match) -> str:
 
 def safe_text(text: str, line_breaks: bool = False) -> str:
     """`text` made safe to show (see the module docstring); unchanged when it is already."""
+    if text.isprintable():  # every character either pattern matches is a control, format, separator or surrogate
+        return text
     pattern = _UNSAFE_KEEPING_LINES if line_breaks else _UNSAFE
     if pattern.search(text) is None:
         return text
@@ -53,7 +55,10 @@ def safe_text(text: str, line_breaks: bool = False) -> str:
 
 
 def replace_surrogates(text: str) -> str:
-    """Lone surrogates (undecodable bytes of a file name) as U+FFFD, so the text encodes as UTF-8."""
+    """Lone surrogates (undecodable bytes of a file name) as U+FFFD, so the text encodes as UTF-8.
+    ASCII text (the usual JSON document) has none: str.isascii reads a flag, no scan."""
+    if text.isascii():
+        return text
     return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
 
 
