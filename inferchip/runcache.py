@@ -77,16 +77,18 @@ class _Store:
             atexit.register(self.save)
 
     def save(self) -> None:
-        """Write every entry (atomically), then delete stale files of other fingerprints."""
+        """Write every entry (atomically), with those other runs wrote since this one
+        loaded the file, then delete stale files of other fingerprints."""
         import pickle
         import tempfile
 
         temporary = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            values = {**_load(self.path, self.fingerprint), **self.values}
             fd, temporary = tempfile.mkstemp(prefix=".bundled-", suffix=".tmp", dir=self.folder)
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump({"fingerprint": self.fingerprint, "values": self.values}, handle,
+                pickle.dump({"fingerprint": self.fingerprint, "values": values}, handle,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.path)
             temporary = None

@@ -348,3 +348,13 @@ def test_an_unpicklable_result_is_returned_and_not_kept(cache_dir):
 
     assert callable(handle())
     assert runcache._store().dirty is False
+
+
+def test_a_save_keeps_what_other_runs_wrote_since_this_one_loaded(cache_dir):
+    first = runcache._store()  # a long-lived process (a notebook, the bench) loaded the file early
+    other = runcache._Store(first.folder, first.fingerprint)  # a short run, meanwhile
+    other.put(("from", "the other run"), 1)
+    other.save()
+    first.put(("from", "the first process"), 2)
+    first.save()
+    assert set(runcache._load(first.path, first.fingerprint)) == {("from", "the other run"), ("from", "the first process")}
