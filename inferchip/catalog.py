@@ -344,6 +344,12 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
             df = pd.concat([df[keep], extra], ignore_index=True)
         else:
             df = _apply_patch(df, _from_rows(Path(path), header, rows, patch=True), [h for h in header if h and h != "name"])
+    return _priced(df, cloud_provider)
+
+
+def _priced(df: pd.DataFrame, cloud_provider: str) -> pd.DataFrame:
+    """The catalog with each row's cloud price (inferchip.cloud) and the flags of its
+    estimated values (inferchip.estimates)."""
     from inferchip.cloud import attach_cloud
     from inferchip.estimates import attach_estimates
 
@@ -354,10 +360,7 @@ def load_catalog(replace: Path | None = None, extend: list[Path] | None = None,
             copy=True)
 def _bundled_catalog(cloud_provider: str) -> pd.DataFrame:
     """load_catalog of the bundled files alone (kept between runs: inferchip.runcache)."""
-    from inferchip.cloud import attach_cloud
-    from inferchip.estimates import attach_estimates
-
-    return attach_estimates(attach_cloud(read_catalog(), cloud_provider))
+    return _priced(read_catalog(), cloud_provider)
 
 
 def _apply_patch(df: pd.DataFrame, patch: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -89,13 +89,15 @@ def prepare_chips(chips: pd.DataFrame, precision: str, resolved: bool = False) -
 def attach_hardware(chips: pd.DataFrame) -> pd.DataFrame:
     """What prepare_chips adds that does not depend on the precision, where missing:
     interconnect, purchase units and power profiles (run_compare_many attaches them once
-    for every workload of a call)."""
+    for every workload of a call). `chips.attrs` (a --calibration file's name) is kept."""
+    attrs = dict(chips.attrs)
     if "scaleup_gbps" not in chips:
         chips = attach_interconnect(chips)
     if purchase.slot_column("own", "size", 0) not in chips:
         chips = purchase.attach_units(chips)
     if "chip_busy_power_fraction" not in chips:
         chips = power.attach_profiles(chips)
+    chips.attrs = attrs
     return chips
 
 
@@ -323,7 +325,8 @@ def _operating_points(kind: str, chips: pd.DataFrame, scenarios: pd.DataFrame,
             trace.update(kv_bytes_per_token=kv_token, flops_per_token=flops_token, attn_flops_per_token_per_ctx=attn_unit,
                          ctx_decode_tokens=ctx_decode_eff, prefill_flops=prefill_flops, a_ms=a, b_ms=b, c_ms=c, d_ms=d,
                          step_weight_share=a / np.where(a_full > 0, a_full, 1.0), expert_params_b=expert_b,
-                         batch_bisected=np.broadcast_to(moe, n.shape), e_ms=e, comm_bytes_per_token=comm_bytes, link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
+                         batch_bisected=np.broadcast_to(moe, n.shape), e_ms=e, comm_bytes_per_token=comm_bytes,
+                         link_bandwidth_bps=link_bps, kv_bandwidth_bps=kv_bw,
                          comm_ms_per_token=comm_token, step_budget_ms=budget, tail_spread=spread,
                          tpot_p99_ms=tpot_p99)
     else:
@@ -868,9 +871,7 @@ def run_compare_many(cases: list[tuple[Workload, Assumptions]], chips: pd.DataFr
     from inferchip.measured import candidates
 
     groups: dict[tuple, list[int]] = {}
-    attrs = dict(chips.attrs)  # a --calibration file is named here (calibration.attach_factors)
     chips = attach_hardware(chips.reset_index(drop=True))  # once, not per group and basis
-    chips.attrs = attrs
     scenario_rows = [scenario_frame(w, a) for w, a in cases]
     for i, ((w, a), scen) in enumerate(zip(cases, scenario_rows, strict=True)):
         discount = float(a["committed_use_discount"]) if "commit" in bases else None

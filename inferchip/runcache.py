@@ -41,6 +41,7 @@ _PREFIX = "bundled-"
 _SUFFIX = ".pickle"
 _KEEP_OTHERS_S = 7 * 24 * 3600  # another installation's (or version's) file, untouched this long, is deleted
 _KEEP_TEMPORARY_S = 3600  # a temporary file left by a run killed while writing
+_MISSING = object()  # _Store.get: no entry
 
 
 class _Store:
@@ -235,8 +236,6 @@ def reset() -> None:
 def _inside(value: object, folder: str) -> bool:
     return os.path.realpath(os.fspath(value)).startswith(folder + os.sep)
 
-
-_MISSING = object()
 
 
 def persistent(files: dict[str, str], *, copy: bool = False, paths: tuple[int, ...] = ()):

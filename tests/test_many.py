@@ -197,3 +197,16 @@ def test_presets_in_one_pass_match_only_their_own_benchmark_rows(invoke, tmp_pat
                for name in ("llama2", "llama31")}
     assert "measured" in sources["llama2"]  # the shape matches MLPerf's rows: the case is a real test
     assert "measured" not in sources["llama31"]
+
+
+def test_a_calibration_file_applies_to_every_workload_of_the_call(invoke, tmp_path):
+    """--calibration names its file on the chips (attrs) that every pass of the call reads."""
+    calibration = tmp_path / "cal.csv"
+    shutil.copy(WORKLOADS.parent / "calibration.csv", calibration)
+    doc = _json(invoke, *TWO, "--calibration", str(calibration))
+    for name in TWO:
+        single = _json(invoke, name, "--calibration", str(calibration))
+        rows = [{k: v for k, v in row.items() if k != "workload"} for row in doc["results"] if row["workload"] == name]
+        assert rows == single["results"]
+        assert all(row["calibration_source"].startswith(f"{calibration}: ") for row in rows
+                   if row["price_basis"] != "api")
